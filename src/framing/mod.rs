@@ -1,0 +1,1 @@
+//! Resynchronising demultiplexer for RTCM3, NMEA 0183 and UBX (being written).
