@@ -12,4 +12,5 @@
 
 pub mod cli;
 pub mod framing;
+pub mod gnss;
 pub mod messages;

@@ -353,10 +353,10 @@ impl Df {
     }
 }
 
-/// Powers of two used as field scales (2^-n), exact in f64.
+/// 2^n, exact in f64: the scale of a data field (`p2(-31)` = 2^-31).
 pub const fn p2(n: i32) -> f64 {
-    // Built from the bit pattern so that it is a const fn and exact for |n| ≤ 1022.
-    f64::from_bits(((1023 - n) as u64) << 52)
+    // Built from the bit pattern so that it is a const fn; exact for |n| ≤ 1022.
+    f64::from_bits(((1023 + n) as u64) << 52)
 }
 
 /// MSB-first bit writer; the mirror of [`Bits`].
@@ -470,7 +470,7 @@ mod tests {
         let (i, b) = i.take(9).unwrap();
         assert_eq!(b, 0b0_1100_0011);
         let (i, c) = i.take(60).unwrap();
-        assert_eq!(c, 0xFFF_FF00_1234_5678 & ((1 << 60) - 1) | (0xF << 56));
+        assert_eq!(c, (0xF << 56) | 0x00FF_0012_3456_789A);
         assert_eq!(i.remaining(), 0);
         assert!(i.take(1).is_err());
     }
@@ -482,8 +482,8 @@ mod tests {
         for start in 0..80 {
             for n in 0..=64u32 {
                 let want = (0..n as usize).fold(0u64, |acc, k| (acc << 1) | bit(start + k) as u64);
-                let (_, skip) = Bits::new(&data).skip(start).unwrap();
-                let (_, got) = skip.take(n).unwrap();
+                let (at, _) = Bits::new(&data).skip(start).unwrap();
+                let (_, got) = at.take(n).unwrap();
                 assert_eq!(got, want, "start {start} n {n}");
             }
         }

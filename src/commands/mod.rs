@@ -1,0 +1,3 @@
+//! One module per subcommand; each takes its clap arguments and returns `anyhow::Result`.
+
+pub mod decode;

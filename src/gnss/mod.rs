@@ -1,0 +1,3 @@
+//! GNSS computations: time scales (and, as they land, geodesy, orbits, positioning, QC).
+
+pub mod time;

@@ -1,0 +1,95 @@
+//! Shared helpers for the integration tests: where the real recordings are, and an independent
+//! frame splitter (rtcm-rs's) so that decoder tests do not depend on our own framer.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `../shared/data` beside the repository, or `CORSD_TEST_DATA`. A missing directory fails the
+/// test with instructions: these recordings are the ground truth and are never skipped.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("CORSD_TEST_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    assert!(
+        dir.join("MANIFEST.md").is_file(),
+        "test data not found at {}: check out the shared data beside the repository \
+         (../shared/data) or set CORSD_TEST_DATA to its path",
+        dir.display()
+    );
+    dir
+}
+
+pub fn data_file(rel: &str) -> PathBuf {
+    data_dir().join(rel)
+}
+
+pub fn read_data(rel: &str) -> Vec<u8> {
+    let p = data_file(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}
+
+/// Every file in the data set that carries RTCM3 frames (pure or mixed with NMEA/UBX/HTTP).
+pub const RTCM_FILES: &[&str] = &[
+    "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3",
+    "rtcm3/swift-nav_gnss-converters/week-rollover-STR24.rtcm3",
+    "rtcm3/swift-nav_gnss-converters/week-rollover-STR17.rtcm3",
+    "rtcm3/swift-nav_gnss-converters/sept.rtcm",
+    "rtcm3/semuconsulting_pygnssutils/ntrip_encode_none.bin",
+    "rtcm3/semuconsulting_pygnssutils/ntrip_encode_chunked.bin",
+    "rtcm3/semuconsulting_pygnssutils/pygpsdata-rtcm3.log",
+    "rtcm3/semuconsulting_pyrtcm/pygpsdata-NTRIP-USCL00CHL0.log",
+];
+
+/// NMEA logs from gpsd's regression suite (each has a `.chk` beside it).
+pub const NMEA_FILES: &[&str] = &[
+    "nmea/gpsd/beidou-bd.log",
+    "nmea/gpsd/beidou-gb.log",
+    "nmea/gpsd/nmea-rtk.log",
+    "nmea/gpsd/quectel-l76k-nmea.log",
+    "nmea/gpsd/st-teseo-liv4f.log",
+    "nmea/gpsd/ublox-zed-f9p-nmea.log",
+    "nmea/gpsd/unicore-um621.log",
+];
+
+/// Whole RTCM3 frames (header + payload + CRC) of a byte stream, found by rtcm-rs's framer.
+pub fn rtcm_rs_frames(mut data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let (consumed, frame) = rtcm_rs::next_msg_frame(data);
+        if let Some(f) = frame {
+            out.push(f.frame_data().to_vec());
+        }
+        if consumed == 0 {
+            break;
+        }
+        data = &data[consumed..];
+    }
+    out
+}
+
+/// The payload of a whole frame.
+pub fn payload(frame: &[u8]) -> &[u8] {
+    &frame[3..frame.len() - 3]
+}
+
+/// Every frame of every RTCM file, with the file's name, found by rtcm-rs.
+pub fn all_rtcm_frames() -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
+    for f in RTCM_FILES {
+        for fr in rtcm_rs_frames(&read_data(f)) {
+            out.push((*f, fr));
+        }
+    }
+    out
+}
+
+/// The Python interpreter of the test venv (pyrtcm, pygnssutils), made by scripts/test.sh.
+pub fn venv_python() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/test.sh once (it creates the venv with pyrtcm and pygnssutils)",
+        p.display()
+    );
+    p
+}
