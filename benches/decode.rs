@@ -1,0 +1,73 @@
+//! Full decode throughput (framing + CRC + every field of every message), corsd against rtcm-rs
+//! on the same bytes in the same run.
+//!
+//! Inputs are the project's own simulated streams in `fixtures/` (see fixtures/README.md):
+//! `bench-msm7.rtcm3` (MSM7 observations of 5 GNSS only) and `bench-mixed.rtcm3` (MSM4 + MSM7,
+//! ephemerides and station messages, as a station sends them).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; regenerate it with the command in fixtures/README.md",
+            p.display()
+        )
+    })
+}
+
+fn corsd_decode(data: &[u8]) -> usize {
+    let mut framer = corsd::framing::Framer::new();
+    framer.push(data);
+    framer.finish();
+    let mut n = 0;
+    while let Some(frame) = framer.next_frame() {
+        if let Ok(m) = corsd::messages::rtcm3::decode(frame.payload()) {
+            n += black_box(&m).number() as usize;
+        }
+    }
+    n
+}
+
+fn rtcm_rs_decode(mut data: &[u8]) -> usize {
+    let mut n = 0;
+    loop {
+        let (consumed, frame) = rtcm_rs::next_msg_frame(data);
+        if let Some(f) = frame {
+            let m = f.get_message();
+            black_box(&m);
+            n += f.message_number().unwrap_or(0) as usize;
+        }
+        if consumed == 0 {
+            break;
+        }
+        data = &data[consumed..];
+    }
+    n
+}
+
+fn bench(c: &mut Criterion) {
+    for name in ["bench-msm7.rtcm3", "bench-mixed.rtcm3"] {
+        let data = fixture(name);
+        // Both decoders must see the same messages, or the comparison means nothing.
+        assert_eq!(
+            corsd_decode(&data),
+            rtcm_rs_decode(&data),
+            "{name}: decoders disagree on the frames"
+        );
+        let mut g = c.benchmark_group(format!("decode/{name}"));
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function("corsd", |b| b.iter(|| corsd_decode(black_box(&data))));
+        g.bench_function("rtcm-rs", |b| b.iter(|| rtcm_rs_decode(black_box(&data))));
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
