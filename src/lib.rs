@@ -14,3 +14,4 @@ pub mod cli;
 pub mod framing;
 pub mod gnss;
 pub mod messages;
+pub mod simulate;
