@@ -3,6 +3,7 @@
 
 pub mod atmosphere;
 pub mod geodesy;
+pub mod nav;
 pub mod orbit;
 pub mod time;
 

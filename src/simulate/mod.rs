@@ -1,3 +1,3 @@
-//! `corsd simulate`: a realistic RTCM3 station stream from a known position and known orbits.
+//! `corsd simulate` (being assembled).
 
 pub mod sky;

@@ -58,6 +58,11 @@ const GAL_E5B: f64 = 1_207.14e6;
 const BDS_B1I: f64 = 1_561.098e6;
 const BDS_B3I: f64 = 1_268.52e6;
 
+/// Carrier wavelength (m).
+pub fn wavelength(freq_hz: f64) -> f64 {
+    C / freq_hz
+}
+
 fn sig(msm_id: u8, freq_hz: f64) -> SimSignal {
     SimSignal { msm_id, freq_hz }
 }

@@ -1,0 +1,193 @@
+//! Broadcast ephemerides in the form the orbit code consumes, and the store that picks the right
+//! set for an epoch.
+//!
+//! Sources (RTCM 1019/1020/1042/1044/1045/1046, RINEX navigation files) convert into
+//! [`Ephemeris`]; positioning asks the [`EphemerisStore`] for a satellite at an instant and gets
+//! the healthy set whose reference time is nearest, inside its fit window, or nothing.
+
+use std::collections::BTreeMap;
+
+use nalgebra::Vector3;
+use serde::Serialize;
+
+use super::Gnss;
+use super::orbit::{
+    BEIDOU_CONSTANTS, GALILEO_CONSTANTS, GPS_CONSTANTS, GlonassState, Kepler, SystemConstants,
+    glonass_clock, glonass_position, kepler_clock, kepler_position,
+};
+use super::time::{BDT_MINUS_GPST_S, Gpst};
+
+/// How a satellite's orbit is described.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum OrbitParams {
+    /// Keplerian elements; `toe`/`toc` inside are seconds of the system's week.
+    Kepler {
+        elements: Kepler,
+        #[serde(skip)]
+        constants: SystemConstants,
+        beidou_geo: bool,
+    },
+    /// GLONASS state vector at tb (PZ-90) and the FDMA frequency channel.
+    Glonass { state: GlonassState, channel: i8 },
+}
+
+/// One broadcast ephemeris.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Ephemeris {
+    pub sys: Gnss,
+    pub prn: u8,
+    /// Reference time of the orbit (toe, or tb for GLONASS), GPST.
+    pub toe: Gpst,
+    /// Reference time of the clock (toc), GPST.
+    pub toc: Gpst,
+    /// Issue of data (IODE, AODE, IODnav; tb for GLONASS): together with `toe`, identifies the set.
+    pub iode: u32,
+    pub healthy: bool,
+    /// Signal-in-space accuracy (m), when the source gives one.
+    pub accuracy_m: Option<f64>,
+    /// Group delays (s): GPS/QZSS [TGD, 0]; BeiDou [TGD1 (B1I), TGD2 (B2I)]; Galileo
+    /// [BGD E1/E5a, BGD E1/E5b]; GLONASS [Δτn, 0].
+    pub tgd: [f64; 2],
+    /// Half-width of the validity window around `toe` (s).
+    pub fit_half_s: f64,
+    pub orbit: OrbitParams,
+}
+
+/// The constants of a system's ICD for Keplerian orbits.
+pub fn kepler_constants(sys: Gnss) -> SystemConstants {
+    match sys {
+        Gnss::Galileo => GALILEO_CONSTANTS,
+        Gnss::Beidou => BEIDOU_CONSTANTS,
+        _ => GPS_CONSTANTS,
+    }
+}
+
+/// Seconds to add to GPST to get the system's own time scale for Keplerian formulas.
+pub fn system_offset_s(sys: Gnss) -> f64 {
+    match sys {
+        Gnss::Beidou => BDT_MINUS_GPST_S as f64,
+        _ => 0.0,
+    }
+}
+
+impl Ephemeris {
+    /// Satellite position (ECEF at transmission time `t`, m) and clock offset (s, including the
+    /// relativistic term, excluding group delays).
+    pub fn position_clock(&self, t: Gpst) -> (Vector3<f64>, f64) {
+        match &self.orbit {
+            OrbitParams::Kepler {
+                elements,
+                constants,
+                beidou_geo,
+            } => {
+                let ts = t.add(system_offset_s(self.sys)).tow();
+                let (p, e) = kepler_position(elements, constants, ts, *beidou_geo);
+                (p, kepler_clock(elements, constants, ts, e))
+            }
+            OrbitParams::Glonass { state, .. } => {
+                let dt = t.diff(self.toe);
+                (glonass_position(state, dt), glonass_clock(state, dt))
+            }
+        }
+    }
+
+    /// Whether `t` lies inside this set's validity window.
+    pub fn valid_at(&self, t: Gpst) -> bool {
+        t.diff(self.toe).abs() <= self.fit_half_s
+    }
+}
+
+/// Every ephemeris seen, per satellite, ordered by reference time.
+#[derive(Clone, Debug, Default)]
+pub struct EphemerisStore {
+    sets: BTreeMap<(Gnss, u8), Vec<Ephemeris>>,
+}
+
+impl EphemerisStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a set; a repeat of a set already held (same toe and issue) is ignored. Returns whether
+    /// it was new.
+    pub fn insert(&mut self, e: Ephemeris) -> bool {
+        let v = self.sets.entry((e.sys, e.prn)).or_default();
+        if v.iter().any(|x| x.toe == e.toe && x.iode == e.iode) {
+            return false;
+        }
+        let at = v.partition_point(|x| x.toe <= e.toe);
+        v.insert(at, e);
+        true
+    }
+
+    /// The healthy set valid at `t` with the nearest reference time.
+    pub fn select(&self, sys: Gnss, prn: u8, t: Gpst) -> Option<&Ephemeris> {
+        self.sets
+            .get(&(sys, prn))?
+            .iter()
+            .filter(|e| e.healthy && e.valid_at(t))
+            .min_by(|a, b| a.toe.diff(t).abs().total_cmp(&b.toe.diff(t).abs()))
+    }
+
+    /// Satellites with at least one set.
+    pub fn satellites(&self) -> impl Iterator<Item = (Gnss, u8)> + '_ {
+        self.sets.keys().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.sets.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+
+    /// Drop sets whose window ended before `t` (for the live daemon).
+    pub fn prune_before(&mut self, t: Gpst) {
+        for v in self.sets.values_mut() {
+            v.retain(|e| e.toe.diff(t) + e.fit_half_s >= 0.0);
+        }
+        self.sets.retain(|_, v| !v.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eph(toe_s: f64, iode: u32, healthy: bool) -> Ephemeris {
+        Ephemeris {
+            sys: Gnss::Gps,
+            prn: 5,
+            toe: Gpst::from_week_tow(2300, toe_s),
+            toc: Gpst::from_week_tow(2300, toe_s),
+            iode,
+            healthy,
+            accuracy_m: Some(2.0),
+            tgd: [0.0; 2],
+            fit_half_s: 7200.0,
+            orbit: OrbitParams::Kepler {
+                elements: Kepler::default(),
+                constants: GPS_CONSTANTS,
+                beidou_geo: false,
+            },
+        }
+    }
+
+    #[test]
+    fn selects_nearest_healthy_valid_set() {
+        let mut s = EphemerisStore::new();
+        assert!(s.insert(eph(7200.0, 1, true)));
+        assert!(!s.insert(eph(7200.0, 1, true)));
+        assert!(s.insert(eph(14400.0, 2, false)));
+        assert!(s.insert(eph(21600.0, 3, true)));
+        let at = |x| Gpst::from_week_tow(2300, x);
+        assert_eq!(s.select(Gnss::Gps, 5, at(8000.0)).map(|e| e.iode), Some(1));
+        // The unhealthy set is skipped even when it is nearest.
+        assert_eq!(s.select(Gnss::Gps, 5, at(14400.0)).map(|e| e.iode), Some(1));
+        assert_eq!(s.select(Gnss::Gps, 5, at(20000.0)).map(|e| e.iode), Some(3));
+        assert_eq!(s.select(Gnss::Gps, 5, at(40000.0)).map(|e| e.iode), None);
+        s.prune_before(at(20000.0));
+        assert_eq!(s.len(), 2);
+    }
+}
