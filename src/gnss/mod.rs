@@ -4,6 +4,7 @@
 pub mod atmosphere;
 pub mod geodesy;
 pub mod nav;
+pub mod obs;
 pub mod orbit;
 pub mod time;
 
