@@ -11,6 +11,7 @@
 //! `main.rs` is thin: it parses the command line and calls into [`cli`].
 
 pub mod cli;
+pub mod commands;
 pub mod framing;
 pub mod gnss;
 pub mod messages;

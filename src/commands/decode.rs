@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 
 use crate::framing::{Frame, FrameKind, Framer};
-use crate::messages::{nmea, rtcm3};
+use crate::messages::rtcm3;
 
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
@@ -129,7 +129,11 @@ fn rtcm_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>,
                     }
                 }
             }
-            let text = format!("RTCM3 {number:<4} {:>4} B  {}", frame.bytes.len(), brief_rtcm(&msg));
+            let text = format!(
+                "RTCM3 {number:<4} {:>4} B  {}",
+                frame.bytes.len(),
+                brief_rtcm(&msg)
+            );
             (obj, text)
         }
         Err(e) => {
@@ -143,54 +147,42 @@ fn rtcm_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>,
 
 /// A few words on what a message carries, for the text output.
 fn brief_rtcm(msg: &rtcm3::Message) -> String {
-    use rtcm3::Message as M;
-    match msg {
-        M::Msm(m) => m.brief(),
-        M::StationArp(a) => format!("station {} ARP {:.4} {:.4} {:.4}", a.station, a.x_m, a.y_m, a.z_m),
-        M::Raw(_) => "not decoded (kept as raw payload)".to_string(),
-        other => {
-            let v = serde_json::to_string(other).unwrap_or_default();
-            if v.len() > 120 {
-                format!("{}…", &v[..v.floor_char_boundary(120)])
-            } else {
-                v
-            }
-        }
+    if let rtcm3::Message::Raw(_) = msg {
+        return "not decoded (kept as raw payload)".to_string();
+    }
+    let v = serde_json::to_string(msg).unwrap_or_default();
+    if v.len() > 120 {
+        format!("{}…", &v[..v.floor_char_boundary(120)])
+    } else {
+        v
     }
 }
 
 fn nmea_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>, String) {
     let text_line = String::from_utf8_lossy(frame.bytes).trim_end().to_string();
+    let payload = frame.payload();
+    let head = payload.split(|&b| b == b',').next().unwrap_or(&[]);
+    let head = String::from_utf8_lossy(head);
+    // Standard sentences: 2-letter talker + 3-letter type; proprietary ones start with P.
+    let (talker, kind) = if head.starts_with('P') || head.len() < 5 {
+        ("P".to_string(), head.to_string())
+    } else {
+        (head[..2].to_string(), head[2..].to_string())
+    };
+    summary.frame(kind.clone());
     let mut obj = Map::new();
-    match nmea::parse(frame.bytes) {
-        Ok(s) => {
-            let kind = s.kind_name();
-            summary.frame(kind.clone());
-            obj.insert("type".into(), json!(kind));
-            obj.insert("talker".into(), json!(s.talker_id()));
-            if let Ok(Value::Object(fields)) = serde_json::to_value(&s) {
-                for (k, v) in fields {
-                    if k != "type" && k != "talker" {
-                        obj.insert(k, v);
-                    }
-                }
-            }
-            (obj, format!("NMEA  {text_line}"))
-        }
-        Err(e) => {
-            summary.frame("NMEA (undecoded)".into());
-            summary.error("nmea", e.to_string());
-            obj.insert("type".into(), json!("NMEA"));
-            obj.insert("error".into(), json!(e.to_string()));
-            obj.insert("sentence".into(), json!(text_line));
-            (obj, format!("NMEA  {text_line}  error: {e}"))
-        }
-    }
+    obj.insert("type".into(), json!(kind));
+    obj.insert("talker".into(), json!(talker));
+    obj.insert("sentence".into(), json!(text_line));
+    (obj, format!("NMEA  {text_line}"))
 }
 
 fn ubx_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>, String) {
     let b = frame.bytes;
-    let (class, id) = (b.get(2).copied().unwrap_or(0), b.get(3).copied().unwrap_or(0));
+    let (class, id) = (
+        b.get(2).copied().unwrap_or(0),
+        b.get(3).copied().unwrap_or(0),
+    );
     summary.frame(format!("UBX {class:02X}-{id:02X}"));
     let len = frame.payload().len();
     let mut obj = Map::new();
@@ -198,7 +190,10 @@ fn ubx_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>, 
     obj.insert("class".into(), json!(class));
     obj.insert("id".into(), json!(id));
     obj.insert("length".into(), json!(len));
-    (obj, format!("UBX   {class:02X}-{id:02X} {len:>4} B payload"))
+    (
+        obj,
+        format!("UBX   {class:02X}-{id:02X} {len:>4} B payload"),
+    )
 }
 
 fn print_summary(framer: &Framer, summary: &Summary) {
@@ -209,7 +204,11 @@ fn print_summary(framer: &Framer, summary: &Summary) {
     for (k, n) in &summary.frames {
         let _ = writeln!(err, "  {k:<18} {n}");
     }
-    let _ = writeln!(err, "framer: {}", serde_json::to_string(stats).unwrap_or_default());
+    let _ = writeln!(
+        err,
+        "framer: {}",
+        serde_json::to_string(stats).unwrap_or_default()
+    );
     if !summary.decode_errors.is_empty() {
         let _ = writeln!(err, "decode errors:");
         for (k, n) in &summary.decode_errors {
