@@ -93,3 +93,41 @@ pub fn venv_python() -> PathBuf {
     );
     p
 }
+
+/// Decode frames with pyrtcm (the independent Python decoder): one JSON object of its attributes
+/// per frame, in order.
+pub fn pyrtcm_decode(frames: &[Vec<u8>]) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let script = r#"
+import sys, json
+from pyrtcm import RTCMReader
+for line in sys.stdin:
+    m = RTCMReader.parse(bytes.fromhex(line.strip()))
+    d = {k: v for k, v in m.__dict__.items() if not k.startswith('_')}
+    print(json.dumps(d, default=str))
+"#;
+    let mut child = std::process::Command::new(venv_python())
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the venv python");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input: Vec<String> = frames
+        .iter()
+        .map(|f| f.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    // Write from another thread: pyrtcm's answers would fill the pipe before it reads them all.
+    let writer = std::thread::spawn(move || {
+        for hex in input {
+            writeln!(stdin, "{hex}").expect("write to pyrtcm");
+        }
+    });
+    let out = child.wait_with_output().expect("pyrtcm finished");
+    writer.join().expect("writer thread");
+    assert!(out.status.success(), "pyrtcm failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("pyrtcm JSON"))
+        .collect()
+}

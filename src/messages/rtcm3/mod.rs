@@ -210,6 +210,13 @@ impl Message {
     }
 }
 
+/// The whole bytes of a payload after the content a decoder consumed (its last partial byte is
+/// padding and re-created by the encoder).
+pub(crate) fn trailing_bytes(payload: &[u8], end: Bits<'_>) -> Vec<u8> {
+    let used = end.position().div_ceil(8);
+    payload.get(used..).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
 /// Start a bit cursor on a payload, positioned after the message number.
 pub(crate) fn after_number(payload: &[u8]) -> Bits<'_> {
     // The caller has checked that the payload holds at least 12 bits; if not, skipping fails and
