@@ -17,6 +17,7 @@
 
 pub mod df;
 pub mod ephemeris;
+pub(crate) mod fields;
 pub mod legacy;
 pub mod msm;
 pub mod station;
