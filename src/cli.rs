@@ -33,6 +33,17 @@ pub enum Command {
     ///   corsd decode --json capture.bin | jq 'select(.type == 1042)'
     ///   nc receiver 5017 | corsd decode --json -
     Decode(commands::decode::DecodeArgs),
+    /// Write a simulated RTCM3 station stream: a known position (default: Vientiane, Laos),
+    /// built-in GPS, GLONASS, Galileo, BeiDou (GEO/IGSO/MEO, BDS-2 and BDS-3 signals) and QZSS
+    /// orbits, MSM4 or MSM7 observations, station messages and broadcast ephemerides.
+    ///
+    /// Seeded and reproducible: the same options give the same bytes. Optional noise,
+    /// multipath, gaps, cycle slips and corrupted frames.
+    ///
+    /// Examples:
+    ///   corsd simulate --duration 3600 -o station.rtcm3
+    ///   corsd simulate --msm 7 --noise --corrupt 0.01 --duration 600 -o faulty.rtcm3
+    Simulate(commands::simulate::SimulateArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -47,6 +58,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Decode(args) => commands::decode::run(&args),
+        Command::Simulate(args) => commands::simulate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

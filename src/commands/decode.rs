@@ -147,8 +147,16 @@ fn rtcm_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>,
 
 /// A few words on what a message carries, for the text output.
 fn brief_rtcm(msg: &rtcm3::Message) -> String {
-    if let rtcm3::Message::Raw(_) = msg {
-        return "not decoded (kept as raw payload)".to_string();
+    match msg {
+        rtcm3::Message::Raw(_) => return "not decoded (kept as raw payload)".to_string(),
+        rtcm3::Message::Msm(m) => return m.brief(),
+        rtcm3::Message::StationArp(a) => {
+            return format!(
+                "station {} ARP {:.4} {:.4} {:.4}",
+                a.station, a.x_m, a.y_m, a.z_m
+            );
+        }
+        _ => {}
     }
     let v = serde_json::to_string(msg).unwrap_or_default();
     if v.len() > 120 {

@@ -15,7 +15,11 @@ use crate::simulate::{Faults, SimConfig, Simulator};
 pub struct SimulateArgs {
     /// Station position as latitude,longitude,height (degrees, degrees, metres above the
     /// ellipsoid). Default: a station in Vientiane, Laos.
-    #[arg(long, value_name = "LAT,LON,H", default_value = "17.9757,102.6331,180.0")]
+    #[arg(
+        long,
+        value_name = "LAT,LON,H",
+        default_value = "17.9757,102.6331,180.0"
+    )]
     pub station: String,
     /// Four-character station name (used in 1008/1033 descriptors).
     #[arg(long, default_value = "VTE1")]
@@ -38,6 +42,9 @@ pub struct SimulateArgs {
     /// Also emit the other flavour (MSM4 and MSM7 of the same epoch), as a benchmark mix.
     #[arg(long)]
     pub both_msm: bool,
+    /// Emit only the MSM observation messages (no station messages, no ephemerides).
+    #[arg(long)]
+    pub obs_only: bool,
     /// Systems as RINEX letters: G GPS, R GLONASS, E Galileo, C BeiDou, J QZSS.
     #[arg(long, default_value = "GRECJ")]
     pub systems: String,
@@ -76,10 +83,9 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
         Box::new(BufWriter::new(std::io::stdout().lock()))
     } else {
-        Box::new(BufWriter::new(
-            File::create(&args.output)
-                .with_context(|| format!("cannot create {}", args.output.display()))?,
-        ))
+        Box::new(BufWriter::new(File::create(&args.output).with_context(
+            || format!("cannot create {}", args.output.display()),
+        )?))
     };
     let mut bytes = 0usize;
     let mut frames = 0usize;
@@ -106,36 +112,68 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
         .split(',')
         .map(|s| s.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .with_context(|| format!("--station {:?}: expected LAT,LON,H in degrees and metres", args.station))?;
+        .with_context(|| {
+            format!(
+                "--station {:?}: expected LAT,LON,H in degrees and metres",
+                args.station
+            )
+        })?;
     let [lat, lon, h] = parts[..] else {
-        bail!("--station {:?}: expected three numbers LAT,LON,H", args.station);
+        bail!(
+            "--station {:?}: expected three numbers LAT,LON,H",
+            args.station
+        );
     };
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=360.0).contains(&lon) {
-        bail!("--station {:?}: latitude or longitude out of range", args.station);
+        bail!(
+            "--station {:?}: latitude or longitude out of range",
+            args.station
+        );
     }
-    let start = chrono::DateTime::parse_from_rfc3339(&args.start)
-        .with_context(|| format!("--start {:?}: expected RFC 3339, e.g. 2026-03-01T00:00:00Z", args.start))?;
+    let start = chrono::DateTime::parse_from_rfc3339(&args.start).with_context(|| {
+        format!(
+            "--start {:?}: expected RFC 3339, e.g. 2026-03-01T00:00:00Z",
+            args.start
+        )
+    })?;
     let mut systems = Vec::new();
     for c in args.systems.chars() {
-        let g = Gnss::from_letter(c).with_context(|| format!("--systems: unknown system letter {c:?}"))?;
-        if !matches!(g, Gnss::Gps | Gnss::Glonass | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss) {
+        let g = Gnss::from_letter(c)
+            .with_context(|| format!("--systems: unknown system letter {c:?}"))?;
+        if !matches!(
+            g,
+            Gnss::Gps | Gnss::Glonass | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss
+        ) {
             bail!("--systems: {c} is not simulated (use G R E C J)");
         }
         systems.push(g);
     }
     if args.name.len() != 4 || !args.name.chars().all(|c| c.is_ascii_alphanumeric()) {
-        bail!("--name {:?}: a station name is 4 letters or digits", args.name);
+        bail!(
+            "--name {:?}: a station name is 4 letters or digits",
+            args.name
+        );
     }
-    for (flag, p) in [("--gaps", args.gaps), ("--slips", args.slips), ("--corrupt", args.corrupt)] {
+    for (flag, p) in [
+        ("--gaps", args.gaps),
+        ("--slips", args.slips),
+        ("--corrupt", args.corrupt),
+    ] {
         if !(0.0..=1.0).contains(&p) {
             bail!("{flag} {p}: a probability is between 0 and 1");
         }
+    }
+    if args.msm != 4 && args.msm != 7 {
+        bail!("--msm {}: 4 or 7", args.msm);
     }
     if args.interval == 0 {
         bail!("--interval must be at least 1 s");
     }
     if args.station_id > 4095 {
-        bail!("--station-id {}: RTCM station IDs are 0..4095", args.station_id);
+        bail!(
+            "--station-id {}: RTCM station IDs are 0..4095",
+            args.station_id
+        );
     }
     Ok(SimConfig {
         name: args.name.to_ascii_uppercase(),
@@ -146,6 +184,7 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
         interval_s: args.interval,
         msm: args.msm,
         both_msm: args.both_msm,
+        obs_only: args.obs_only,
         systems,
         mask_deg: args.mask,
         seed: args.seed,

@@ -58,7 +58,7 @@ impl<'a> Bits<'a> {
     }
 
     /// Read `n` ≤ 64 bits as an unsigned integer.
-    #[inline]
+    #[inline(always)]
     pub fn take(self, n: u32) -> BResult<'a, u64> {
         debug_assert!(n <= 64);
         let n_us = n as usize;
@@ -93,7 +93,7 @@ impl<'a> Bits<'a> {
     }
 
     /// Read `n` bits as a two's complement signed integer.
-    #[inline]
+    #[inline(always)]
     pub fn take_i(self, n: u32) -> BResult<'a, i64> {
         let (rest, v) = self.take(n)?;
         Ok((rest, sign_extend(v, n)))
@@ -101,7 +101,7 @@ impl<'a> Bits<'a> {
 
     /// Read `n` bits as sign-magnitude (sign bit first). Returns the value and whether the sign
     /// bit was set, so that "negative zero" survives a round trip.
-    #[inline]
+    #[inline(always)]
     pub fn take_sm(self, n: u32) -> BResult<'a, (i64, bool)> {
         let (rest, v) = self.take(n)?;
         if n == 0 {
@@ -274,7 +274,7 @@ impl Df {
     }
 
     /// Raw integer (sign applied; for sign-magnitude, negative zero reads as 0).
-    #[inline]
+    #[inline(always)]
     pub fn raw<'a>(&self, i: Bits<'a>) -> BResult<'a, i64> {
         match self.enc {
             Enc::U => i.take(self.bits).map(|(r, v)| (r, v as i64)),
@@ -284,7 +284,7 @@ impl Df {
     }
 
     /// Scaled value. Sign-magnitude negative zero becomes -0.0, so it encodes back the same.
-    #[inline]
+    #[inline(always)]
     pub fn val<'a>(&self, i: Bits<'a>) -> BResult<'a, f64> {
         match self.enc {
             Enc::U => i.take(self.bits).map(|(r, v)| (r, v as f64 * self.scale)),
@@ -297,7 +297,7 @@ impl Df {
     }
 
     /// Scaled value, `None` when the raw value is the field's invalid marker.
-    #[inline]
+    #[inline(always)]
     pub fn opt<'a>(&self, i: Bits<'a>) -> BResult<'a, Option<f64>> {
         let before = i;
         let (rest, raw) = self.raw(i)?;
@@ -313,14 +313,14 @@ impl Df {
     }
 
     /// Integer from a scaled value, rounded to the nearest step.
-    #[inline]
+    #[inline(always)]
     pub fn to_raw(&self, v: f64) -> i64 {
         // `as` saturates on overflow and maps NaN to 0: absurd values cannot panic here.
         (v / self.scale).round() as i64
     }
 
     /// Write a raw integer, truncated to the field width.
-    #[inline]
+    #[inline(always)]
     pub fn put_raw(&self, w: &mut BitWriter, raw: i64) {
         match self.enc {
             Enc::U | Enc::I => w.put(self.bits, raw as u64),
@@ -332,7 +332,7 @@ impl Df {
     }
 
     /// Write a scaled value.
-    #[inline]
+    #[inline(always)]
     pub fn put(&self, w: &mut BitWriter, v: f64) {
         match self.enc {
             Enc::Sm => {
@@ -344,7 +344,7 @@ impl Df {
     }
 
     /// Write a scaled value or the invalid marker.
-    #[inline]
+    #[inline(always)]
     pub fn put_opt(&self, w: &mut BitWriter, v: Option<f64>) {
         match v {
             Some(v) => self.put(w, v),
@@ -386,7 +386,7 @@ impl BitWriter {
     }
 
     /// Write the low `n` ≤ 64 bits of `v`.
-    #[inline]
+    #[inline(always)]
     pub fn put(&mut self, n: u32, v: u64) {
         if n > 32 {
             self.put32(n - 32, v >> 32);
@@ -396,7 +396,7 @@ impl BitWriter {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put32(&mut self, n: u32, v: u64) {
         if n == 0 {
             return;

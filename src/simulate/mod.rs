@@ -1,3 +1,255 @@
-//! `corsd simulate` (being assembled).
+//! `corsd simulate`: a realistic RTCM3 station stream from a known position and known orbits.
+//!
+//! Per epoch the simulator observes every satellite of the built-in sky ([`sky`]) above the mask
+//! and emits, in the order a receiver does: the MSM observation messages of each system (split
+//! so that no message exceeds 64 cells, all but the last of an epoch flagged "more to come"),
+//! then the scheduled station messages (1006, 1008, 1033, 1230 every 10 s) and one broadcast
+//! ephemeris per system in rotation (1019, 1020, 1042, 1044, 1046).
+//!
+//! The ephemerides are encoded, then decoded again, and the *decoded* orbits are what the
+//! observables are computed from: an engine that decodes this stream sees exactly the orbits
+//! the ranges came from, so with noise and atmosphere off it must find the station to the
+//! millimetre. Everything random comes from one seeded generator: the same options give the
+//! same bytes.
 
+pub mod compose;
 pub mod sky;
+
+use std::collections::BTreeMap;
+
+use nalgebra::Vector3;
+
+use crate::gnss::Gnss;
+use crate::gnss::time::Gpst;
+
+use sky::{Broadcast, ObsModel, Rng, SatObs, SimSat};
+
+/// Faults to inject.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Faults {
+    /// Probability per epoch that the epoch is not sent at all.
+    pub gap: f64,
+    /// Probability per epoch and satellite of a cycle slip on all its signals.
+    pub slip: f64,
+    /// Probability per frame that one byte is flipped (so its CRC fails).
+    pub corrupt: f64,
+}
+
+/// What to simulate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimConfig {
+    pub name: String,
+    pub station_id: u16,
+    /// Antenna reference point, ECEF (m).
+    pub position: Vector3<f64>,
+    pub start: Gpst,
+    pub epochs: u32,
+    pub interval_s: u32,
+    /// 4 or 7.
+    pub msm: u8,
+    /// Emit both MSM4 and MSM7 of every epoch (a benchmark mix).
+    pub both_msm: bool,
+    /// Emit only the observation messages (no station messages, no ephemerides).
+    pub obs_only: bool,
+    pub systems: Vec<Gnss>,
+    pub mask_deg: f64,
+    pub seed: u64,
+    pub noise: bool,
+    pub multipath: bool,
+    pub atmosphere: bool,
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            name: "VTE1".into(),
+            station_id: 1,
+            position: crate::gnss::geodesy::Geodetic::from_degrees(17.9757, 102.6331, 180.0)
+                .to_ecef(),
+            start: Gpst::from_week_tow(2408, 0.0),
+            epochs: 60,
+            interval_s: 1,
+            msm: 4,
+            both_msm: false,
+            obs_only: false,
+            systems: vec![
+                Gnss::Gps,
+                Gnss::Glonass,
+                Gnss::Galileo,
+                Gnss::Beidou,
+                Gnss::Qzss,
+            ],
+            mask_deg: 5.0,
+            seed: 1,
+            noise: false,
+            multipath: false,
+            atmosphere: true,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// Per satellite and signal: the carrier-phase ambiguity (m) and when lock began.
+#[derive(Clone, Debug, Default)]
+struct Track {
+    ambiguity_m: BTreeMap<u8, f64>,
+    lock_since: Option<Gpst>,
+}
+
+/// A broadcast ephemeris in force: its encoded payload and the orbit decoded from it.
+#[derive(Clone, Debug)]
+pub(crate) struct Issued {
+    pub(crate) payload: Vec<u8>,
+    pub(crate) orbit: Broadcast,
+    /// Start of its validity (s) and when the next one is due.
+    pub(crate) next_issue: Gpst,
+}
+
+/// The running simulator.
+pub struct Simulator {
+    cfg: SimConfig,
+    sats: Vec<SimSat>,
+    rng: Rng,
+    epoch: u32,
+    tracks: BTreeMap<(Gnss, u8), Track>,
+    issued: BTreeMap<(Gnss, u8), Issued>,
+    /// Rotating ephemeris index per system.
+    eph_cursor: BTreeMap<Gnss, usize>,
+}
+
+/// One epoch's observations, grouped by system.
+pub(crate) type EpochObs = BTreeMap<Gnss, Vec<(SatObs, f64)>>;
+
+impl Simulator {
+    pub fn new(cfg: SimConfig) -> Simulator {
+        let sats = sky::constellation(&cfg.systems);
+        let rng = Rng::new(cfg.seed);
+        Simulator {
+            cfg,
+            sats,
+            rng,
+            epoch: 0,
+            tracks: BTreeMap::new(),
+            issued: BTreeMap::new(),
+            eph_cursor: BTreeMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    /// Epochs produced so far.
+    pub fn epochs_done(&self) -> u32 {
+        self.epoch
+    }
+
+    /// The frames of the next epoch (whole RTCM3 frames), or `None` at the end.
+    pub fn next_epoch(&mut self) -> Option<Vec<Vec<u8>>> {
+        if self.epoch >= self.cfg.epochs {
+            return None;
+        }
+        let t = self
+            .cfg
+            .start
+            .add(self.epoch as f64 * self.cfg.interval_s as f64);
+        self.epoch += 1;
+        self.refresh_ephemerides(t);
+        let obs = self.observe_all(t);
+        let gap = self.cfg.faults.gap > 0.0 && self.rng.uniform() < self.cfg.faults.gap;
+        let mut frames = Vec::new();
+        if !gap {
+            for payload in compose::epoch_payloads(self, t, &obs) {
+                frames.push(crate::framing::rtcm3_frame(&payload));
+            }
+        }
+        if self.cfg.faults.corrupt > 0.0 {
+            for f in &mut frames {
+                if self.rng.uniform() < self.cfg.faults.corrupt && f.len() > 4 {
+                    let at = 3 + (self.rng.next_u64() as usize) % (f.len() - 3);
+                    f[at] ^= 1 << (self.rng.next_u64() % 8);
+                }
+            }
+        }
+        Some(frames)
+    }
+
+    fn refresh_ephemerides(&mut self, t: Gpst) {
+        for i in 0..self.sats.len() {
+            let key = (self.sats[i].sys, self.sats[i].prn);
+            let due = self.issued.get(&key).is_none_or(|iss| t >= iss.next_issue);
+            if due {
+                let iss = compose::issue_ephemeris(&self.sats[i], t);
+                self.issued.insert(key, iss);
+            }
+        }
+    }
+
+    fn observe_all(&mut self, t: Gpst) -> EpochObs {
+        let model = ObsModel {
+            mask: self.cfg.mask_deg.to_radians(),
+            noise: self.cfg.noise,
+            multipath: self.cfg.multipath,
+            ionosphere: self.cfg.atmosphere,
+            troposphere: self.cfg.atmosphere,
+        };
+        let mut out: EpochObs = BTreeMap::new();
+        for sat in &self.sats {
+            let key = (sat.sys, sat.prn);
+            let Some(iss) = self.issued.get(&key) else {
+                continue;
+            };
+            let track = self.tracks.entry(key).or_default();
+            if self.cfg.faults.slip > 0.0 && self.rng.uniform() < self.cfg.faults.slip {
+                track.ambiguity_m.clear();
+                track.lock_since = None;
+            }
+            // Ambiguities are drawn on first sight and kept while the satellite stays in view:
+            // a whole number of cycles plus the phase/code offset a receiver starts with.
+            let mut draws: Vec<(u8, f64)> = Vec::new();
+            for s in &sat.signals {
+                if !track.ambiguity_m.contains_key(&s.msm_id) {
+                    let cycles = (self.rng.uniform() * 200.0 - 100.0).round();
+                    draws.push((s.msm_id, cycles * sky::wavelength(s.freq_hz)));
+                }
+            }
+            for (id, a) in draws {
+                track.ambiguity_m.insert(id, a);
+            }
+            let amb = track.ambiguity_m.clone();
+            let seen = sky::observe(
+                sat,
+                &iss.orbit,
+                &self.cfg.position,
+                t,
+                &model,
+                &|id| amb.get(&id).copied().unwrap_or(0.0),
+                &mut self.rng,
+            );
+            match seen {
+                Some(o) => {
+                    let since = *track.lock_since.get_or_insert(t);
+                    out.entry(sat.sys).or_default().push((o, t.diff(since)));
+                }
+                None => {
+                    // Out of view: lock is lost, a new pass starts with new ambiguities.
+                    track.lock_since = None;
+                    track.ambiguity_m.clear();
+                }
+            }
+        }
+        out
+    }
+
+    /// The next satellite (of those in view) whose ephemeris is sent for `sys`.
+    pub(crate) fn next_ephemeris(&mut self, sys: Gnss, in_view: &[u8]) -> Option<Vec<u8>> {
+        if in_view.is_empty() {
+            return None;
+        }
+        let cur = self.eph_cursor.entry(sys).or_insert(0);
+        let prn = in_view[*cur % in_view.len()];
+        *cur += 1;
+        self.issued.get(&(sys, prn)).map(|i| i.payload.clone())
+    }
+}

@@ -17,9 +17,8 @@ use crate::gnss::Gnss;
 use crate::gnss::atmosphere::{Klobuchar, troposphere_delay};
 use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth};
 use crate::gnss::orbit::{
-    BEIDOU_CONSTANTS, C, GALILEO_CONSTANTS, GLONASS_OMEGA_E, GPS_CONSTANTS, GlonassState, Kepler,
-    SystemConstants, earth_rotation, glonass_clock, glonass_position, kepler_clock,
-    kepler_position,
+    BEIDOU_CONSTANTS, C, GALILEO_CONSTANTS, GLONASS_OMEGA_E, GPS_CONSTANTS, Kepler,
+    SystemConstants, earth_rotation,
 };
 use crate::gnss::time::Gpst;
 
@@ -301,48 +300,13 @@ pub struct SatObs {
     pub signals: Vec<SignalObs>,
 }
 
-/// Broadcast orbit actually used for the observables (the quantised one from the stream).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Broadcast {
-    Kepler {
-        elements: Kepler,
-        constants: SystemConstants,
-        beidou_geo: bool,
-        /// Seconds to add to GPST to get the system's time (BDT: −14).
-        system_offset_s: f64,
-    },
-    Glonass {
-        state: GlonassState,
-        tb: Gpst,
-    },
-}
+/// The broadcast orbit the observables are computed from: the one decoded from the stream.
+pub type Broadcast = crate::gnss::nav::Ephemeris;
 
-impl Broadcast {
-    /// Satellite position (ECEF at transmission, m) and clock offset (s) at GPS time `t`.
-    pub fn position_clock(&self, t: Gpst) -> (Vector3<f64>, f64) {
-        match self {
-            Broadcast::Kepler {
-                elements,
-                constants,
-                beidou_geo,
-                system_offset_s,
-            } => {
-                let ts = t.add(*system_offset_s).tow();
-                let (p, e) = kepler_position(elements, constants, ts, *beidou_geo);
-                (p, kepler_clock(elements, constants, ts, e))
-            }
-            Broadcast::Glonass { state, tb } => {
-                let dt = t.diff(*tb);
-                (glonass_position(state, dt), glonass_clock(state, dt))
-            }
-        }
-    }
-
-    fn omega_e(&self) -> f64 {
-        match self {
-            Broadcast::Kepler { constants, .. } => constants.omega_e,
-            Broadcast::Glonass { .. } => GLONASS_OMEGA_E,
-        }
+fn omega_e(b: &Broadcast) -> f64 {
+    match &b.orbit {
+        crate::gnss::nav::OrbitParams::Kepler { constants, .. } => constants.omega_e,
+        crate::gnss::nav::OrbitParams::Glonass { .. } => GLONASS_OMEGA_E,
     }
 }
 
@@ -356,7 +320,7 @@ pub fn geometry(b: &Broadcast, rcv: &Vector3<f64>, t_rx: Gpst) -> (f64, f64, Vec
         let mut clk = 0.0;
         for _ in 0..5 {
             let (p, c) = b.position_clock(t_rx.add(-tau));
-            sat = earth_rotation(&p, b.omega_e(), tau);
+            sat = earth_rotation(&p, omega_e(b), tau);
             rho = (sat - rcv).norm();
             clk = c;
             tau = rho / C;
@@ -499,24 +463,10 @@ mod tests {
         let t = Gpst::from_week_tow(2400, 345_600.0);
         let mut per = std::collections::BTreeMap::new();
         for s in &all {
-            let b = match &s.orbit {
-                SimOrbit::Kepler {
-                    elements,
-                    constants,
-                    beidou_geo,
-                } => Broadcast::Kepler {
-                    elements: Kepler {
-                        toe: t.tow(),
-                        toc: t.tow(),
-                        omega0: elements.omega0 + constants.omega_e * t.tow(),
-                        ..*elements
-                    },
-                    constants: *constants,
-                    beidou_geo: *beidou_geo,
-                    system_offset_s: 0.0,
-                },
-                SimOrbit::Glonass { .. } => continue,
+            let SimOrbit::Kepler { .. } = &s.orbit else {
+                continue;
             };
+            let b = crate::simulate::compose::issue_ephemeris(s, t).orbit;
             let (_, _, p, _) = geometry(&b, &rcv, t);
             let (el, _) = elevation_azimuth(&rcv, &p);
             if el > 10f64.to_radians() {
