@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 
 use crate::framing::{Frame, FrameKind, Framer};
-use crate::messages::rtcm3;
+use crate::messages::{nmea, rtcm3};
 
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
@@ -168,21 +168,24 @@ fn brief_rtcm(msg: &rtcm3::Message) -> String {
 
 fn nmea_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>, String) {
     let text_line = String::from_utf8_lossy(frame.bytes).trim_end().to_string();
-    let payload = frame.payload();
-    let head = payload.split(|&b| b == b',').next().unwrap_or(&[]);
-    let head = String::from_utf8_lossy(head);
-    // Standard sentences: 2-letter talker + 3-letter type; proprietary ones start with P.
-    let (talker, kind) = if head.starts_with('P') || head.len() < 5 {
-        ("P".to_string(), head.to_string())
-    } else {
-        (head[..2].to_string(), head[2..].to_string())
-    };
-    summary.frame(kind.clone());
     let mut obj = Map::new();
-    obj.insert("type".into(), json!(kind));
-    obj.insert("talker".into(), json!(talker));
-    obj.insert("sentence".into(), json!(text_line));
-    (obj, format!("NMEA  {text_line}"))
+    match nmea::parse(frame.bytes) {
+        Ok(s) => {
+            summary.frame(s.kind_name());
+            if let Ok(Value::Object(fields)) = serde_json::to_value(&s) {
+                obj = fields;
+            }
+            (obj, format!("NMEA  {text_line}"))
+        }
+        Err(e) => {
+            summary.frame("NMEA (undecoded)".into());
+            summary.error(&format!("nmea {}", e), e.to_string());
+            obj.insert("type".into(), json!("NMEA"));
+            obj.insert("error".into(), json!(e.to_string()));
+            obj.insert("sentence".into(), json!(text_line));
+            (obj, format!("NMEA  {text_line}  error: {e}"))
+        }
+    }
 }
 
 fn ubx_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>, String) {
