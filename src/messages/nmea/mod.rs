@@ -216,7 +216,9 @@ pub enum Data {
     Gbs(Gbs),
     Txt(Txt),
     /// Any other sentence, kept as its fields.
-    Other { fields: Vec<String> },
+    Other {
+        fields: Vec<String>,
+    },
 }
 
 /// One parsed sentence.
@@ -346,7 +348,9 @@ impl<'a> Fields<'a> {
         self.raw(i).map(str::to_string)
     }
     fn time(&self, i: usize) -> Result<Option<Time>, NmeaError> {
-        let Some(s) = self.raw(i) else { return Ok(None) };
+        let Some(s) = self.raw(i) else {
+            return Ok(None);
+        };
         let bad = || NmeaError::Field {
             sentence: self.name,
             index: i,
@@ -365,7 +369,9 @@ impl<'a> Fields<'a> {
         }))
     }
     fn date(&self, i: usize) -> Result<Option<Date>, NmeaError> {
-        let Some(s) = self.raw(i) else { return Ok(None) };
+        let Some(s) = self.raw(i) else {
+            return Ok(None);
+        };
         let bad = || NmeaError::Field {
             sentence: self.name,
             index: i,
@@ -518,7 +524,8 @@ fn parse_data(kind: &str, f: &[&str]) -> Result<Data, NmeaError> {
         }
         "ZDA" => {
             let x = fields!("ZDA");
-            let (d, m, y): (Option<u8>, Option<u8>, Option<u16>) = (x.num(1)?, x.num(2)?, x.num(3)?);
+            let (d, m, y): (Option<u8>, Option<u8>, Option<u16>) =
+                (x.num(1)?, x.num(2)?, x.num(3)?);
             Data::Zda(Zda {
                 time: x.time(0)?,
                 date: match (d, m, y) {
@@ -579,8 +586,18 @@ fn parse_data(kind: &str, f: &[&str]) -> Result<Data, NmeaError> {
     })
 }
 
+/// A number with at least `decimals` places, and more when the value needs them to survive
+/// formatting and parsing unchanged (receivers differ in the precision they send).
 fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
-    v.map(|x| format!("{x:.decimals$}")).unwrap_or_default()
+    v.map(|x| {
+        let fixed = format!("{x:.decimals$}");
+        if fixed.parse::<f64>().ok() == Some(x) {
+            fixed
+        } else {
+            x.to_string()
+        }
+    })
+    .unwrap_or_default()
 }
 
 fn fmt_time(t: Option<Time>) -> String {
@@ -596,7 +613,7 @@ fn fmt_angle(v: Option<f64>, deg_digits: usize, pos: char, neg: char) -> (String
             let deg = a.trunc();
             let min = (a - deg) * 60.0;
             (
-                format!("{:0w$}{:010.7}", deg as u32, min, w = deg_digits),
+                format!("{:0w$}{:011.8}", deg as u32, min, w = deg_digits),
                 (if x < 0.0 { neg } else { pos }).to_string(),
             )
         }
@@ -666,7 +683,12 @@ impl Sentence {
             Data::Gsa(g) => {
                 let mut v = vec![ch(g.selection), num(g.fix)];
                 for k in 0..12 {
-                    v.push(g.satellites.get(k).map(|p| format!("{p:02}")).unwrap_or_default());
+                    v.push(
+                        g.satellites
+                            .get(k)
+                            .map(|p| format!("{p:02}"))
+                            .unwrap_or_default(),
+                    );
                 }
                 v.extend([fmt_opt(g.pdop, 2), fmt_opt(g.hdop, 2), fmt_opt(g.vdop, 2)]);
                 if let Some(id) = g.system_id {
@@ -678,8 +700,16 @@ impl Sentence {
                 let mut v = vec![g.total.to_string(), g.index.to_string(), num(g.in_view)];
                 for s in &g.sats {
                     v.push(format!("{:02}", s.prn));
-                    v.push(s.elevation_deg.map(|e| format!("{e:02.0}")).unwrap_or_default());
-                    v.push(s.azimuth_deg.map(|a| format!("{a:03.0}")).unwrap_or_default());
+                    v.push(
+                        s.elevation_deg
+                            .map(|e| format!("{e:02.0}"))
+                            .unwrap_or_default(),
+                    );
+                    v.push(
+                        s.azimuth_deg
+                            .map(|a| format!("{a:03.0}"))
+                            .unwrap_or_default(),
+                    );
                     v.push(s.snr_dbhz.map(|c| format!("{c:02.0}")).unwrap_or_default());
                 }
                 if let Some(sig) = &g.signal_id {
@@ -722,10 +752,14 @@ impl Sentence {
             Data::Zda(z) => vec![
                 fmt_time(z.time),
                 z.date.map(|d| format!("{:02}", d.day)).unwrap_or_default(),
-                z.date.map(|d| format!("{:02}", d.month)).unwrap_or_default(),
+                z.date
+                    .map(|d| format!("{:02}", d.month))
+                    .unwrap_or_default(),
                 z.date.map(|d| d.year.to_string()).unwrap_or_default(),
                 z.zone_hours.map(|h| format!("{h:02}")).unwrap_or_default(),
-                z.zone_minutes.map(|m| format!("{m:02}")).unwrap_or_default(),
+                z.zone_minutes
+                    .map(|m| format!("{m:02}"))
+                    .unwrap_or_default(),
             ],
             Data::Vtg(t) => vec![
                 fmt_opt(t.course_true_deg, 2),
@@ -805,7 +839,9 @@ mod tests {
         assert!((g.lon.unwrap() + 121.3143268).abs() < 1e-6);
         assert_eq!(g.quality, Some(1));
         let again = parse(p.to_nmea().as_bytes()).unwrap();
-        let Data::Gga(h) = &again.data else { panic!("GGA") };
+        let Data::Gga(h) = &again.data else {
+            panic!("GGA")
+        };
         assert!((h.lat.unwrap() - g.lat.unwrap()).abs() < 1e-9);
         assert_eq!(h.altitude, g.altitude);
     }

@@ -69,11 +69,17 @@ pub struct SkyView {
     pending: BTreeMap<(String, [u8; 2]), Vec<(Key, SkySat)>>,
     /// Satellites used, per system, from the latest GSA of that system.
     used: BTreeMap<Gnss, Vec<u16>>,
+    /// Order in which sets completed, per (talker, signal).
+    seq: BTreeMap<(String, [u8; 2]), u64>,
+    counter: u64,
 }
 
 fn sig_key(s: &Option<String>) -> [u8; 2] {
     let b = s.as_deref().unwrap_or("").as_bytes();
-    [b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)]
+    [
+        b.first().copied().unwrap_or(0),
+        b.get(1).copied().unwrap_or(0),
+    ]
 }
 
 impl SkyView {
@@ -111,6 +117,8 @@ impl SkyView {
                 }
                 if g.index >= g.total {
                     let done = self.pending.remove(&k).unwrap_or_default();
+                    self.counter += 1;
+                    self.seq.insert(k.clone(), self.counter);
                     self.sets.insert(k, done);
                     return true;
                 }
@@ -154,18 +162,34 @@ impl SkyView {
         }
         all.into_values()
             .map(|mut s| {
-                s.used = self.used.get(&s.system).is_some_and(|u| u.contains(&s.svid));
+                s.used = self
+                    .used
+                    .get(&s.system)
+                    .is_some_and(|u| u.contains(&s.svid));
                 s
             })
             .collect()
     }
 
-    /// One entry per satellite (the first signal that reports it), as gpsd's SKY lists them.
+    /// One entry per satellite: the signal whose GSV set arrived last, as gpsd's SKY reports
+    /// lists them (so a receiver that sends E5b then E1 shows E1's C/N0).
     pub fn by_satellite(&self) -> Vec<SkySat> {
+        let mut sets: Vec<(&(String, [u8; 2]), &Vec<(Key, SkySat)>)> = self.sets.iter().collect();
+        sets.sort_by_key(|(k, _)| self.seq.get(*k).copied().unwrap_or(0));
         let mut out: BTreeMap<(Gnss, u16), SkySat> = BTreeMap::new();
-        for s in self.satellites() {
-            out.entry((s.system, s.svid)).or_insert(s);
+        for (_, set) in sets {
+            for (_, s) in set {
+                out.insert((s.system, s.svid), *s);
+            }
         }
-        out.into_values().collect()
+        out.into_values()
+            .map(|mut s| {
+                s.used = self
+                    .used
+                    .get(&s.system)
+                    .is_some_and(|u| u.contains(&s.svid));
+                s
+            })
+            .collect()
     }
 }
