@@ -25,6 +25,7 @@ fn gnss_of(gnssid: u64) -> Option<Gnss> {
 
 #[derive(Default)]
 struct Fix {
+    quality: Option<u8>,
     lat: Option<f64>,
     lon: Option<f64>,
     alt_msl: Option<f64>,
@@ -36,8 +37,11 @@ struct Tally {
     positions: usize,
     times: usize,
     altitudes: usize,
+    qualities: usize,
     sky_sats: usize,
     mismatches: Vec<String>,
+    used_checked: usize,
+    used_mismatches: Vec<String>,
 }
 
 fn check_log(rel: &str) -> Tally {
@@ -64,6 +68,9 @@ fn check_log(rel: &str) -> Tally {
                 Data::Zda(z) => (None, None, None, z.time),
                 _ => (None, None, None, None),
             };
+            if let Data::Gga(g) = &p.data {
+                fix.quality = g.quality;
+            }
             if lat.is_some() {
                 fix.lat = lat;
                 fix.lon = lon;
@@ -89,6 +96,22 @@ fn check_log(rel: &str) -> Tally {
                         other => t
                             .mismatches
                             .push(format!("{at}: position gpsd {la},{lo} corsd {other:?}")),
+                    }
+                }
+                // gpsd's "status": 2 DGPS, 3 RTK fixed, 4 RTK float (GGA quality 2, 4, 5).
+                if let Some(st) = v["status"].as_u64() {
+                    t.qualities += 1;
+                    let ours = match fix.quality {
+                        Some(2) => Some(2),
+                        Some(4) => Some(3),
+                        Some(5) => Some(4),
+                        _ => None,
+                    };
+                    if ours != Some(st) {
+                        t.mismatches.push(format!(
+                            "{at}: fix status gpsd {st} corsd quality {:?}",
+                            fix.quality
+                        ));
                     }
                 }
                 if let Some(alt) = v["altMSL"].as_f64() {
@@ -124,6 +147,7 @@ fn check_log(rel: &str) -> Tally {
                 for s in sky.satellites() {
                     ours.entry((s.system, s.svid)).or_default().push(s);
                 }
+                let mut seen_used = std::collections::BTreeSet::new();
                 for s in v["satellites"].as_array().cloned().unwrap_or_default() {
                     let (Some(g), Some(id)) =
                         (s["gnssid"].as_u64().and_then(gnss_of), s["svid"].as_u64())
@@ -131,6 +155,7 @@ fn check_log(rel: &str) -> Tally {
                         continue;
                     };
                     t.sky_sats += 1;
+                    let first_entry = seen_used.insert((g, id));
                     let Some(sigs) = ours.get(&(g, id as u16)) else {
                         t.mismatches
                             .push(format!("{at}: {g:?} {id} missing from corsd's sky view"));
@@ -142,12 +167,27 @@ fn check_log(rel: &str) -> Tally {
                         (None, None) | (Some(_), None) => true,
                         (None, Some(y)) => y == 0.0,
                     };
-                    let found = sigs.iter().any(|o| {
+                    let found = sigs.iter().find(|o| {
                         same(s["el"].as_f64(), o.elevation_deg)
                             && same(s["az"].as_f64(), o.azimuth_deg)
-                            && same(s["ss"].as_f64(), o.snr_dbhz)
+                            && match (s["ss"].as_f64(), o.snr_dbhz) {
+                                (Some(x), Some(y)) => (x - y).abs() < 1e-6,
+                                (None, None) => true,
+                                _ => false,
+                            }
                     });
-                    if !found {
+                    // "used" is a property of the satellite (GSA lists satellites, not signals);
+                    // gpsd repeats it on further entries of the same satellite by its own rules
+                    // (per "sigid", and "not used" for a GSV set without a signal ID), so the
+                    // satellite's first entry is the one to compare.
+                    if let Some(u) = s["used"].as_bool().filter(|_| first_entry) {
+                        t.used_checked += 1;
+                        if found.is_some_and(|o| o.used != u) {
+                            t.used_mismatches
+                                .push(format!("{at}: {g:?} {id} used gpsd {u} corsd {found:?}"));
+                        }
+                    }
+                    if found.is_none() {
                         t.mismatches.push(format!(
                             "{at}: {g:?} {id}: gpsd {s} not among corsd's {sigs:?}"
                         ));
@@ -167,14 +207,17 @@ fn positions_times_and_sky_views_match_gpsd() {
     for rel in common::NMEA_FILES {
         let t = check_log(rel);
         report.push(format!(
-            "{rel}: {} positions, {} times, {} altitudes, {} sky satellites, {} mismatches",
+            "{rel}: {} positions, {} times, {} altitudes, {} fix qualities, {} sky satellites ({} used flags), {} mismatches",
             t.positions,
             t.times,
             t.altitudes,
+            t.qualities,
             t.sky_sats,
-            t.mismatches.len()
+            t.used_checked,
+            t.mismatches.len() + t.used_mismatches.len()
         ));
         assert!(t.positions + t.sky_sats > 0, "{rel}: nothing compared");
+        all.extend(t.used_mismatches);
         all.extend(t.mismatches);
     }
     eprintln!("{}", report.join("\n"));

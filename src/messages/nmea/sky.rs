@@ -29,7 +29,8 @@ pub struct SkySat {
 pub fn satellite_id(talker: Option<Gnss>, prn: u16) -> Option<(Gnss, u16)> {
     Some(match (talker, prn) {
         (Some(Gnss::Beidou), 1..=63) => (Gnss::Beidou, prn),
-        (Some(Gnss::Beidou), 201..=263) => (Gnss::Beidou, prn - 200),
+        // SiRF and others number BeiDou 201–263 even under the GN talker.
+        (Some(Gnss::Beidou) | None, 201..=263) => (Gnss::Beidou, prn - 200),
         (_, 401..=463) => (Gnss::Beidou, prn - 400),
         (Some(Gnss::Galileo), 1..=36) => (Gnss::Galileo, prn),
         (_, 301..=336) => (Gnss::Galileo, prn - 300),
@@ -72,6 +73,9 @@ pub struct SkyView {
     /// Order in which sets completed, per (talker, signal).
     seq: BTreeMap<(String, [u8; 2]), u64>,
     counter: u64,
+    /// Whether the previous sentence was a GSA: receivers send one block of GSAs per fix (one
+    /// per system or signal), and the satellites used are the union of that block.
+    in_gsa_block: bool,
 }
 
 fn sig_key(s: &Option<String>) -> [u8; 2] {
@@ -89,6 +93,11 @@ impl SkyView {
 
     /// Take in a sentence; returns true when a GSV set was completed (the view changed).
     pub fn update(&mut self, s: &Sentence) -> bool {
+        let gsa = matches!(s.data, Data::Gsa(_));
+        if gsa && !self.in_gsa_block {
+            self.used.clear();
+        }
+        self.in_gsa_block = gsa;
         match &s.data {
             Data::Gsv(g) => {
                 let talker = talker_system(&s.talker);
@@ -141,10 +150,11 @@ impl SkyView {
                         .satellites
                         .iter()
                         .filter_map(|&p| satellite_id(talker, p))
-                        .filter(|(s2, _)| *s2 == sys || g.system_id.is_none())
-                        .map(|(_, id)| id)
-                        .collect();
-                    self.used.insert(sys, ids);
+                        .collect::<Vec<_>>();
+                    // A GPS GSA may list SBAS satellites (PRN 33–64) it uses.
+                    for (s2, id) in ids {
+                        self.used.entry(s2).or_default().push(id);
+                    }
                 }
                 false
             }
@@ -160,15 +170,19 @@ impl SkyView {
                 all.insert(*k, *s);
             }
         }
-        all.into_values()
-            .map(|mut s| {
-                s.used = self
-                    .used
-                    .get(&s.system)
-                    .is_some_and(|u| u.contains(&s.svid));
-                s
-            })
-            .collect()
+        all.into_values().map(|s| self.mark_used(s)).collect()
+    }
+
+    /// A satellite's signal counts as used when the latest GSA block lists the satellite and the
+    /// signal is being tracked (a GSV entry without C/N0 means the receiver has no lock on it
+    /// now), which is also how gpsd reports it.
+    fn mark_used(&self, mut s: SkySat) -> SkySat {
+        s.used = s.snr_dbhz.is_some()
+            && self
+                .used
+                .get(&s.system)
+                .is_some_and(|u| u.contains(&s.svid));
+        s
     }
 
     /// One entry per satellite: the signal whose GSV set arrived last, as gpsd's SKY reports
@@ -182,14 +196,6 @@ impl SkyView {
                 out.insert((s.system, s.svid), *s);
             }
         }
-        out.into_values()
-            .map(|mut s| {
-                s.used = self
-                    .used
-                    .get(&s.system)
-                    .is_some_and(|u| u.contains(&s.svid));
-                s
-            })
-            .collect()
+        out.into_values().map(|s| self.mark_used(s)).collect()
     }
 }
