@@ -224,7 +224,8 @@ pub enum Data {
 /// One parsed sentence.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Sentence {
-    /// Two-letter talker (GP, GN, GB …), or `P` for proprietary sentences.
+    /// Two-letter talker (GP, GN, GB …), `P` for proprietary sentences, empty for
+    /// non-standard addresses.
     pub talker: String,
     /// Sentence type (GGA …; for proprietary ones the rest of the address, e.g. `STMVER`).
     #[serde(rename = "type")]
@@ -294,12 +295,16 @@ pub fn parse(sentence: &[u8]) -> Result<Sentence, NmeaError> {
         None if body.is_empty() => Vec::new(),
         None => return Err(NmeaError::Envelope),
     };
-    let (talker, kind) = if addr.starts_with('P') || addr.len() != 5 {
-        ("P".to_string(), addr.trim_start_matches('P').to_string())
-    } else {
+    // Proprietary sentences start with P; the standard ones are a 2-letter talker and a 3-letter
+    // type; anything else (e.g. Unicore's $GYOACC, $SNRSTAT) has no talker we know.
+    let (talker, kind) = if let Some(rest) = addr.strip_prefix('P') {
+        ("P".to_string(), rest.to_string())
+    } else if addr.len() == 5 {
         (addr[..2].to_string(), addr[2..].to_string())
+    } else {
+        (String::new(), addr.clone())
     };
-    let data = if talker == "P" {
+    let data = if talker == "P" || talker.is_empty() {
         Data::Other {
             fields: fields.iter().map(|f| f.to_string()).collect(),
         }
@@ -866,5 +871,18 @@ mod tests {
         assert_eq!(g.sats.len(), 4);
         assert_eq!(g.signal_id.as_deref(), Some("5"));
         assert_eq!(g.sats[0].prn, 34);
+    }
+
+    /// Found by the nmea_parse fuzzer: a long non-proprietary address must format back to the
+    /// same address, not gain a `P`.
+    #[test]
+    fn long_unknown_address_formats_back() {
+        let s = b"$GPRM111111111111111132C8,1220.,,A14134.49865454,N9,0345.03316077,W,1.885.,9248,103280,11.5985,E,D*2C";
+        let p = parse(s).unwrap();
+        assert_eq!(p.talker, "");
+        let again = parse(p.to_nmea().as_bytes()).unwrap();
+        assert_eq!(again.kind, p.kind);
+        let p = parse(b"$SNRSTAT,1,1,0,0*5D").unwrap();
+        assert_eq!((p.talker.as_str(), p.kind.as_str()), ("", "SNRSTAT"));
     }
 }
