@@ -66,5 +66,13 @@ export CORSD_TEST_DATA=${CORSD_TEST_DATA:-$(cd .. && pwd)/shared/data}
 }
 
 log "cargo test (data: $CORSD_TEST_DATA)"
-cargo test --locked --all-targets "${extra[@]}"
-cargo test --locked --doc
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+set +e
+cargo test --locked --all-targets "${extra[@]}" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over all test binaries (cargo prints one result line per binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$out"
+exit "$status"
