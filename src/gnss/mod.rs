@@ -1,11 +1,13 @@
-//! GNSS computations: systems, time scales, geodesy, orbits and atmosphere (and, as they land,
-//! positioning and quality control).
+//! GNSS computations: systems, time scales, geodesy, orbits, atmosphere, the ephemeris store,
+//! station state from a stream, and single point positioning (quality control lands next).
 
 pub mod atmosphere;
 pub mod geodesy;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
+pub mod spp;
+pub mod stream;
 pub mod time;
 
 use serde::Serialize;

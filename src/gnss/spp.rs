@@ -1,0 +1,491 @@
+//! Single point positioning: weighted least squares (nalgebra) over code pseudoranges of
+//! several GNSS, one receiver clock per system, ionosphere-free combinations where two
+//! frequencies exist, Saastamoinen troposphere, RAIM fault detection and exclusion, DOPs.
+//!
+//! Group delays follow each ICD's clock reference: GPS/QZSS clocks refer to the L1/L2 P(Y)
+//! ionosphere-free combination (single-frequency L1 subtracts TGD); BeiDou clocks refer to B3I
+//! (B1I subtracts TGD1, B2I TGD2); Galileo I/NAV clocks refer to E1/E5b (E1 alone subtracts
+//! BGD E1/E5b). The broadcast ionosphere is applied to single-frequency signals only when the
+//! caller supplies coefficients from a real source; otherwise the solution says so.
+
+use nalgebra::{DMatrix, DVector, Vector3};
+use serde::Serialize;
+
+use super::Gnss;
+use super::atmosphere::{Klobuchar, troposphere_delay};
+use super::geodesy::{ecef_to_geodetic, elevation_azimuth, enu_rotation};
+use super::nav::{Ephemeris, EphemerisStore, OrbitParams};
+use super::obs::{Epoch, SatObs, SignalCode};
+use super::orbit::{C, GLONASS_OMEGA_E, earth_rotation};
+use super::time::Gpst;
+
+/// Options of a solution.
+#[derive(Clone, Debug)]
+pub struct SppOptions {
+    pub systems: Vec<Gnss>,
+    /// Elevation mask (rad).
+    pub mask: f64,
+    /// Broadcast ionosphere from a real source, for single-frequency signals.
+    pub klobuchar: Option<Klobuchar>,
+    /// Use dual-frequency ionosphere-free combinations where possible.
+    pub iono_free: bool,
+    /// RAIM: reject when the normalised residual test fails (probability of false alarm 1e-3).
+    pub raim: bool,
+}
+
+impl Default for SppOptions {
+    fn default() -> Self {
+        SppOptions {
+            systems: vec![Gnss::Gps, Gnss::Galileo, Gnss::Beidou, Gnss::Qzss],
+            mask: 15f64.to_radians(),
+            klobuchar: None,
+            iono_free: true,
+            raim: true,
+        }
+    }
+}
+
+/// A satellite's part in a solution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SatResidual {
+    pub sys: Gnss,
+    pub prn: u8,
+    pub elevation_deg: f64,
+    pub azimuth_deg: f64,
+    /// Post-fit residual (m).
+    pub residual_m: f64,
+    /// Whether the ionosphere-free combination was used.
+    pub iono_free: bool,
+}
+
+/// One epoch's solution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Solution {
+    pub time: Gpst,
+    /// ECEF (m).
+    pub position: [f64; 3],
+    /// Receiver clock per system (m).
+    pub clocks_m: Vec<(Gnss, f64)>,
+    pub gdop: f64,
+    pub pdop: f64,
+    pub hdop: f64,
+    pub vdop: f64,
+    pub used: Vec<SatResidual>,
+    pub excluded: Vec<(Gnss, u8)>,
+    /// RMS of the residuals (m).
+    pub rms_m: f64,
+    /// Single-frequency satellites were used without an ionosphere model (none was given).
+    pub iono_uncorrected: bool,
+}
+
+/// A pseudorange ready for the estimator.
+#[derive(Clone, Debug)]
+struct Meas {
+    sys: Gnss,
+    prn: u8,
+    /// Corrected pseudorange (m), before satellite clock and geometry.
+    range: f64,
+    /// Variance scale of the observable (IF combinations amplify noise).
+    noise: f64,
+    iono_free: bool,
+    /// Frequency of a single-frequency signal (for the ionosphere model).
+    freq: Option<f64>,
+    eph: Ephemeris,
+}
+
+/// Signal pairs for the ionosphere-free combination, preferred first: (code1, code2).
+fn if_pairs(sys: Gnss) -> &'static [(&'static str, &'static str)] {
+    match sys {
+        Gnss::Gps | Gnss::Qzss => &[
+            ("1C", "2W"),
+            ("1C", "2L"),
+            ("1C", "2X"),
+            ("1C", "5Q"),
+            ("1C", "5X"),
+        ],
+        Gnss::Galileo => &[("1C", "5Q"), ("1X", "5X"), ("1C", "7Q"), ("1X", "7X")],
+        Gnss::Beidou => &[("2I", "6I"), ("2X", "6X"), ("2I", "7I")],
+        _ => &[],
+    }
+}
+
+/// Single-frequency signals in order of preference.
+fn single(sys: Gnss) -> &'static [&'static str] {
+    match sys {
+        Gnss::Gps | Gnss::Qzss => &["1C", "1X", "1W"],
+        Gnss::Galileo => &["1C", "1X"],
+        Gnss::Beidou => &["2I", "2X", "1P", "1X", "6I"],
+        Gnss::Glonass => &["1C", "1P"],
+        _ => &[],
+    }
+}
+
+/// The group delay (m) to subtract from a code on band `band` of this ephemeris.
+fn group_delay_m(e: &Ephemeris, code: SignalCode) -> f64 {
+    let b = code.band();
+    C * match e.sys {
+        Gnss::Gps | Gnss::Qzss => match b {
+            1 => e.tgd[0],
+            2 => e.tgd[0] * (1575.42f64 / 1227.60).powi(2),
+            _ => 0.0,
+        },
+        Gnss::Beidou => match b {
+            2 => e.tgd[0],
+            7 => e.tgd[1],
+            _ => 0.0,
+        },
+        Gnss::Galileo => match b {
+            1 => e.tgd[1],
+            5 => e.tgd[0] * (1575.42f64 / 1176.45).powi(2),
+            _ => 0.0,
+        },
+        _ => 0.0,
+    }
+}
+
+fn measurement(sat: &SatObs, eph: &Ephemeris, opt: &SppOptions) -> Option<Meas> {
+    let get = |c: &str| {
+        let code = SignalCode::new(c)?;
+        let s = sat.signal(code)?;
+        Some((code, s.pseudorange_m?, s.freq_hz?))
+    };
+    if opt.iono_free {
+        for (a, b) in if_pairs(sat.sys) {
+            if let (Some((c1, p1, f1)), Some((c2, p2, f2))) = (get(a), get(b)) {
+                // GPS, QZSS and Galileo clocks already refer to a dual-frequency combination;
+                // BeiDou's refer to B3I, so B1I/B2I carry their group delays.
+                let (p1, p2) = if sat.sys == Gnss::Beidou {
+                    (p1 - group_delay_m(eph, c1), p2 - group_delay_m(eph, c2))
+                } else {
+                    (p1, p2)
+                };
+                let (g1, g2) = (f1 * f1, f2 * f2);
+                let k = (g1 * g1 + g2 * g2).sqrt() / (g1 - g2);
+                return Some(Meas {
+                    sys: sat.sys,
+                    prn: sat.prn,
+                    range: (g1 * p1 - g2 * p2) / (g1 - g2),
+                    noise: k * k,
+                    iono_free: true,
+                    freq: None,
+                    eph: eph.clone(),
+                });
+            }
+        }
+    }
+    for c in single(sat.sys) {
+        if let Some((code, p, f)) = get(c) {
+            return Some(Meas {
+                sys: sat.sys,
+                prn: sat.prn,
+                range: p - group_delay_m(eph, code),
+                noise: 1.0,
+                iono_free: false,
+                freq: Some(f),
+                eph: eph.clone(),
+            });
+        }
+    }
+    None
+}
+
+fn omega_e(e: &Ephemeris) -> f64 {
+    match &e.orbit {
+        OrbitParams::Kepler { constants, .. } => constants.omega_e,
+        OrbitParams::Glonass { .. } => GLONASS_OMEGA_E,
+    }
+}
+
+/// Satellite position at transmission (rotated into the ECEF frame at reception) and clock.
+fn satellite(m: &Meas, t_rx: Gpst) -> (Vector3<f64>, f64) {
+    let mut tau = m.range / C;
+    let mut out = (Vector3::zeros(), 0.0);
+    for _ in 0..3 {
+        let (_, clk0) = m.eph.position_clock(t_rx.add(-tau));
+        let t_tx = t_rx.add(-tau - clk0);
+        let (p, clk) = m.eph.position_clock(t_tx);
+        out = (earth_rotation(&p, omega_e(&m.eph), tau + clk0), clk);
+        tau = m.range / C;
+    }
+    out
+}
+
+/// Solve one epoch.
+pub fn solve(
+    epoch: &Epoch,
+    store: &EphemerisStore,
+    opt: &SppOptions,
+    approx: Option<Vector3<f64>>,
+) -> Option<Solution> {
+    let t = epoch.time;
+    let mut meas: Vec<Meas> = epoch
+        .sats
+        .iter()
+        .filter(|s| opt.systems.contains(&s.sys))
+        .filter_map(|s| {
+            let eph = store.select(s.sys, ephemeris_prn(s.sys, s.prn), t)?;
+            measurement(s, eph, opt)
+        })
+        .collect();
+    let mut excluded = Vec::new();
+    loop {
+        let sol = estimate(&meas, t, opt, approx)?;
+        if !opt.raim || sol.used.len() <= sol.clocks_m.len() + 4 {
+            return Some(Solution { excluded, ..sol });
+        }
+        // RAIM: chi-square test of the weighted residuals; exclude the worst satellite.
+        let dof = (sol.used.len() - sol.clocks_m.len() - 3) as f64;
+        let chi2: f64 = sol
+            .used
+            .iter()
+            .map(|r| {
+                (r.residual_m
+                    / sigma(
+                        r.elevation_deg.to_radians(),
+                        if r.iono_free { 3.0 } else { 1.0 },
+                    ))
+                .powi(2)
+            })
+            .sum();
+        if chi2 <= chi2_threshold(dof) {
+            return Some(Solution { excluded, ..sol });
+        }
+        let worst = sol
+            .used
+            .iter()
+            .max_by(|a, b| a.residual_m.abs().total_cmp(&b.residual_m.abs()))?;
+        let key = (worst.sys, worst.prn);
+        excluded.push(key);
+        meas.retain(|m| (m.sys, m.prn) != key);
+    }
+}
+
+/// The PRN under which the ephemeris store keeps a satellite (QZSS MSM IDs are 193+ there).
+fn ephemeris_prn(sys: Gnss, prn: u8) -> u8 {
+    prn.checked_add(if sys == Gnss::Qzss && prn < 193 {
+        192
+    } else {
+        0
+    })
+    .unwrap_or(prn)
+}
+
+/// Standard deviation (m) of a code measurement at elevation `el`.
+fn sigma(el: f64, noise: f64) -> f64 {
+    let (a, b) = (0.3, 0.3);
+    (noise * (a * a + b * b / el.sin().max(0.1).powi(2))).sqrt()
+}
+
+/// Chi-square threshold at 1e-3 false-alarm probability (Wilson–Hilferty approximation).
+fn chi2_threshold(dof: f64) -> f64 {
+    let z = 3.09;
+    let h = 2.0 / (9.0 * dof);
+    dof * (1.0 - h + z * h.sqrt()).powi(3)
+}
+
+fn estimate(
+    meas: &[Meas],
+    t: Gpst,
+    opt: &SppOptions,
+    approx: Option<Vector3<f64>>,
+) -> Option<Solution> {
+    let mut systems: Vec<Gnss> = meas.iter().map(|m| m.sys).collect();
+    systems.sort();
+    systems.dedup();
+    let nclk = systems.len();
+    let npar = 3 + nclk;
+    if meas.len() < npar {
+        return None;
+    }
+    let mut x = DVector::<f64>::zeros(npar);
+    if let Some(a) = approx {
+        x.fixed_rows_mut::<3>(0).copy_from(&a);
+    }
+    let sats: Vec<(Vector3<f64>, f64)> = meas.iter().map(|m| satellite(m, t)).collect();
+    let mut iono_uncorrected;
+    let mut rows: Vec<(usize, f64, f64)> = Vec::new();
+    for iter in 0..12 {
+        let pos = Vector3::new(x[0], x[1], x[2]);
+        let geo = ecef_to_geodetic(&pos);
+        let near_earth = pos.norm() > 6.0e6;
+        let mut h = DMatrix::<f64>::zeros(meas.len(), npar);
+        let mut v = DVector::<f64>::zeros(meas.len());
+        let mut w = DVector::<f64>::zeros(meas.len());
+        rows.clear();
+        let mut n = 0;
+        iono_uncorrected = false;
+        for (mi, (m, (sp, sclk))) in meas.iter().zip(&sats).enumerate() {
+            let d = sp - pos;
+            let r = d.norm();
+            let (el, az) = if near_earth {
+                elevation_azimuth(&pos, sp)
+            } else {
+                (std::f64::consts::FRAC_PI_2, 0.0)
+            };
+            if near_earth && el < opt.mask {
+                continue;
+            }
+            let tropo = if near_earth {
+                troposphere_delay(geo.lat, geo.h, el)
+            } else {
+                0.0
+            };
+            let iono = match (m.iono_free, m.freq, &opt.klobuchar) {
+                (false, Some(f), Some(k)) if near_earth => {
+                    k.delay_l1(geo.lat, geo.lon, el, az, t.tow()) * (1_575.42e6 / f).powi(2)
+                }
+                (false, _, None) => {
+                    iono_uncorrected = true;
+                    0.0
+                }
+                _ => 0.0,
+            };
+            let k = systems.iter().position(|s| *s == m.sys).unwrap_or(0);
+            let model = r + x[3 + k] - C * sclk + tropo + iono;
+            for j in 0..3 {
+                h[(n, j)] = -d[j] / r;
+            }
+            h[(n, 3 + k)] = 1.0;
+            v[n] = m.range - model;
+            w[n] = 1.0 / sigma(el, m.noise).powi(2);
+            rows.push((mi, el, az));
+            n += 1;
+        }
+        if n < npar {
+            return None;
+        }
+        let h = h.rows(0, n).into_owned();
+        let v = v.rows(0, n).into_owned();
+        let wv = DMatrix::from_diagonal(&w.rows(0, n).into_owned());
+        let n_mat = h.transpose() * &wv * &h;
+        let q = n_mat.clone().try_inverse()?;
+        let dx = &q * h.transpose() * &wv * &v;
+        x += &dx;
+        if dx.fixed_rows::<3>(0).norm() < 1e-4 || iter == 11 {
+            // Final residuals at the solution.
+            let pos = Vector3::new(x[0], x[1], x[2]);
+            let res = &v - &h * &dx;
+            let used: Vec<SatResidual> = rows
+                .iter()
+                .zip(res.iter())
+                .map(|(&(mi, el, az), r)| SatResidual {
+                    sys: meas[mi].sys,
+                    prn: meas[mi].prn,
+                    elevation_deg: el.to_degrees(),
+                    azimuth_deg: az.to_degrees(),
+                    residual_m: *r,
+                    iono_free: meas[mi].iono_free,
+                })
+                .collect();
+            let rms = (res.iter().map(|r| r * r).sum::<f64>() / n as f64).sqrt();
+            // DOPs from the unweighted geometry in east/north/up.
+            let g = ecef_to_geodetic(&pos);
+            let rot = enu_rotation(&g);
+            let hu = DMatrix::from_fn(n, npar, |i, j| h[(i, j)]);
+            let qu = (hu.transpose() * &hu).try_inverse()?;
+            let qpos = qu.fixed_view::<3, 3>(0, 0).into_owned();
+            let qenu = rot * qpos * rot.transpose();
+            let clk_var: f64 = (0..nclk).map(|k| qu[(3 + k, 3 + k)]).sum::<f64>() / nclk as f64;
+            return Some(Solution {
+                time: t,
+                position: [x[0], x[1], x[2]],
+                clocks_m: systems
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| (*s, x[3 + k]))
+                    .collect(),
+                gdop: (qenu.trace() + clk_var).sqrt(),
+                pdop: qenu.trace().sqrt(),
+                hdop: (qenu[(0, 0)] + qenu[(1, 1)]).sqrt(),
+                vdop: qenu[(2, 2)].sqrt(),
+                used,
+                excluded: Vec::new(),
+                rms_m: rms,
+                iono_uncorrected,
+            });
+        }
+    }
+    None
+}
+
+/// Carrier-smoothed code (Hatch filter), per satellite and signal: the code is averaged over
+/// up to `window` epochs through the carrier phase, which is ~100× less noisy. A cycle slip
+/// (lock time going back, a half-cycle flag, a missing phase or a gap in time) restarts the
+/// average. Over 100 s the ionosphere moves code and phase apart by centimetres to decimetres,
+/// far less than the code noise removed.
+#[derive(Clone, Debug, Default)]
+pub struct CarrierSmoother {
+    window: u32,
+    state: std::collections::HashMap<(Gnss, u8, SignalCode), Smoothing>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Smoothing {
+    n: u32,
+    smoothed: f64,
+    phase_m: f64,
+    lock_s: Option<f64>,
+    time: Gpst,
+}
+
+impl CarrierSmoother {
+    pub fn new(window: u32) -> Self {
+        CarrierSmoother {
+            window: window.max(1),
+            state: Default::default(),
+        }
+    }
+
+    /// Replace each pseudorange of the epoch by its smoothed value.
+    pub fn apply(&mut self, epoch: &mut Epoch) {
+        for sat in &mut epoch.sats {
+            for s in &mut sat.signals {
+                let key = (sat.sys, sat.prn, s.code);
+                let (Some(pr), Some(cyc), Some(f)) = (s.pseudorange_m, s.phase_cycles, s.freq_hz)
+                else {
+                    self.state.remove(&key);
+                    continue;
+                };
+                let phase_m = cyc * C / f;
+                let prev = self.state.get(&key).copied();
+                let continuous = prev.is_some_and(|p| {
+                    let dt = epoch.time.diff(p.time);
+                    dt > 0.0
+                        && dt <= 5.0
+                        && !s.slip
+                        && !s.half_cycle
+                        && match (p.lock_s, s.lock_s) {
+                            (Some(a), Some(b)) => b >= a,
+                            _ => true,
+                        }
+                        // A jump between code-minus-carrier of more than 20 m is a slip the
+                        // lock indicator missed.
+                        && ((pr - phase_m) - (p.smoothed - p.phase_m)).abs() < 20.0
+                });
+                let next = match prev.filter(|_| continuous) {
+                    Some(p) => {
+                        let n = (p.n + 1).min(self.window);
+                        let nf = n as f64;
+                        Smoothing {
+                            n,
+                            smoothed: pr / nf
+                                + (nf - 1.0) / nf * (p.smoothed + phase_m - p.phase_m),
+                            phase_m,
+                            lock_s: s.lock_s,
+                            time: epoch.time,
+                        }
+                    }
+                    None => Smoothing {
+                        n: 1,
+                        smoothed: pr,
+                        phase_m,
+                        lock_s: s.lock_s,
+                        time: epoch.time,
+                    },
+                };
+                s.pseudorange_m = Some(next.smoothed);
+                self.state.insert(key, next);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Station state from a decoded RTCM3 stream: ephemerides into the store, MSM messages of one
+//! instant assembled into an observation epoch, receiver times resolved to full GPS time.
+//!
+//! MSM epochs carry only a time of week (BDT for BeiDou, GLONASS time of day for GLONASS). The
+//! full time comes from a reference — the 1013 system-parameter message (MJD), a date the caller
+//! gives, or the previous epoch — and each new epoch is resolved to the candidate nearest the
+//! previous one, which carries the time across week rollovers (and across the 14 s in which the
+//! BeiDou week still lags the GPS week). Never the wall clock.
+
+use super::Gnss;
+use super::nav::EphemerisStore;
+use super::obs::Epoch;
+use super::time::{Gpst, SECONDS_PER_DAY};
+use crate::messages::rtcm3::Message;
+
+/// What the stream has told so far.
+#[derive(Debug, Default)]
+pub struct StationState {
+    pub store: EphemerisStore,
+    /// The time everything is resolved against.
+    pub reference: Option<Gpst>,
+    current: Option<Epoch>,
+    /// MSM epochs whose time field is out of range (counted and dropped).
+    pub invalid_epochs: u64,
+    /// MSM epochs whose time of week came as a small negative number (see `push`), resolved.
+    pub negative_tow: u64,
+    /// MSMs seen before any time reference existed.
+    pub unreferenced: u64,
+    /// Station ARP from 1005/1006 (ECEF, m).
+    pub arp: Option<[f64; 3]>,
+}
+
+impl StationState {
+    pub fn new(reference: Option<Gpst>) -> Self {
+        StationState {
+            reference,
+            ..Default::default()
+        }
+    }
+
+    /// Take in a message; returns a completed epoch when this message starts a new one.
+    pub fn push(&mut self, msg: &Message) -> Option<Epoch> {
+        match msg {
+            Message::SystemParameters(p) if self.reference.is_none() => {
+                // MJD 44244 is 1980-01-06; 1013 gives UTC.
+                let days = p.mjd as i64 - 44_244;
+                let utc_secs = days * SECONDS_PER_DAY + p.seconds_of_day as i64;
+                self.reference = Some(Gpst::new(utc_secs + p.leap_seconds as i64, 0.0));
+                None
+            }
+            Message::StationArp(a) => {
+                self.arp = Some([a.x_m, a.y_m, a.z_m]);
+                None
+            }
+            Message::GpsEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
+            Message::QzsEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
+            Message::BdsEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
+            Message::GalEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
+            Message::GloEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
+            Message::Msm(m) => {
+                let Some(r) = self.reference else {
+                    self.unreferenced += 1;
+                    return None;
+                };
+                let t = match m.system {
+                    Gnss::Glonass => {
+                        let (_, tod) = m.glonass_day_tod_ms()?;
+                        if tod >= 86_400_000 {
+                            self.invalid_epochs += 1;
+                            return None;
+                        }
+                        r.nearest_glonass_tod(tod as f64 / 1000.0)
+                    }
+                    sys => {
+                        let raw = m.tow_ms()? as i64;
+                        // Some receivers (Septentrio, at the GPS week start) send the BeiDou time
+                        // of week as GPS TOW − 14 s in 30-bit two's complement: the last 14 s of
+                        // the previous BDT week come out as 2^30 − 14 000 … 2^30 − 1 000 ms.
+                        let tow = if raw >= (1 << 30) - SECONDS_PER_DAY * 1000 {
+                            raw - (1 << 30)
+                        } else {
+                            raw
+                        };
+                        if !(-SECONDS_PER_DAY * 1000..604_800_000).contains(&tow) {
+                            self.invalid_epochs += 1;
+                            return None;
+                        }
+                        if tow < 0 {
+                            self.negative_tow += 1;
+                        }
+                        if sys == Gnss::Beidou {
+                            r.nearest_bdt_sow(tow as f64 / 1000.0)
+                        } else {
+                            r.nearest_tow(tow as f64 / 1000.0)
+                        }
+                    }
+                };
+                self.reference = Some(t);
+                let mut done = None;
+                if self.current.as_ref().is_some_and(|c| c.time != t) {
+                    done = self.current.take();
+                }
+                let cur = self.current.get_or_insert_with(|| Epoch {
+                    time: t,
+                    sats: Vec::new(),
+                });
+                for s in m.observations() {
+                    match cur
+                        .sats
+                        .iter_mut()
+                        .find(|x| x.sys == s.sys && x.prn == s.prn)
+                    {
+                        Some(x) => x.signals.extend(s.signals),
+                        None => cur.sats.push(s),
+                    }
+                }
+                done
+            }
+            _ => None,
+        }
+    }
+
+    /// The epoch being assembled (call at the end of the stream).
+    pub fn finish(&mut self) -> Option<Epoch> {
+        self.current.take()
+    }
+
+    fn with_ref(&mut self, f: impl FnOnce(Gpst, &mut Self) -> bool) -> Option<Epoch> {
+        if let Some(r) = self.reference {
+            f(r, self);
+        }
+        None
+    }
+}
