@@ -150,3 +150,60 @@ fn week_rollover_epochs_are_dated_continuously() {
         );
     }
 }
+
+/// RAIM: a 50 m error put on one satellite of a real epoch is detected and that satellite is
+/// excluded; the position stays within a few metres of the truth.
+#[test]
+fn raim_excludes_a_50_m_fault() {
+    let (frames, _) = corsd::framing::frames(&common::read_data(
+        "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3",
+    ));
+    let mut st = StationState::new(None);
+    let mut epochs = Vec::new();
+    for (kind, bytes) in frames {
+        if kind != corsd::framing::FrameKind::Rtcm3 {
+            continue;
+        }
+        let Ok(m) = rtcm3::decode(&bytes[3..bytes.len() - 3]) else {
+            continue;
+        };
+        if let Some(e) = st.push(&m) {
+            epochs.push(e);
+        }
+    }
+    let opt = SppOptions::default();
+    let truth = Vector3::from(STR2);
+    let mut tested = 0;
+    for e in epochs.iter().skip(300).step_by(97).take(8) {
+        let Some(clean) = solve(e, &st.store, &opt, None) else {
+            continue;
+        };
+        let victim = clean
+            .used
+            .iter()
+            .find(|r| r.sys == Gnss::Gps && r.elevation_deg > 30.0)
+            .expect("a GPS satellite");
+        let mut bad = e.clone();
+        for s in bad
+            .sats
+            .iter_mut()
+            .filter(|s| s.sys == victim.sys && s.prn == victim.prn)
+        {
+            for sig in &mut s.signals {
+                sig.pseudorange_m = sig.pseudorange_m.map(|p| p + 50.0);
+            }
+        }
+        let sol =
+            solve(&bad, &st.store, &opt, None).expect("a solution without the faulty satellite");
+        assert!(
+            sol.excluded.contains(&(victim.sys, victim.prn)),
+            "{:?} not excluded: {:?}",
+            (victim.sys, victim.prn),
+            sol.excluded
+        );
+        let err = (Vector3::from(sol.position) - truth).norm();
+        assert!(err < 10.0, "position {err:.1} m off after exclusion");
+        tested += 1;
+    }
+    assert!(tested >= 6);
+}
