@@ -44,6 +44,17 @@ pub enum Command {
     ///   corsd simulate --duration 3600 -o station.rtcm3
     ///   corsd simulate --msm 7 --noise --corrupt 0.01 --duration 600 -o faulty.rtcm3
     Simulate(commands::simulate::SimulateArgs),
+    /// Replay recorded RTCM3 streams through the station pipeline and position the antenna.
+    ///
+    /// Frames, decodes, assembles epochs (resolving week rollovers from the stream's 1013 time or
+    /// --week/--date, never the wall clock), smooths the code with the carrier, and solves a
+    /// multi-GNSS single point position per epoch. Deterministic: the same input gives the same
+    /// output. A progress line shows on a terminal.
+    ///
+    /// Examples:
+    ///   corsd replay station.rtcm3 --pos station.pos --station-pos -4467075.278,2683011.852,-3667007.010
+    ///   corsd replay --systems C --json day.rtcm3 | jq .pdop
+    Replay(commands::replay::ReplayArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -59,6 +70,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => commands::decode::run(&args),
         Command::Simulate(args) => commands::simulate::run(&args),
+        Command::Replay(args) => commands::replay::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -74,6 +74,8 @@ pub struct Solution {
     pub excluded: Vec<(Gnss, u8)>,
     /// RMS of the residuals (m).
     pub rms_m: f64,
+    /// Position covariance (m²) from the weighted normal equations: xx, yy, zz, xy, yz, zx.
+    pub cov_xyz: [f64; 6],
     /// Single-frequency satellites were used without an ionosphere model (none was given).
     pub iono_uncorrected: bool,
 }
@@ -120,8 +122,9 @@ fn single(sys: Gnss) -> &'static [&'static str] {
     }
 }
 
-/// The group delay (m) to subtract from a code on band `band` of this ephemeris.
-fn group_delay_m(e: &Ephemeris, code: SignalCode) -> f64 {
+/// The group delay (m) that a code on `code`'s band carries relative to the broadcast clock's
+/// reference, per the ephemeris (subtracted by positioning, added by the simulator).
+pub fn group_delay_m(e: &Ephemeris, code: SignalCode) -> f64 {
     let b = code.band();
     C * match e.sys {
         Gnss::Gps | Gnss::Qzss => match b {
@@ -401,6 +404,14 @@ fn estimate(
                 used,
                 excluded: Vec::new(),
                 rms_m: rms,
+                cov_xyz: [
+                    q[(0, 0)],
+                    q[(1, 1)],
+                    q[(2, 2)],
+                    q[(0, 1)],
+                    q[(1, 2)],
+                    q[(2, 0)],
+                ],
                 iono_uncorrected,
             });
         }

@@ -174,8 +174,9 @@ fn kepler_message(sat: &SimSat, nominal: &Kepler, c: &SystemConstants, t: Gpst) 
             crc: k.crc,
             omega: k.omega,
             omega_dot: k.omega_dot,
+            // Equal BGDs keep E1/E5a combinations exact with I/NAV's E1/E5b clock reference.
             bgd_e5a_e1: 1.0e-9,
-            bgd_e5b_e1: 1.5e-9,
+            bgd_e5b_e1: 1.0e-9,
             e5b_health: 0,
             e5b_data_validity: false,
             e1b_health: 0,

@@ -411,6 +411,12 @@ pub fn observe(
     };
     let sin_el = el.sin();
     let base = rho - C * clk + tropo;
+    let group_delay = |id: u8| {
+        crate::messages::rtcm3::msm::signal_code(sat.sys, id)
+            .and_then(crate::gnss::obs::SignalCode::new)
+            .map(|code| crate::gnss::spp::group_delay_m(b, code))
+            .unwrap_or(0.0)
+    };
     let signals = sat
         .signals
         .iter()
@@ -429,7 +435,7 @@ pub fn observe(
             SignalObs {
                 msm_id: s.msm_id,
                 freq_hz: s.freq_hz,
-                pseudorange_m: base + iono + code_err,
+                pseudorange_m: base + iono + code_err + group_delay(s.msm_id),
                 phase_range_m: base - iono + phase_err + ambiguity_m(s.msm_id),
                 range_rate_mps: rate,
                 cn0_dbhz: (32.0 + 18.0 * sin_el).min(53.0),

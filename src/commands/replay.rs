@@ -1,0 +1,257 @@
+//! `corsd replay FILE...`: recorded RTCM3 streams through the station pipeline (framing,
+//! decoding, epoch assembly, carrier smoothing, single point positioning), as fast as possible
+//! and deterministic: the same input gives the same bytes out.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use chrono::{Datelike, NaiveDate, Timelike};
+use nalgebra::Vector3;
+
+use crate::framing::{FrameKind, Framer};
+use crate::gnss::Gnss;
+use crate::gnss::geodesy::enu;
+use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve};
+use crate::gnss::stream::StationState;
+use crate::gnss::time::Gpst;
+use crate::messages::rtcm3;
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// Recorded RTCM3 streams (mixed with NMEA/UBX is fine), processed one after the other.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the solutions in RTKLIB's .pos layout (ECEF), which RTKPLOT opens.
+    #[arg(long, value_name = "FILE")]
+    pub pos: Option<PathBuf>,
+    /// Print each solution as a JSON line on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Systems for the solution as RINEX letters (G GPS, E Galileo, C BeiDou, J QZSS).
+    #[arg(long, default_value = "GECJ")]
+    pub systems: String,
+    /// GPS week of the data, when the stream has no 1013 message to date it.
+    #[arg(long, conflicts_with = "date")]
+    pub week: Option<i64>,
+    /// UTC date of the data (YYYY-MM-DD), when the stream has no 1013 message to date it.
+    #[arg(long)]
+    pub date: Option<NaiveDate>,
+    /// Surveyed antenna position X,Y,Z (ECEF, m): the summary gives the offsets from it.
+    #[arg(long, value_name = "X,Y,Z")]
+    pub station_pos: Option<String>,
+    /// Elevation mask in degrees.
+    #[arg(long, default_value_t = 5.0)]
+    pub mask: f64,
+    /// Carrier-smoothing window in epochs (1 = raw code).
+    #[arg(long, default_value_t = 100)]
+    pub smoothing: u32,
+}
+
+fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--station-pos {s:?}: expected X,Y,Z in metres"))?;
+    let [x, y, z] = v[..] else {
+        bail!("--station-pos {s:?}: expected three numbers X,Y,Z");
+    };
+    Ok(Vector3::new(x, y, z))
+}
+
+fn systems(letters: &str) -> Result<Vec<Gnss>> {
+    let mut out = Vec::new();
+    for c in letters.chars() {
+        let g = Gnss::from_letter(c)
+            .with_context(|| format!("--systems: unknown system letter {c:?}"))?;
+        if !matches!(g, Gnss::Gps | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss) {
+            bail!(
+                "--systems: {c} is not yet part of the solution (G, E, C and J are); GLONASS is decoded but not positioned"
+            );
+        }
+        out.push(g);
+    }
+    Ok(out)
+}
+
+/// GPST as RTKLIB writes it: `2018/07/12 23:37:28.000`.
+fn pos_time(t: Gpst) -> String {
+    // GPST is written as a calendar time without leap seconds: shift by them back out of UTC.
+    let leap = crate::gnss::time::leap_seconds_at(t);
+    let u = t.add(leap as f64).to_utc();
+    format!(
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}.{:03}",
+        u.year(),
+        u.month(),
+        u.day(),
+        u.hour(),
+        u.minute(),
+        u.second(),
+        u.timestamp_subsec_millis()
+    )
+}
+
+fn pos_line(s: &Solution) -> String {
+    let sd = |v: f64| v.max(0.0).sqrt();
+    let sdc = |v: f64| v.signum() * v.abs().sqrt();
+    let c = s.cov_xyz;
+    format!(
+        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
+        pos_time(s.time),
+        s.position[0],
+        s.position[1],
+        s.position[2],
+        5,
+        s.used.len(),
+        sd(c[0]),
+        sd(c[1]),
+        sd(c[2]),
+        sdc(c[3]),
+        sdc(c[4]),
+        sdc(c[5]),
+        0.0,
+        0.0
+    )
+}
+
+pub fn run(args: &ReplayArgs) -> Result<()> {
+    let systems = systems(&args.systems)?;
+    let truth = args.station_pos.as_deref().map(parse_xyz).transpose()?;
+    if !(0.0..90.0).contains(&args.mask) {
+        bail!("--mask {}: degrees between 0 and 90", args.mask);
+    }
+    let reference = match (args.week, args.date) {
+        (Some(w), _) => Some(Gpst::from_week_tow(w, 0.0)),
+        (_, Some(d)) => Some(Gpst::from_date(d)),
+        _ => None,
+    };
+    let opt = SppOptions {
+        systems: systems.clone(),
+        mask: args.mask.to_radians(),
+        ..Default::default()
+    };
+    let mut pos_out = match &args.pos {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => None,
+    };
+    if let Some(w) = pos_out.as_mut() {
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        writeln!(w, "% program   : corsd {}", env!("CARGO_PKG_VERSION"))?;
+        writeln!(w, "% inp file  : {}", names.join(" "))?;
+        writeln!(w, "% pos mode  : Single")?;
+        writeln!(w, "% elev mask : {:.1} deg", args.mask)?;
+        writeln!(
+            w,
+            "% ionos opt : Dual-Frequency (ionosphere-free, carrier-smoothed code)"
+        )?;
+        writeln!(w, "% tropo opt : Saastamoinen")?;
+        writeln!(w, "% ephemeris : Broadcast")?;
+        let sys: Vec<String> = systems.iter().map(|g| format!("{g:?}")).collect();
+        writeln!(w, "% navi sys  : {}", sys.join(" "))?;
+        writeln!(w, "%")?;
+        writeln!(
+            w,
+            "%  GPST                      x-ecef(m)      y-ecef(m)      z-ecef(m)   Q  ns   sdx(m)   sdy(m)   sdz(m)  sdxy(m)  sdyz(m)  sdzx(m) age(s)  ratio"
+        )?;
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let show_progress = io::stderr().is_terminal();
+    let (mut epochs, mut solved, mut sum2) = (0usize, 0usize, 0.0f64);
+    let mut sum_enu = Vector3::zeros();
+    for file in &args.files {
+        let mut input =
+            File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut framer = Framer::new();
+        let mut state = StationState::new(reference);
+        let mut smoother = CarrierSmoother::new(args.smoothing);
+        let mut approx: Option<Vector3<f64>> = None;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut read = 0u64;
+        let mut last_pct = u64::MAX;
+        let mut eof = false;
+        while !eof {
+            let n = input
+                .read(&mut buf)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            if n == 0 {
+                framer.finish();
+                eof = true;
+            } else {
+                framer.push(&buf[..n]);
+                read += n as u64;
+            }
+            let mut done = Vec::new();
+            while let Some(f) = framer.next_frame() {
+                if f.kind != FrameKind::Rtcm3 {
+                    continue;
+                }
+                if let Ok(m) = rtcm3::decode(f.payload()) {
+                    if let Some(e) = state.push(&m) {
+                        done.push(e);
+                    }
+                }
+            }
+            if eof {
+                done.extend(state.finish());
+            }
+            for mut e in done {
+                epochs += 1;
+                smoother.apply(&mut e);
+                let Some(s) = solve(&e, &state.store, &opt, approx) else {
+                    continue;
+                };
+                approx = Some(Vector3::from(s.position));
+                solved += 1;
+                if let Some(t) = truth {
+                    let p = Vector3::from(s.position);
+                    sum2 += (p - t).norm_squared();
+                    sum_enu += enu(&t, &p);
+                }
+                if let Some(w) = pos_out.as_mut() {
+                    writeln!(w, "{}", pos_line(&s))?;
+                }
+                if args.json {
+                    writeln!(out, "{}", serde_json::to_string(&s)?)?;
+                }
+            }
+            if show_progress && size > 0 {
+                let pct = read * 100 / size;
+                if pct != last_pct {
+                    last_pct = pct;
+                    eprint!("\r{}: {pct:3}%  {solved} solutions", file.display());
+                }
+            }
+        }
+        if show_progress {
+            eprintln!();
+        }
+        if state.unreferenced > 0 && state.reference.is_none() {
+            eprintln!(
+                "corsd replay: {}: no 1013 message dates this stream; give --week or --date",
+                file.display()
+            );
+        }
+    }
+    out.flush()?;
+    if let Some(mut w) = pos_out {
+        w.flush()?;
+    }
+    eprintln!("corsd replay: {epochs} epochs, {solved} solutions");
+    if truth.is_some() && solved > 0 {
+        let m = sum_enu / solved as f64;
+        eprintln!(
+            "  3D RMS from the station position: {:.3} m; mean offset E {:.3} N {:.3} U {:.3} m",
+            (sum2 / solved as f64).sqrt(),
+            m.x,
+            m.y,
+            m.z
+        );
+    }
+    Ok(())
+}
