@@ -65,3 +65,51 @@ fn noise_free_simulation_gives_the_truth_within_1_cm() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The fixtures are what their README says: the same command gives the same bytes.
+#[test]
+fn fixtures_are_reproducible() {
+    let dir = std::env::temp_dir().join(format!("corsd-fixtures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (name, args) in [
+        (
+            "bench-msm7.rtcm3",
+            &[
+                "--msm",
+                "7",
+                "--obs-only",
+                "--duration",
+                "300",
+                "--seed",
+                "7",
+                "--noise",
+            ][..],
+        ),
+        (
+            "bench-mixed.rtcm3",
+            &["--both-msm", "--duration", "300", "--seed", "7", "--noise"][..],
+        ),
+    ] {
+        let out = dir.join(name);
+        let st = Command::new(env!("CARGO_BIN_EXE_corsd"))
+            .arg("simulate")
+            .args(args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("run corsd simulate");
+        assert!(st.status.success());
+        let want = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(name),
+        )
+        .expect("fixture");
+        assert!(
+            std::fs::read(&out).expect("output") == want,
+            "{name} differs from `corsd simulate {}`",
+            args.join(" ")
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
