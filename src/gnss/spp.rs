@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Gnss;
 use super::atmosphere::{Klobuchar, troposphere_delay};
-use super::geodesy::{ecef_to_geodetic, elevation_azimuth, enu_rotation};
+use super::geodesy::{ecef_to_geodetic, enu_rotation};
 use super::nav::{Ephemeris, EphemerisStore, OrbitParams};
 use super::obs::{Epoch, SatObs, SignalCode};
 use super::orbit::{C, GLONASS_OMEGA_E, earth_rotation};
@@ -82,7 +82,7 @@ pub struct Solution {
 
 /// A pseudorange ready for the estimator.
 #[derive(Clone, Debug)]
-struct Meas {
+struct Meas<'a> {
     sys: Gnss,
     prn: u8,
     /// Corrected pseudorange (m), before satellite clock and geometry.
@@ -92,7 +92,7 @@ struct Meas {
     iono_free: bool,
     /// Frequency of a single-frequency signal (for the ionosphere model).
     freq: Option<f64>,
-    eph: Ephemeris,
+    eph: &'a Ephemeris,
 }
 
 /// Signal pairs for the ionosphere-free combination, preferred first: (code1, code2).
@@ -146,7 +146,7 @@ pub fn group_delay_m(e: &Ephemeris, code: SignalCode) -> f64 {
     }
 }
 
-fn measurement(sat: &SatObs, eph: &Ephemeris, opt: &SppOptions) -> Option<Meas> {
+fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option<Meas<'a>> {
     let get = |c: &str| {
         let code = SignalCode::new(c)?;
         let s = sat.signal(code)?;
@@ -171,7 +171,7 @@ fn measurement(sat: &SatObs, eph: &Ephemeris, opt: &SppOptions) -> Option<Meas> 
                     noise: k * k,
                     iono_free: true,
                     freq: None,
-                    eph: eph.clone(),
+                    eph,
                 });
             }
         }
@@ -185,7 +185,7 @@ fn measurement(sat: &SatObs, eph: &Ephemeris, opt: &SppOptions) -> Option<Meas> 
                 noise: 1.0,
                 iono_free: false,
                 freq: Some(f),
-                eph: eph.clone(),
+                eph,
             });
         }
     }
@@ -200,17 +200,13 @@ fn omega_e(e: &Ephemeris) -> f64 {
 }
 
 /// Satellite position at transmission (rotated into the ECEF frame at reception) and clock.
+/// The travel time comes from the pseudorange itself, so two orbit evaluations suffice: one for
+/// the satellite clock, one at the corrected transmission time.
 fn satellite(m: &Meas, t_rx: Gpst) -> (Vector3<f64>, f64) {
-    let mut tau = m.range / C;
-    let mut out = (Vector3::zeros(), 0.0);
-    for _ in 0..3 {
-        let (_, clk0) = m.eph.position_clock(t_rx.add(-tau));
-        let t_tx = t_rx.add(-tau - clk0);
-        let (p, clk) = m.eph.position_clock(t_tx);
-        out = (earth_rotation(&p, omega_e(&m.eph), tau + clk0), clk);
-        tau = m.range / C;
-    }
-    out
+    let tau = m.range / C;
+    let (_, clk0) = m.eph.position_clock(t_rx.add(-tau));
+    let (p, clk) = m.eph.position_clock(t_rx.add(-tau - clk0));
+    (earth_rotation(&p, omega_e(m.eph), tau + clk0), clk)
 }
 
 /// Solve one epoch.
@@ -310,6 +306,7 @@ fn estimate(
     for iter in 0..12 {
         let pos = Vector3::new(x[0], x[1], x[2]);
         let geo = ecef_to_geodetic(&pos);
+        let rot = enu_rotation(&geo);
         let near_earth = pos.norm() > 6.0e6;
         let mut h = DMatrix::<f64>::zeros(meas.len(), npar);
         let mut v = DVector::<f64>::zeros(meas.len());
@@ -321,7 +318,11 @@ fn estimate(
             let d = sp - pos;
             let r = d.norm();
             let (el, az) = if near_earth {
-                elevation_azimuth(&pos, sp)
+                let e = rot * d;
+                (
+                    e.z.atan2((e.x * e.x + e.y * e.y).sqrt()),
+                    e.x.atan2(e.y).rem_euclid(std::f64::consts::TAU),
+                )
             } else {
                 (std::f64::consts::FRAC_PI_2, 0.0)
             };
