@@ -22,6 +22,24 @@ const BDS_ONLY_BAR_M: f64 = 5.0;
 /// GEOs low in the northern sky): at 15° it reaches 8.6 m, at 5° 4.6 m.
 const MASK_DEG: f64 = 5.0;
 
+/// Every epoch of a recording, through the framer, the decoder and the station state.
+fn epochs_of(file: &str) -> (Vec<corsd::gnss::obs::Epoch>, StationState) {
+    let (frames, _) = corsd::framing::frames(&common::read_data(file));
+    let mut st = StationState::new(None);
+    let mut epochs = Vec::new();
+    for (kind, bytes) in frames {
+        if kind != corsd::framing::FrameKind::Rtcm3 {
+            continue;
+        }
+        let Ok(m) = rtcm3::decode(&bytes[3..bytes.len() - 3]) else {
+            continue;
+        };
+        epochs.extend(st.push(&m));
+    }
+    epochs.extend(st.finish());
+    (epochs, st)
+}
+
 struct Stats {
     epochs: usize,
     solved: usize,
@@ -112,21 +130,8 @@ fn week_rollover_epochs_are_dated_continuously() {
             14,
         ),
     ] {
-        let (frames, _) = corsd::framing::frames(&common::read_data(file));
-        let mut st = StationState::new(None);
-        let mut times = Vec::new();
-        for (kind, bytes) in frames {
-            if kind != corsd::framing::FrameKind::Rtcm3 {
-                continue;
-            }
-            let Ok(m) = rtcm3::decode(&bytes[3..bytes.len() - 3]) else {
-                continue;
-            };
-            if let Some(e) = st.push(&m) {
-                times.push(e.time);
-            }
-        }
-        times.extend(st.finish().map(|e| e.time));
+        let (epochs, st) = epochs_of(file);
+        let times: Vec<Gpst> = epochs.iter().map(|e| e.time).collect();
         // Epochs before the first 1013 cannot be dated and are counted, not guessed.
         assert!(
             st.unreferenced < 60,
@@ -159,22 +164,7 @@ fn week_rollover_epochs_are_dated_continuously() {
 /// excluded; the position stays within a few metres of the truth.
 #[test]
 fn raim_excludes_a_50_m_fault() {
-    let (frames, _) = corsd::framing::frames(&common::read_data(
-        "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3",
-    ));
-    let mut st = StationState::new(None);
-    let mut epochs = Vec::new();
-    for (kind, bytes) in frames {
-        if kind != corsd::framing::FrameKind::Rtcm3 {
-            continue;
-        }
-        let Ok(m) = rtcm3::decode(&bytes[3..bytes.len() - 3]) else {
-            continue;
-        };
-        if let Some(e) = st.push(&m) {
-            epochs.push(e);
-        }
-    }
+    let (epochs, st) = epochs_of("rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3");
     let opt = SppOptions::default();
     let truth = Vector3::from(STR2);
     let mut tested = 0;
