@@ -6,6 +6,7 @@ pub mod geodesy;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
+pub mod rinex;
 pub mod spp;
 pub mod stream;
 pub mod time;

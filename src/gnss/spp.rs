@@ -422,7 +422,7 @@ fn estimate(
 
 /// Carrier-smoothed code (Hatch filter), per satellite and signal: the code is averaged over
 /// up to `window` epochs through the carrier phase, which is ~100× less noisy. A cycle slip
-/// (lock time going back, a half-cycle flag, a missing phase or a gap in time) restarts the
+/// (lock time going back, a half-cycle flag, a missing phase or a gap over a minute) restarts the
 /// average. Over 100 s the ionosphere moves code and phase apart by centimetres to decimetres,
 /// far less than the code noise removed.
 #[derive(Clone, Debug, Default)]
@@ -463,7 +463,7 @@ impl CarrierSmoother {
                 let continuous = prev.is_some_and(|p| {
                     let dt = epoch.time.diff(p.time);
                     dt > 0.0
-                        && dt <= 5.0
+                        && dt <= 60.0
                         && !s.slip
                         && !s.half_cycle
                         && match (p.lock_s, s.lock_s) {
