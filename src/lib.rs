@@ -18,4 +18,6 @@ pub mod commands;
 pub mod framing;
 pub mod gnss;
 pub mod messages;
+pub mod pipeline;
 pub mod simulate;
+pub mod telemetry;

@@ -10,13 +10,11 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, NaiveDate, Timelike};
 use nalgebra::Vector3;
 
-use crate::framing::{FrameKind, Framer};
 use crate::gnss::Gnss;
 use crate::gnss::geodesy::enu;
-use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve};
-use crate::gnss::stream::StationState;
+use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
-use crate::messages::rtcm3;
+use crate::pipeline::{Output, Pipeline, PipelineConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -167,46 +165,30 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         let mut input =
             File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let size = input.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut framer = Framer::new();
-        let mut state = StationState::new(reference);
-        let mut smoother = CarrierSmoother::new(args.smoothing);
-        let mut approx: Option<Vector3<f64>> = None;
+        let mut pipeline = Pipeline::new(PipelineConfig {
+            spp: opt.clone(),
+            smoothing: args.smoothing,
+            reference,
+            points: false,
+            ..Default::default()
+        });
+        let mut produced = Output::default();
         let mut buf = vec![0u8; 1 << 16];
         let mut read = 0u64;
         let mut last_pct = u64::MAX;
-        let mut eof = false;
-        while !eof {
+        loop {
             let n = input
                 .read(&mut buf)
                 .with_context(|| format!("cannot read {}", file.display()))?;
+            produced.clear();
             if n == 0 {
-                framer.finish();
-                eof = true;
+                pipeline.finish(&mut produced);
             } else {
-                framer.push(&buf[..n]);
+                pipeline.push(&buf[..n], &mut produced);
                 read += n as u64;
             }
-            let mut done = Vec::new();
-            while let Some(f) = framer.next_frame() {
-                if f.kind != FrameKind::Rtcm3 {
-                    continue;
-                }
-                if let Ok(m) = rtcm3::decode(f.payload()) {
-                    if let Some(e) = state.push(&m) {
-                        done.push(e);
-                    }
-                }
-            }
-            if eof {
-                done.extend(state.finish());
-            }
-            for mut e in done {
-                epochs += 1;
-                smoother.apply(&mut e);
-                let Some(s) = solve(&e, &state.store, &opt, approx) else {
-                    continue;
-                };
-                approx = Some(Vector3::from(s.position));
+            epochs += produced.epochs.len();
+            for s in &produced.solutions {
                 solved += 1;
                 if let Some(t) = truth {
                     let p = Vector3::from(s.position);
@@ -214,10 +196,10 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                     sum_enu += enu(&t, &p);
                 }
                 if let Some(w) = pos_out.as_mut() {
-                    writeln!(w, "{}", pos_line(&s))?;
+                    writeln!(w, "{}", pos_line(s))?;
                 }
                 if args.json {
-                    writeln!(out, "{}", serde_json::to_string(&s)?)?;
+                    writeln!(out, "{}", serde_json::to_string(s)?)?;
                 }
             }
             if show_progress && size > 0 {
@@ -227,11 +209,14 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                     eprint!("\r{}: {pct:3}%  {solved} solutions", file.display());
                 }
             }
+            if n == 0 {
+                break;
+            }
         }
         if show_progress {
             eprintln!();
         }
-        if state.unreferenced > 0 && state.reference.is_none() {
+        if pipeline.state.unreferenced > 0 && pipeline.state.reference.is_none() {
             eprintln!(
                 "corsd replay: {}: no 1013 message dates this stream; give --week or --date",
                 file.display()

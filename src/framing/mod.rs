@@ -321,6 +321,15 @@ impl Framer {
         Self::default()
     }
 
+    /// A fresh framer (no buffered bytes) that goes on counting from `stats`: a new connection
+    /// of the same source.
+    pub fn with_stats(stats: FramerStats) -> Self {
+        Framer {
+            stats,
+            ..Self::default()
+        }
+    }
+
     /// Append received bytes.
     pub fn push(&mut self, data: &[u8]) {
         if self.pos > 0 && (self.pos == self.buf.len() || self.pos >= COMPACT_AT) {

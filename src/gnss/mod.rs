@@ -56,6 +56,17 @@ impl Gnss {
     }
 }
 
+/// The RINEX satellite name (`G05`, `C59`, `J02`): QZSS PRNs 193–202 become J01–J10 and SBAS
+/// PRNs 120–158 become S20–S58, as RINEX writes them.
+pub fn sat_name(sys: Gnss, prn: u8) -> String {
+    let n = match sys {
+        Gnss::Qzss if prn >= 193 => prn - 192,
+        Gnss::Sbas if prn >= 100 => prn - 100,
+        _ => prn,
+    };
+    format!("{}{:02}", sys.letter(), n)
+}
+
 /// BeiDou GEO satellites (C01–C05 and C59–C63) need their own orbit rotation.
 pub fn is_beidou_geo(prn: u8) -> bool {
     matches!(prn, 1..=5 | 59..=63)
