@@ -15,9 +15,11 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod framing;
 pub mod gnss;
 pub mod messages;
 pub mod pipeline;
 pub mod simulate;
+pub mod spool;
 pub mod telemetry;

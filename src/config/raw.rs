@@ -1,0 +1,100 @@
+//! The configuration file as written: every table refuses keys it does not know, so a typo
+//! is an error with its line instead of a setting silently ignored. Secrets are only ever named
+//! by file (`password_file`, `token_file`), never written inline.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Base directory for the spool, archive and time-series files.
+    pub data_dir: Option<String>,
+    pub station: RawStation,
+    #[serde(default)]
+    pub source: Vec<RawSource>,
+    pub influx: Option<RawInflux>,
+    pub files: Option<RawFiles>,
+    pub health: Option<RawHealth>,
+    pub archive: Option<RawArchive>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStation {
+    pub name: String,
+    pub position: Option<RawXyz>,
+    pub frame: Option<String>,
+    pub antenna: Option<String>,
+    pub receiver: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawXyz {
+    pub x: f64,
+    pub y: f64,
+    pub z: f64,
+}
+
+/// One `[[source]]`; which keys apply depends on `kind` (checked in validation).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub kind: String,
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub baud: Option<u32>,
+    pub address: Option<String>,
+    pub listen: Option<String>,
+    pub url: Option<String>,
+    pub version: Option<u8>,
+    pub user: Option<String>,
+    pub password_file: Option<String>,
+    pub gga: Option<String>,
+    pub speed: Option<f64>,
+    pub r#loop: Option<bool>,
+    pub watchdog: Option<String>,
+    pub seed: Option<u64>,
+    pub msm: Option<u8>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInflux {
+    pub url: String,
+    pub api: Option<String>,
+    pub org: Option<String>,
+    pub bucket: Option<String>,
+    pub token_file: Option<String>,
+    pub db: Option<String>,
+    pub rp: Option<String>,
+    pub user: Option<String>,
+    pub password_file: Option<String>,
+    pub spool_dir: Option<String>,
+    pub spool_max_bytes: Option<String>,
+    pub spool_max_age: Option<String>,
+    pub batch_points: Option<usize>,
+    pub batch_bytes: Option<String>,
+    pub batch_interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFiles {
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealth {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArchive {
+    pub dir: Option<String>,
+    pub retention_days: Option<u32>,
+    pub min_free: Option<String>,
+}
