@@ -10,8 +10,10 @@ use crate::commands;
 
 /// corsd — data processor for a BeiDou/GNSS continuously operating reference station.
 ///
-/// Reads the reference receiver's RTCM3/NMEA streams, checks and decodes them, and (in later
-/// versions of this binary) serves corrections, archives raw data and writes time series.
+/// Reads the reference receiver's RTCM3/NMEA streams (serial, TCP, NTRIP, UDP, files), checks and
+/// decodes them, positions the antenna, and writes the station's time series to InfluxDB (through
+/// a durable on-disk spool) or to line-protocol files. `corsd run` with no configuration starts a
+/// simulated demo station. Logs go to stderr; set RUST_LOG=debug for more.
 #[derive(Debug, Parser)]
 #[command(name = "corsd", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
@@ -21,6 +23,24 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the station daemon.
+    ///
+    /// With -c FILE: the station in the configuration (see README for the keys). Without it: the
+    /// embedded demo station, a simulated receiver in Vientiane at the live clock, writing time
+    /// series to hourly line-protocol files under --demo-dir (or to InfluxDB with --influx-url)
+    /// and serving /healthz and /metrics on 127.0.0.1:8080.
+    ///
+    /// SIGTERM or Ctrl-C stops it cleanly: the pending time series are flushed into the spool
+    /// (or the files) and synced; nothing accepted is lost.
+    ///
+    /// Examples:
+    ///   corsd run
+    ///   corsd run --influx-url http://127.0.0.1:8428
+    ///   corsd run -c /etc/corsd/corsd.toml
+    Run(commands::run::RunArgs),
+    /// Check a configuration file and exit: 0 when valid, 2 with the file, line and key of the
+    /// first problem otherwise.
+    CheckConfig(commands::check_config::CheckConfigArgs),
     /// Decode a recorded stream (RTCM3, NMEA and UBX, mixed) and print one line per frame.
     ///
     /// Frames are found by the same resynchronising framer as the daemon uses: bytes outside
@@ -67,7 +87,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    init_logging();
     let result = match cli.command {
+        Command::Run(args) => commands::run::run(&args),
+        Command::CheckConfig(args) => commands::check_config::run(&args),
         Command::Decode(args) => commands::decode::run(&args),
         Command::Simulate(args) => commands::simulate::run(&args),
         Command::Replay(args) => commands::replay::run(&args),
@@ -76,7 +99,23 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("corsd: {e:#}");
-            ExitCode::from(1)
+            // A configuration error is bad usage (2); anything else failed at run time (1).
+            if e.downcast_ref::<crate::config::ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
+}
+
+/// Structured logs on stderr; `RUST_LOG` filters (default `info`).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

@@ -13,6 +13,8 @@
 //!
 //! `main.rs` is thin: it calls [`cli::main`].
 
+pub mod app;
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -21,5 +23,7 @@ pub mod gnss;
 pub mod messages;
 pub mod pipeline;
 pub mod simulate;
+pub mod sources;
+pub mod sinks;
 pub mod spool;
 pub mod telemetry;

@@ -217,7 +217,7 @@ impl Pipeline {
     pub fn finish(&mut self, out: &mut Output) {
         self.framer.finish();
         self.drain(out);
-        if let Some(e) = self.state.finish() {
+        while let Some(e) = self.state.finish() {
             self.epoch(e, out);
         }
     }
@@ -255,6 +255,9 @@ impl Pipeline {
                     // is solved does not depend on how the input was chunked.
                     if let Some(e) = self.state.push(&m) {
                         self.epoch(e, out);
+                        while let Some(e) = self.state.take_ready() {
+                            self.epoch(e, out);
+                        }
                     }
                 }
                 Some(Err(e)) => {

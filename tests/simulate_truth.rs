@@ -59,7 +59,16 @@ fn noise_free_simulation_gives_the_truth_within_1_cm() {
             .expect("run corsd replay");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{err}");
-        assert!(err.contains("120 epochs, 120 solutions"), "{err}");
+        // An epoch is solved as soon as its last MSM arrives; the ephemerides of the first
+        // epochs come after their observations, so the first few have too few orbits yet.
+        assert!(err.contains("120 epochs, "), "{err}");
+        let solved: u32 = err
+            .split("120 epochs, ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(solved >= 112, "{systems}: {solved} solutions\n{err}");
         let rms = rms_of(&err);
         assert!(rms < 0.01, "{systems}: 3D RMS {rms} m");
     }

@@ -35,8 +35,13 @@ fn epochs_of(file: &str) -> (Vec<corsd::gnss::obs::Epoch>, StationState) {
             continue;
         };
         epochs.extend(st.push(&m));
+        while let Some(e) = st.take_ready() {
+            epochs.push(e);
+        }
     }
-    epochs.extend(st.finish());
+    while let Some(e) = st.finish() {
+        epochs.push(e);
+    }
     (epochs, st)
 }
 
@@ -77,9 +82,12 @@ fn run(file: &str, systems: &[Gnss], truth: [f64; 3]) -> Stats {
         };
         if let Some(e) = st.push(&m) {
             handle(e, &st);
+            while let Some(e) = st.take_ready() {
+                handle(e, &st);
+            }
         }
     }
-    if let Some(e) = st.finish() {
+    while let Some(e) = st.finish() {
         handle(e, &st);
     }
     Stats {

@@ -1,5 +1,7 @@
 //! One module per subcommand; each takes its clap arguments and returns `anyhow::Result`.
 
+pub mod check_config;
 pub mod decode;
 pub mod replay;
+pub mod run;
 pub mod simulate;

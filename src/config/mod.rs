@@ -234,7 +234,7 @@ pub fn parse_bytes(s: &str) -> Option<u64> {
         "tib" => 1024f64.powi(4),
         _ => return None,
     };
-    (n >= 0.0).then(|| (n * mult) as u64)
+    (n >= 0.0).then_some((n * mult) as u64)
 }
 
 /// `30s`, `5m`, `2h`, `7d`, `250ms`.

@@ -28,6 +28,15 @@ pub struct StationState {
     pub unreferenced: u64,
     /// Station ARP from 1005/1006 (ECEF, m).
     pub arp: Option<[f64; 3]>,
+    /// Epochs completed and not yet handed out (see [`StationState::take_ready`]).
+    ready: std::collections::VecDeque<Epoch>,
+    /// Time of the last epoch handed out.
+    last_done: Option<Gpst>,
+    /// The receiver cleared the multiple-message bit before the last MSM of an epoch: epochs are
+    /// then completed only when the next one starts.
+    pub multiple_bit_unreliable: bool,
+    /// MSMs that arrived for an epoch already completed (dropped, counted).
+    pub late_messages: u64,
 }
 
 impl StationState {
@@ -96,9 +105,22 @@ impl StationState {
                     }
                 };
                 self.reference = Some(t);
-                let mut done = None;
-                if self.current.as_ref().is_some_and(|c| c.time != t) {
-                    done = self.current.take();
+                if self.current.is_none() && self.last_done == Some(t) {
+                    // A piece of an epoch already completed by a cleared multiple-message bit.
+                    self.late_messages += 1;
+                    if !self.multiple_bit_unreliable {
+                        self.multiple_bit_unreliable = true;
+                        tracing::info!(
+                            "the receiver clears the MSM multiple-message bit before the last message of an epoch; epochs are now completed when the next one starts (one epoch later)"
+                        );
+                    }
+                    return self.ready.pop_front();
+                }
+                if self.current.as_ref().is_some_and(|c| c.time != t)
+                    && let Some(e) = self.current.take()
+                {
+                    self.last_done = Some(e.time);
+                    self.ready.push_back(e);
                 }
                 let cur = self.current.get_or_insert_with(|| Epoch {
                     time: t,
@@ -114,15 +136,30 @@ impl StationState {
                         None => cur.sats.push(s),
                     }
                 }
-                done
+                // The multiple-message bit clear: the last MSM of this epoch, which is complete
+                // now rather than when the next epoch begins a second later.
+                if !m.multiple
+                    && !self.multiple_bit_unreliable
+                    && let Some(e) = self.current.take()
+                {
+                    self.last_done = Some(e.time);
+                    self.ready.push_back(e);
+                }
+                self.ready.pop_front()
             }
             _ => None,
         }
     }
 
-    /// The epoch being assembled (call at the end of the stream).
+    /// A further completed epoch (when one message completed two); call after `push` until
+    /// `None`.
+    pub fn take_ready(&mut self) -> Option<Epoch> {
+        self.ready.pop_front()
+    }
+
+    /// The epochs still held (call at the end of the stream, until `None`).
     pub fn finish(&mut self) -> Option<Epoch> {
-        self.current.take()
+        self.ready.pop_front().or_else(|| self.current.take())
     }
 
     fn with_ref(&mut self, f: impl FnOnce(Gpst, &mut Self) -> bool) -> Option<Epoch> {

@@ -1,0 +1,339 @@
+//! The daemon: builds sources, sinks and the health endpoint from [`Settings`] and runs them
+//! until the `shutdown` future completes. Shutdown is a broadcast (a `watch` flag): sources stop
+//! reading, the point channel closes when the last source drops its sender, and the sink
+//! flushes its batch into the spool and syncs it before `run` returns.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::{Context, Result};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::config::Settings;
+use crate::sinks::influx::SinkStatus;
+use crate::sources::{self, Ctx, SharedSnapshot, State};
+
+/// What the health endpoints read.
+#[derive(Clone)]
+pub struct Health {
+    pub station: String,
+    pub sources: Vec<SharedSnapshot>,
+    pub sink: Arc<SinkStatus>,
+    pub sink_kind: &'static str,
+    pub started: std::time::Instant,
+}
+
+/// Addresses the daemon ended up on (port 0 in tests becomes a real port).
+#[derive(Clone, Debug, Default)]
+pub struct Bound {
+    pub health: Option<SocketAddr>,
+}
+
+/// Run the daemon until `shutdown` completes. `bound` receives the listening addresses.
+pub async fn run(
+    settings: Settings,
+    shutdown: impl Future<Output = ()>,
+    bound: Option<tokio::sync::oneshot::Sender<Bound>>,
+) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (points_tx, points_rx) = mpsc::channel(1024);
+    let (frames_tx, _) = broadcast::channel(4096);
+    let sink_status = Arc::new(SinkStatus::default());
+
+    let sink = match settings.influx.clone() {
+        Some(influx) => {
+            tracing::info!(url = %influx.url, api = ?influx.api, spool = %influx.spool_dir.display(), "time series to InfluxDB through the spool");
+            tokio::spawn(crate::sinks::influx::run(
+                influx,
+                points_rx,
+                sink_status.clone(),
+                stop_rx.clone(),
+            ))
+        }
+        None => {
+            tracing::info!(dir = %settings.series_dir.display(), "time series to hourly line-protocol files (no [influx] configured)");
+            tokio::spawn(crate::sinks::files::run(
+                settings.series_dir.clone(),
+                points_rx,
+                sink_status.clone(),
+            ))
+        }
+    };
+
+    let mut snapshots = Vec::new();
+    let mut tasks = Vec::new();
+    for s in &settings.sources {
+        let snap = sources::new_snapshot(s);
+        snapshots.push(snap.clone());
+        let ctx = Ctx {
+            station: settings.station.clone(),
+            points: points_tx.clone(),
+            frames: frames_tx.clone(),
+            shutdown: stop_rx.clone(),
+        };
+        tracing::info!(source = %s.name, kind = ?s.kind, "source started");
+        tasks.push(tokio::spawn(
+            sources::Runner::new(s.clone(), ctx, snap).run(),
+        ));
+    }
+    drop(points_tx);
+
+    let health = Health {
+        station: settings.station.name.clone(),
+        sources: snapshots,
+        sink: sink_status,
+        sink_kind: if settings.influx.is_some() {
+            "influx"
+        } else {
+            "files"
+        },
+        started: std::time::Instant::now(),
+    };
+    let mut b = Bound::default();
+    if let Some(addr) = settings.health_listen {
+        let l = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for /healthz and /metrics on {addr}"))?;
+        let local = l.local_addr()?;
+        b.health = Some(local);
+        tracing::info!(addr = %local, "health: http://{local}/healthz and /metrics");
+        tokio::spawn(serve_health(l, health.clone(), stop_rx.clone()));
+    }
+    if let Some(tx) = bound {
+        let _ = tx.send(b);
+    }
+    notify_systemd("READY=1");
+    let watchdog = tokio::spawn(systemd_watchdog(stop_rx.clone()));
+
+    shutdown.await;
+    tracing::info!("stopping: flushing the time series and closing files");
+    notify_systemd("STOPPING=1");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    watchdog.abort();
+    match sink.await {
+        Ok(r) => r?,
+        Err(e) => anyhow::bail!("the time-series sink failed: {e}"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `sd_notify` without a library: one datagram to `$NOTIFY_SOCKET` (nothing when not under
+/// systemd).
+fn notify_systemd(msg: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let Ok(sock) = std::os::unix::net::UnixDatagram::unbound() else {
+        return;
+    };
+    let p = path.to_string_lossy();
+    if let Some(abstract_name) = p.strip_prefix('@') {
+        use std::os::linux::net::SocketAddrExt;
+        if let Ok(addr) = std::os::unix::net::SocketAddr::from_abstract_name(abstract_name) {
+            let _ = sock.send_to_addr(msg.as_bytes(), &addr);
+        }
+    } else {
+        let _ = sock.send_to(msg.as_bytes(), &*p);
+    }
+}
+
+/// Pet systemd's watchdog at half its period while the runtime is alive.
+async fn systemd_watchdog(mut stop: watch::Receiver<bool>) {
+    let Some(usec) = std::env::var("WATCHDOG_USEC")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let every = std::time::Duration::from_micros(usec / 2);
+    loop {
+        notify_systemd("WATCHDOG=1");
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn serve_health(l: TcpListener, h: Health, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            r = l.accept() => {
+                let Ok((mut s, _)) = r else { continue };
+                let h = h.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 2048];
+                    let mut n = 0;
+                    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                        while n < buf.len() {
+                            match s.read(&mut buf[n..]).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(k) => {
+                                    n += k;
+                                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    })
+                    .await;
+                    if read.is_err() {
+                        return;
+                    }
+                    let req = String::from_utf8_lossy(&buf[..n]);
+                    let path = req.split_whitespace().nth(1).unwrap_or("/");
+                    let (code, ctype, body) = respond(path, &h);
+                    let head = format!(
+                        "HTTP/1.1 {code}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = s.write_all(head.as_bytes()).await;
+                    let _ = s.write_all(body.as_bytes()).await;
+                    let _ = s.shutdown().await;
+                });
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
+    let snaps: Vec<sources::Snapshot> = h
+        .sources
+        .iter()
+        .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        .collect();
+    match path.split('?').next().unwrap_or("/") {
+        "/healthz" => {
+            let ok = snaps
+                .iter()
+                .all(|s| matches!(s.state, State::Streaming | State::Finished));
+            let body = serde_json::json!({
+                "status": if ok { "ok" } else { "degraded" },
+                "station": h.station,
+                "uptime_s": h.started.elapsed().as_secs(),
+                "sources": snaps.iter().map(|s| serde_json::json!({
+                    "name": s.name, "state": s.state, "last_error": s.last_error,
+                })).collect::<Vec<_>>(),
+                "spool_bytes": h.sink.spool_bytes.load(Ordering::Relaxed),
+            });
+            (
+                if ok { "200 OK" } else { "503 Service Unavailable" },
+                "application/json",
+                body.to_string() + "\n",
+            )
+        }
+        "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics(&snaps, h)),
+        "/status.json" => (
+            "200 OK",
+            "application/json",
+            serde_json::to_string(&snaps).unwrap_or_default(),
+        ),
+        _ => (
+            "404 Not Found",
+            "text/plain",
+            "corsd: /healthz, /metrics, /status.json\n".into(),
+        ),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Prometheus text exposition.
+fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let st = esc(&h.station);
+    let gauge = |o: &mut String, name: &str, help: &str, kind: &str| {
+        let _ = writeln!(o, "# HELP corsd_{name} {help}\n# TYPE corsd_{name} {kind}");
+    };
+    gauge(&mut o, "source_up", "1 while the source is streaming", "gauge");
+    for s in snaps {
+        let up = matches!(s.state, State::Streaming) as u8;
+        let _ = writeln!(o, "corsd_source_up{{station=\"{st}\",source=\"{}\",state=\"{}\"}} {up}", esc(&s.name), s.state.as_str());
+    }
+    type Get = fn(&sources::Snapshot) -> u64;
+    let counters: [(&str, &str, Get); 9] = [
+        ("source_bytes_total", "bytes received", |s| s.bytes),
+        ("source_frames_total", "valid frames", |s| s.frames),
+        ("source_bad_frames_total", "frames with a bad checksum", |s| s.bad_frames),
+        ("source_discarded_bytes_total", "bytes outside any frame", |s| s.discarded_bytes),
+        ("source_epochs_received_total", "observation epochs assembled", |s| s.epochs_received),
+        ("source_epochs_expected_total", "epochs expected from the observed interval", |s| s.epochs_expected),
+        ("source_solutions_total", "position solutions", |s| s.solutions),
+        ("source_reconnects_total", "reconnections", |s| s.reconnects),
+        ("source_connect_attempts_total", "connection attempts", |s| s.connect_attempts),
+    ];
+    for (name, help, get) in counters {
+        gauge(&mut o, name, help, "counter");
+        for s in snaps {
+            let _ = writeln!(o, "corsd_{name}{{station=\"{st}\",source=\"{}\"}} {}", esc(&s.name), get(s));
+        }
+    }
+    gauge(&mut o, "source_latency_ms", "delay from epoch time to arrival", "gauge");
+    for s in snaps {
+        if let Some(l) = s.latency_ms {
+            let _ = writeln!(o, "corsd_source_latency_ms{{station=\"{st}\",source=\"{}\"}} {l:.1}", esc(&s.name));
+        }
+    }
+    gauge(&mut o, "messages_total", "frames per message type", "counter");
+    for s in snaps {
+        for (t, n) in &s.messages {
+            let _ = writeln!(o, "corsd_messages_total{{station=\"{st}\",source=\"{}\",type=\"{}\"}} {n}", esc(&s.name), esc(t));
+        }
+    }
+    let sk = &h.sink;
+    let sink_kind = h.sink_kind;
+    for (name, help, v) in [
+        ("points_accepted_total", "points on disk in the spool", sk.points_accepted.load(Ordering::Relaxed)),
+        ("points_written_total", "points acknowledged by the database (or written to files)", sk.points_written.load(Ordering::Relaxed)),
+        ("points_rejected_total", "points the database refused (set aside in rejected/)", sk.points_rejected.load(Ordering::Relaxed)),
+        ("points_evicted_total", "points dropped unsent by the spool caps", sk.points_evicted.load(Ordering::Relaxed)),
+        ("write_errors_total", "failed database writes (retried)", sk.write_errors.load(Ordering::Relaxed)),
+        ("spool_bytes", "spool bytes not yet acknowledged", sk.spool_bytes.load(Ordering::Relaxed)),
+    ] {
+        gauge(&mut o, name, help, if name.ends_with("_total") { "counter" } else { "gauge" });
+        let _ = writeln!(o, "corsd_{name}{{station=\"{st}\",sink=\"{sink_kind}\"}} {v}");
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_text_is_well_formed() {
+        let settings = crate::config::demo(std::env::temp_dir());
+        let snap = sources::new_snapshot(&settings.sources[0]);
+        snap.lock().unwrap().messages.insert("1074".into(), 3);
+        let h = Health {
+            station: "VTE1".into(),
+            sources: vec![snap],
+            sink: Arc::new(SinkStatus::default()),
+            sink_kind: "files",
+            started: std::time::Instant::now(),
+        };
+        let (code, _, body) = respond("/metrics", &h);
+        assert_eq!(code, "200 OK");
+        for line in body.lines().filter(|l| !l.starts_with('#')) {
+            let (name, value) = line.rsplit_once(' ').unwrap();
+            assert!(name.starts_with("corsd_"), "{line}");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+        assert!(body.contains("corsd_messages_total{station=\"VTE1\",source=\"demo\",type=\"1074\"} 3"));
+        let (code, _, _) = respond("/healthz", &h);
+        assert_eq!(code, "503 Service Unavailable");
+    }
+}

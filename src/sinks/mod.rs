@@ -1,0 +1,6 @@
+//! Where the pipeline's products go: [`influx`] (batched into the durable spool, shipped to
+//! InfluxDB v2/v1 or VictoriaMetrics) or, without a database, [`files`] (hourly line-protocol
+//! files).
+
+pub mod files;
+pub mod influx;
