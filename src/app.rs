@@ -52,6 +52,7 @@ pub async fn run(
                 points_rx,
                 sink_status.clone(),
                 stop_rx.clone(),
+                false,
             ))
         }
         None => {

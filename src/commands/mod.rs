@@ -2,6 +2,7 @@
 
 pub mod check_config;
 pub mod decode;
+pub mod influx_args;
 pub mod replay;
 pub mod run;
 pub mod simulate;

@@ -15,6 +15,10 @@ use crate::gnss::geodesy::enu;
 use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
 use crate::pipeline::{Output, Pipeline, PipelineConfig};
+use crate::sinks::influx::SinkStatus;
+use super::influx_args::InfluxArgs;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -45,6 +49,101 @@ pub struct ReplayArgs {
     /// Carrier-smoothing window in epochs (1 = raw code).
     #[arg(long, default_value_t = 100)]
     pub smoothing: u32,
+    /// Station tag of the time series (default: the first four letters of the file name).
+    #[arg(long, value_name = "NAME")]
+    pub station: Option<String>,
+    /// Write the time series (DESIGN §4) as hourly line-protocol files into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub series: Option<PathBuf>,
+    /// Backfill the time series into InfluxDB through the spool (idempotent: a second replay
+    /// of the same log writes the same points, same timestamps and tags).
+    #[command(flatten)]
+    pub influx: InfluxArgs,
+}
+
+/// Where replayed time series go.
+struct SeriesOut {
+    tx: tokio::sync::mpsc::Sender<Vec<crate::telemetry::Point>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    status: Arc<SinkStatus>,
+    runtime: tokio::runtime::Runtime,
+    _stop: tokio::sync::watch::Sender<bool>,
+    what: String,
+}
+
+impl SeriesOut {
+    fn start(args: &ReplayArgs) -> Result<Option<SeriesOut>> {
+        let influx = args
+            .influx
+            .settings(PathBuf::from("corsd-replay-spool"))?;
+        if influx.is_none() && args.series.is_none() {
+            return Ok(None);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let status = Arc::new(SinkStatus::default());
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let (task, what) = match (influx, &args.series) {
+            (Some(i), _) => {
+                let what = format!("{} (spool {})", i.url, i.spool_dir.display());
+                (
+                    runtime.spawn(crate::sinks::influx::run(i, rx, status.clone(), stop_rx, true)),
+                    what,
+                )
+            }
+            (None, Some(dir)) => (
+                runtime.spawn(crate::sinks::files::run(dir.clone(), rx, status.clone())),
+                dir.display().to_string(),
+            ),
+            (None, None) => unreachable!("checked above"),
+        };
+        Ok(Some(SeriesOut {
+            tx,
+            task,
+            status,
+            runtime,
+            _stop: stop,
+            what,
+        }))
+    }
+
+    fn send(&self, points: &mut Vec<crate::telemetry::Point>) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .blocking_send(std::mem::take(points))
+            .map_err(|_| anyhow::anyhow!("the time-series sink stopped"))
+    }
+
+    fn finish(self, show_progress: bool) -> Result<()> {
+        let SeriesOut {
+            tx,
+            task,
+            status,
+            runtime,
+            _stop,
+            what,
+        } = self;
+        drop(tx);
+        if show_progress {
+            eprintln!("sending the time series to {what} …");
+        }
+        runtime.block_on(task)??;
+        let written = status.points_written.load(Ordering::Relaxed);
+        let rejected = status.points_rejected.load(Ordering::Relaxed);
+        let left = status.spool_bytes.load(Ordering::Relaxed);
+        eprintln!("corsd replay: {written} points written to {what}, {rejected} rejected");
+        if left > 0 {
+            bail!(
+                "{left} bytes of time series could not be sent and wait in the spool; run the same replay again (with the same --spool-dir) once the database answers"
+            );
+        }
+        Ok(())
+    }
 }
 
 fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
@@ -159,17 +258,29 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let show_progress = io::stderr().is_terminal();
+    let series = SeriesOut::start(args)?;
     let (mut epochs, mut solved, mut sum2) = (0usize, 0usize, 0.0f64);
     let mut sum_enu = Vector3::zeros();
     for file in &args.files {
         let mut input =
             File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+        let station = args.station.clone().unwrap_or_else(|| {
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_ascii_uppercase())
+                .unwrap_or_default();
+            stem.chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect()
+        });
         let mut pipeline = Pipeline::new(PipelineConfig {
+            station,
+            source: "replay".into(),
+            truth,
             spp: opt.clone(),
             smoothing: args.smoothing,
             reference,
-            points: false,
+            points: series.is_some(),
+            data_clock: true,
             ..Default::default()
         });
         let mut produced = Output::default();
@@ -188,6 +299,9 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                 read += n as u64;
             }
             epochs += produced.epochs.len();
+            if let Some(sink) = &series {
+                sink.send(&mut produced.points)?;
+            }
             for s in &produced.solutions {
                 solved += 1;
                 if let Some(t) = truth {
@@ -224,6 +338,9 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         }
     }
     out.flush()?;
+    if let Some(sink) = series {
+        sink.finish(show_progress)?;
+    }
     if let Some(mut w) = pos_out {
         w.flush()?;
     }

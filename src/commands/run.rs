@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::config::{self, InfluxApi, InfluxSettings, Secret};
+use super::influx_args::InfluxArgs;
+use crate::config;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -16,20 +17,9 @@ pub struct RunArgs {
     /// Demo only: where the demo keeps its files.
     #[arg(long, value_name = "DIR", default_value = "corsd-demo")]
     pub demo_dir: PathBuf,
-    /// Demo only: write the time series to this InfluxDB (v2 API, or v1 with --influx-api v1).
-    #[arg(long, value_name = "URL")]
-    pub influx_url: Option<String>,
-    #[arg(long, value_name = "v2|v1", default_value = "v2")]
-    pub influx_api: String,
-    #[arg(long, default_value = "corsd")]
-    pub influx_org: String,
-    #[arg(long, default_value = "cors")]
-    pub influx_bucket: String,
-    /// InfluxDB 1.x database.
-    #[arg(long, default_value = "cors")]
-    pub influx_db: String,
-    #[arg(long, value_name = "FILE")]
-    pub influx_token_file: Option<PathBuf>,
+    /// Demo only: the time series to InfluxDB instead of files.
+    #[command(flatten)]
+    pub influx: InfluxArgs,
     /// Health endpoint address (overrides the configuration).
     #[arg(long, value_name = "ADDR:PORT")]
     pub health: Option<std::net::SocketAddr>,
@@ -41,42 +31,7 @@ pub fn settings(args: &RunArgs) -> Result<config::Settings, config::ConfigError>
         Some(p) => config::load(p)?,
         None => {
             let mut s = config::demo(args.demo_dir.clone());
-            if let Some(url) = &args.influx_url {
-                let token = match &args.influx_token_file {
-                    Some(f) => Some(Secret::new(
-                        std::fs::read_to_string(f)
-                            .map_err(|e| config::ConfigError {
-                                file: f.display().to_string(),
-                                line: 0,
-                                key: "--influx-token-file".into(),
-                                message: e.to_string(),
-                            })?
-                            .trim(),
-                    )),
-                    None => None,
-                };
-                s.influx = Some(InfluxSettings {
-                    url: url.trim_end_matches('/').to_string(),
-                    api: if args.influx_api == "v1" {
-                        InfluxApi::V1
-                    } else {
-                        InfluxApi::V2
-                    },
-                    org: args.influx_org.clone(),
-                    bucket: args.influx_bucket.clone(),
-                    token,
-                    db: args.influx_db.clone(),
-                    rp: None,
-                    user: None,
-                    password: None,
-                    spool_dir: args.demo_dir.join("spool"),
-                    spool_max_bytes: 256 << 20,
-                    spool_max_age: std::time::Duration::from_secs(7 * 86400),
-                    batch_points: 5000,
-                    batch_bytes: 1 << 20,
-                    batch_interval: std::time::Duration::from_secs(1),
-                });
-            }
+            s.influx = args.influx.settings(args.demo_dir.join("spool"))?;
             s
         }
     };

@@ -219,14 +219,22 @@ pub struct Batching {
     pub interval: Duration,
 }
 
-/// Run the sink until `points` closes (every sender dropped) and the spool is synced; the
-/// shipper stops at `shutdown` (what it has not sent stays in the spool for the next start).
+/// Consecutive failed writes after which a draining sink (replay) gives up and leaves the rest in
+/// the spool for the next run.
+pub const DRAIN_ATTEMPTS: u32 = 8;
+
+/// Run the sink until `points` closes (every sender dropped) and the spool is synced. The daemon
+/// (`drain = false`) stops shipping at `shutdown`: what is not sent stays in the spool for the
+/// next start. A replay (`drain = true`) ships until the spool is empty, or gives up after
+/// [`DRAIN_ATTEMPTS`] failed writes in a row.
 pub async fn run(
     settings: InfluxSettings,
     mut points: mpsc::Receiver<Vec<Point>>,
     status: Arc<SinkStatus>,
     shutdown: watch::Receiver<bool>,
+    drain: bool,
 ) -> anyhow::Result<()> {
+    let (closing_tx, closing) = watch::channel(false);
     let (spool, report) = Spool::open(
         &settings.spool_dir,
         settings.spool_max_bytes,
@@ -254,6 +262,7 @@ pub async fn run(
         status.clone(),
         rejected,
         shutdown.clone(),
+        closing,
     ));
     let batching = Batching {
         points: settings.batch_points.max(1),
@@ -304,8 +313,13 @@ pub async fn run(
     }
     flush(&mut buf, &mut count)?;
     spool.lock().unwrap_or_else(|p| p.into_inner()).sync()?;
+    if drain {
+        let _ = closing_tx.send(true);
+    }
     notify.notify_one();
     let _ = shipper.await;
+    let sp = spool.lock().unwrap_or_else(|p| p.into_inner());
+    status.spool_bytes.store(sp.backlog_bytes(), Ordering::Relaxed);
     Ok(())
 }
 
@@ -317,10 +331,14 @@ async fn ship(
     status: Arc<SinkStatus>,
     rejected: PathBuf,
     mut shutdown: watch::Receiver<bool>,
+    closing: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::standard();
     let mut last_error_kind: Option<String> = None;
     loop {
+        if *closing.borrow() && backoff.attempts >= DRAIN_ATTEMPTS {
+            return;
+        }
         if *shutdown.borrow() {
             // Drain what is pending quickly if the server is there; the rest waits on disk.
             let pending = spool
@@ -339,7 +357,7 @@ async fn ship(
         let rec = match next {
             Ok(mut v) if !v.is_empty() => v.remove(0),
             Ok(_) => {
-                if *shutdown.borrow() {
+                if *shutdown.borrow() || *closing.borrow() {
                     return;
                 }
                 tokio::select! {
@@ -368,8 +386,14 @@ async fn ship(
                 }
                 backoff.reset();
             }
-            Err(msg) => {
+            Err((msg, hold)) => {
                 status.write_errors.fetch_add(1, Ordering::Relaxed);
+                if hold && *closing.borrow() {
+                    // A replay cannot fix its URL or token by waiting: stop, keep the spool.
+                    tracing::error!(error = %msg, "database write refused; the time series stay in the spool");
+                    *status.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+                    return;
+                }
                 let kind: String = msg.chars().take(40).collect();
                 if last_error_kind.as_deref() != Some(kind.as_str()) {
                     tracing::error!(error = %msg, "database write failed; the data stays in the spool and is retried");
@@ -387,14 +411,14 @@ async fn ship(
 }
 
 /// Send one record (splitting on 413). `Ok` when every part is written or set aside; `Err` with
-/// a message when the record must be retried.
+/// a message (and whether it is a configuration problem) when the record must be retried.
 async fn send_record(
     writer: &Writer,
     payload: &[u8],
     rejected: &Path,
     rec: &Record,
     status: &SinkStatus,
-) -> Result<(), String> {
+) -> Result<(), (String, bool)> {
     let mut stack = vec![payload.to_vec()];
     let mut written_parts = Vec::new();
     while let Some(part) = stack.pop() {
@@ -420,12 +444,15 @@ async fn send_record(
                 }
                 // Parts already written are written again on retry: same points, same
                 // timestamps, stored once.
-                return Err(match outcome {
-                    Outcome::Connection(e) => format!("connection: {e}"),
-                    Outcome::Status { code, body, .. } => format!("HTTP {code}: {body}"),
-                });
+                return Err((
+                    match outcome {
+                        Outcome::Connection(e) => format!("connection: {e}"),
+                        Outcome::Status { code, body, .. } => format!("HTTP {code}: {body}"),
+                    },
+                    false,
+                ));
             }
-            Action::Hold(msg) => return Err(msg),
+            Action::Hold(msg) => return Err((msg, true)),
         }
     }
     Ok(())

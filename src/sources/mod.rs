@@ -31,6 +31,9 @@ use crate::pipeline::{
 use crate::simulate::{SimConfig, Simulator};
 use crate::telemetry::Point;
 
+/// Elevation mask of the live solution (degrees), the same as `corsd replay`'s default.
+pub const REPLAY_MASK_DEG: f64 = 5.0;
+
 /// Where a source is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,6 +169,12 @@ impl Runner {
             keep_frames: true,
             data_clock: !live,
             points: true,
+            // The same solution settings as `corsd replay`, so that a replay backfills exactly
+            // what the daemon would have written.
+            spp: crate::gnss::spp::SppOptions {
+                mask: REPLAY_MASK_DEG.to_radians(),
+                ..Default::default()
+            },
             ..Default::default()
         });
         Runner {

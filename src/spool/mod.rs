@@ -275,7 +275,7 @@ impl Spool {
         if self
             .active
             .as_ref()
-            .is_some_and(|(_, _, len)| *len >= SEGMENT_BYTES)
+            .is_some_and(|(_, _, len)| *len >= self.segment_bytes())
         {
             self.close_active()?;
         }
@@ -306,6 +306,12 @@ impl Spool {
             self.sync()?;
         }
         self.enforce_caps()
+    }
+
+    /// Segment size: [`SEGMENT_BYTES`], or a quarter of a small cap, so that eviction frees space
+    /// in steps smaller than the cap.
+    fn segment_bytes(&self) -> u64 {
+        SEGMENT_BYTES.min((self.max_bytes / 4).max(4096))
     }
 
     /// Force written records to disk.

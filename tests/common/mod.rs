@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod servers;
+
 /// `../shared/data` beside the repository, or `CORSD_TEST_DATA`. A missing directory fails the
 /// test with instructions: these recordings are the ground truth and are never skipped.
 pub fn data_dir() -> PathBuf {

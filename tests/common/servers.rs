@@ -1,0 +1,322 @@
+//! Real servers for the integration tests, each started on 127.0.0.1 with a free port and its
+//! own data directory, and killed when dropped. A missing program fails the test with the
+//! command that installs it (`scripts/test.sh` installs them all).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+pub fn require(program: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
+        let p = Path::new(dir).join(program);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "{program} is not installed: run scripts/test.sh --install (or apt-get install {package})"
+    );
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("corsd-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `curl` with arguments; returns (HTTP status, body).
+pub fn curl(args: &[&str]) -> (u16, String) {
+    let out = Command::new(require("curl", "curl"))
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+fn wait_http(url: &str, code: u16, what: &str, log: &Path) {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(30) {
+        if curl(&[url]).0 == code {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{what} did not answer {url} within 30 s; its log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// VictoriaMetrics: the v2 write path. Started with a 100-year retention (old recordings must
+/// stay) and deduplication at 1 ms (the same point written twice is stored once, as InfluxDB
+/// does).
+pub struct VictoriaMetrics {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Option<Child>,
+    extra: Vec<String>,
+}
+
+impl VictoriaMetrics {
+    pub fn start(name: &str) -> Self {
+        Self::start_with(name, &[])
+    }
+
+    pub fn start_with(name: &str, extra: &[&str]) -> Self {
+        let mut vm = VictoriaMetrics {
+            port: free_port(),
+            dir: temp_dir(&format!("vm-{name}")),
+            child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        vm.restart();
+        vm
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Start again on the same port and data directory.
+    pub fn restart(&mut self) {
+        let bin = require("victoria-metrics", "victoria-metrics");
+        let log = self.dir.join("vm.log");
+        let child = Command::new(bin)
+            .arg(format!("-httpListenAddr=127.0.0.1:{}", self.port))
+            .arg(format!("-storageDataPath={}", self.dir.join("data").display()))
+            .arg("-retentionPeriod=100y")
+            .arg("-dedup.minScrapeInterval=1ms")
+            .arg("-loggerLevel=WARN")
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start victoria-metrics");
+        self.child = Some(child);
+        wait_http(&format!("{}/health", self.url()), 200, "victoria-metrics", &log);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Every sample of the series matching `selector`, as (metric, sorted labels, ms, value).
+    pub fn export(&self, selector: &str) -> Vec<(String, Vec<(String, String)>, i64, f64)> {
+        curl(&[&format!("{}/internal/force_flush", self.url())]);
+        let end = (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600)
+            .to_string();
+        let (code, body) = curl(&[
+            "-G",
+            &format!("{}/api/v1/export", self.url()),
+            "--data-urlencode",
+            &format!("match[]={selector}"),
+            "--data-urlencode",
+            "start=0",
+            "--data-urlencode",
+            &format!("end={end}"),
+        ]);
+        assert_eq!(code, 200, "export: {body}");
+        let mut out = Vec::new();
+        for line in body.lines().filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let m = v["metric"].as_object().unwrap();
+            let name = m["__name__"].as_str().unwrap().to_string();
+            let mut labels: Vec<(String, String)> = m
+                .iter()
+                .filter(|(k, _)| *k != "__name__")
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect();
+            labels.sort();
+            let ts = v["timestamps"].as_array().unwrap();
+            let vals = v["values"].as_array().unwrap();
+            for (t, x) in ts.iter().zip(vals) {
+                out.push((name.clone(), labels.clone(), t.as_i64().unwrap(), x.as_f64().unwrap_or(f64::NAN)));
+            }
+        }
+        out
+    }
+}
+
+impl Drop for VictoriaMetrics {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// InfluxDB 1.6.7: the v1 write path and a strict line-protocol parser.
+pub struct Influx1 {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Influx1 {
+    pub fn start(name: &str) -> Self {
+        let bin = require("influxd", "influxdb");
+        let dir = temp_dir(&format!("influx-{name}"));
+        let port = free_port();
+        let rpc = free_port();
+        let conf = dir.join("influxdb.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "reporting-enabled = false\nbind-address = \"127.0.0.1:{rpc}\"\n[meta]\n  dir = \"{d}/meta\"\n[data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = \"127.0.0.1:{port}\"\n  log-enabled = false\n[logging]\n  level = \"warn\"\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let log = dir.join("influxd.log");
+        let child = Command::new(bin)
+            .arg("-config")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start influxd");
+        let s = Influx1 {
+            port,
+            dir,
+            child: Some(child),
+        };
+        wait_http(&format!("{}/ping", s.url()), 204, "influxd", &log);
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn create_db(&self, db: &str) {
+        let (code, body) = curl(&[
+            "-XPOST",
+            &format!("{}/query", self.url()),
+            "--data-urlencode",
+            &format!("q=CREATE DATABASE \"{db}\""),
+        ]);
+        assert_eq!(code, 200, "{body}");
+    }
+
+    /// Run an InfluxQL query; the JSON answer.
+    pub fn query(&self, db: &str, q: &str) -> serde_json::Value {
+        let (code, body) = curl(&[
+            "-G",
+            &format!("{}/query", self.url()),
+            "--data-urlencode",
+            &format!("db={db}"),
+            "--data-urlencode",
+            "epoch=ns",
+            "--data-urlencode",
+            &format!("q={q}"),
+        ]);
+        assert_eq!(code, 200, "{q}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    pub fn write(&self, db: &str, lines: &str) -> (u16, String) {
+        curl(&[
+            "-XPOST",
+            &format!("{}/write?db={db}&precision=ns", self.url()),
+            "--data-binary",
+            lines,
+        ])
+    }
+}
+
+impl Drop for Influx1 {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One parsed line of line protocol (as corsd writes it: no escaped characters in our tags).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub measurement: String,
+    pub tags: Vec<(String, String)>,
+    pub fields: Vec<(String, f64)>,
+    pub time_ns: i64,
+}
+
+pub fn parse_lines(text: &str) -> Vec<Line> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            let key = parts.next().unwrap();
+            let fields = parts.next().unwrap();
+            let ts = parts.next().unwrap().parse().unwrap();
+            let mut k = key.split(',');
+            let measurement = k.next().unwrap().to_string();
+            let mut tags: Vec<(String, String)> = k
+                .map(|t| {
+                    let (a, b) = t.split_once('=').unwrap();
+                    (a.to_string(), b.to_string())
+                })
+                .collect();
+            tags.sort();
+            let fields = fields
+                .split(',')
+                .map(|f| {
+                    let (a, b) = f.split_once('=').unwrap();
+                    let v = match b {
+                        "true" => 1.0,
+                        "false" => 0.0,
+                        b => b.trim_end_matches('i').parse().unwrap(),
+                    };
+                    (a.to_string(), v)
+                })
+                .collect();
+            Line {
+                measurement,
+                tags,
+                fields,
+                time_ns: ts,
+            }
+        })
+        .collect()
+}
+
+/// Every `.lp` file of a directory, concatenated in name order.
+pub fn read_series(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lp"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect()
+}
+
+/// The corsd binary under test.
+pub fn corsd() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_corsd"))
+}
