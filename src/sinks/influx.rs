@@ -333,7 +333,9 @@ async fn ship(
     mut shutdown: watch::Receiver<bool>,
     closing: watch::Receiver<bool>,
 ) {
-    let mut backoff = Backoff::standard();
+    // A database is local infrastructure, not a public caster: retry at least every minute so
+    // that the backlog starts moving soon after it is back.
+    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     let mut last_error_kind: Option<String> = None;
     loop {
         if *closing.borrow() && backoff.attempts >= DRAIN_ATTEMPTS {
