@@ -154,15 +154,28 @@ fn ntrip_v1_from_str2str_caster() {
     let dir = temp_dir("ntrip");
     let port = free_port();
     let str2str = require("str2str", "rtklib");
+    // str2str reads the recording from its standard input, paced here (its caster drops what
+    // arrives while no client is connected).
     let mut caster = Command::new(str2str)
         .arg("-in")
-        .arg(format!("file://{}::x20#rtcm3", common::data_file(STR24).display()))
+        .arg("file://#rtcm3")
         .arg("-out")
         .arg(format!("ntripc://crew:secret@:{port}/STR2"))
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut input = caster.stdin.take().unwrap();
+    let data = common::read_data(STR24);
+    std::thread::spawn(move || {
+        for c in data.chunks(1000) {
+            if input.write_all(c).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
     std::fs::write(dir.join("pw"), "secret\n").unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let d = Daemon::start(
