@@ -24,6 +24,7 @@ pub struct Health {
     pub sources: Vec<SharedSnapshot>,
     pub sink: Arc<SinkStatus>,
     pub sink_kind: &'static str,
+    pub archive: Option<Arc<crate::sinks::archive::ArchiveStatus>>,
     pub started: std::time::Instant,
 }
 
@@ -65,6 +66,12 @@ pub async fn run(
         }
     };
 
+    let archive_status = Arc::new(crate::sinks::archive::ArchiveStatus::default());
+    let archive_task = settings.archive.clone().map(|a| {
+        tracing::info!(dir = %a.dir.display(), retention_days = a.retention_days, "raw archive: hourly files by GNSS time");
+        let archive = crate::sinks::archive::Archive::new(a, &settings.station.name, archive_status.clone());
+        tokio::spawn(crate::sinks::archive::run(archive, frames_tx.subscribe(), stop_rx.clone()))
+    });
     let mut snapshots = Vec::new();
     let mut tasks = Vec::new();
     for s in &settings.sources {
@@ -87,6 +94,7 @@ pub async fn run(
         station: settings.station.name.clone(),
         sources: snapshots,
         sink: sink_status,
+        archive: settings.archive.as_ref().map(|_| archive_status.clone()),
         sink_kind: if settings.influx.is_some() {
             "influx"
         } else {
@@ -118,6 +126,9 @@ pub async fn run(
         let _ = t.await;
     }
     watchdog.abort();
+    if let Some(a) = archive_task {
+        let _ = a.await;
+    }
     match sink.await {
         Ok(r) => r?,
         Err(e) => anyhow::bail!("the time-series sink failed: {e}"),
@@ -307,6 +318,16 @@ fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
         gauge(&mut o, name, help, if name.ends_with("_total") { "counter" } else { "gauge" });
         let _ = writeln!(o, "corsd_{name}{{station=\"{st}\",sink=\"{sink_kind}\"}} {v}");
     }
+    if let Some(a) = &h.archive {
+        for (name, help, v) in [
+            ("archive_frames_total", "frames written to the raw archive", a.frames.load(Ordering::Relaxed)),
+            ("archive_bytes_total", "bytes written to the raw archive", a.bytes.load(Ordering::Relaxed)),
+            ("archive_dropped_total", "frames not archived (disk floor, lag or write error)", a.dropped.load(Ordering::Relaxed)),
+        ] {
+            gauge(&mut o, name, help, "counter");
+            let _ = writeln!(o, "corsd_{name}{{station=\"{st}\"}} {v}");
+        }
+    }
     o
 }
 
@@ -324,6 +345,7 @@ mod tests {
             sources: vec![snap],
             sink: Arc::new(SinkStatus::default()),
             sink_kind: "files",
+            archive: None,
             started: std::time::Instant::now(),
         };
         let (code, _, body) = respond("/metrics", &h);

@@ -237,26 +237,21 @@ impl Pipeline {
             let number = f.rtcm_number();
             self.frame_bytes += f.bytes.len() as u64;
             let name = message_name(f.kind, f.payload(), number);
-            if self.cfg.keep_frames {
-                out.frames.push(RawFrame {
-                    kind: f.kind,
-                    number,
-                    bytes: Arc::from(f.bytes),
-                    data_time: self.last_epoch,
-                });
-            }
+            let bytes: Option<Arc<[u8]>> = self.cfg.keep_frames.then(|| Arc::from(f.bytes));
+            let kind = f.kind;
             let decoded = (f.kind == FrameKind::Rtcm3).then(|| rtcm3::decode(f.payload()));
             *self.message_slot.entry(name.clone()).or_default() += 1;
             *self.message_totals.entry(name).or_default() += 1;
+            let mut completed = Vec::new();
             match decoded {
                 None => {}
                 Some(Ok(m)) => {
                     // Epochs are completed in stream order, so that what is known when an epoch
                     // is solved does not depend on how the input was chunked.
                     if let Some(e) = self.state.push(&m) {
-                        self.epoch(e, out);
+                        completed.push(e);
                         while let Some(e) = self.state.take_ready() {
-                            self.epoch(e, out);
+                            completed.push(e);
                         }
                     }
                 }
@@ -275,6 +270,19 @@ impl Pipeline {
                     }
                     *count += 1;
                 }
+            }
+            if let Some(bytes) = bytes {
+                // Dated after decoding: an MSM carries the time of its own epoch, so that the
+                // archive puts every frame of an epoch in that epoch's hour.
+                out.frames.push(RawFrame {
+                    kind,
+                    number,
+                    bytes,
+                    data_time: self.state.reference,
+                });
+            }
+            for e in completed {
+                self.epoch(e, out);
             }
         }
     }

@@ -54,8 +54,14 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// What ended a run of the daemon.
+enum Stop {
+    Terminate,
+    Reload,
+}
+
 pub fn run(args: &RunArgs) -> Result<()> {
-    let settings = settings(args)?;
+    let mut settings = settings(args)?;
     let demo = args.config.is_none();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -63,26 +69,70 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .build()
         .context("cannot start the runtime")?;
     rt.block_on(async move {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let series = settings.series_dir.clone();
-        let influx = settings.influx.as_ref().map(|i| i.url.clone());
-        let station = settings.station.name.clone();
-        let daemon = tokio::spawn(crate::app::run(settings, shutdown_signal(), Some(tx)));
-        if let Ok(bound) = rx.await {
-            if demo {
-                eprintln!("corsd: demo station {station} (simulated receiver in Vientiane, live clock)");
-            } else {
-                eprintln!("corsd: station {station} running");
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+        let mut first = true;
+        loop {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<Stop>();
+            let describe = (
+                settings.series_dir.clone(),
+                settings.influx.as_ref().map(|i| i.url.clone()),
+                settings.station.name.clone(),
+                settings.archive.as_ref().map(|a| a.dir.clone()),
+            );
+            let daemon = tokio::spawn(crate::app::run(
+                settings.clone(),
+                async move {
+                    let _ = stop_rx.await;
+                },
+                Some(tx),
+            ));
+            if let Ok(bound) = rx.await
+                && first
+            {
+                let (series, influx, station, archive) = describe;
+                if demo {
+                    eprintln!("corsd: demo station {station} (simulated receiver in Vientiane, live clock)");
+                } else {
+                    eprintln!("corsd: station {station} running");
+                }
+                match influx {
+                    Some(u) => eprintln!("  time series  → {u}"),
+                    None => eprintln!("  time series  → {}/series-YYYYMMDD-HH.lp", series.display()),
+                }
+                if let Some(a) = archive {
+                    eprintln!("  raw archive  → {}/{station}/YYYY/DDD/", a.display());
+                }
+                if let Some(h) = bound.health {
+                    eprintln!("  health       → http://{h}/healthz   metrics → http://{h}/metrics");
+                }
+                eprintln!("  stop with Ctrl-C (or SIGTERM); SIGHUP reloads the configuration");
             }
-            match influx {
-                Some(u) => eprintln!("  time series  → {u}"),
-                None => eprintln!("  time series  → {}/series-YYYYMMDD-HH.lp", series.display()),
+            first = false;
+            let why = tokio::select! {
+                _ = shutdown_signal() => Stop::Terminate,
+                _ = hup.recv() => Stop::Reload,
+            };
+            let reload = matches!(why, Stop::Reload);
+            let _ = stop_tx.send(why);
+            daemon.await.context("the daemon task failed")??;
+            if !reload {
+                return Ok(());
             }
-            if let Some(h) = bound.health {
-                eprintln!("  health       → http://{h}/healthz   metrics → http://{h}/metrics");
+            match &args.config {
+                Some(path) => match config::load(path) {
+                    Ok(mut s) => {
+                        if let Some(h) = args.health {
+                            s.health_listen = Some(h);
+                        }
+                        tracing::info!(config = %path.display(), "configuration reloaded");
+                        settings = s;
+                    }
+                    Err(e) => tracing::error!(error = %e, "the new configuration is invalid; running on with the previous one"),
+                },
+                None => tracing::info!("SIGHUP: the demo has no configuration file; restarting it"),
             }
-            eprintln!("  stop with Ctrl-C (or SIGTERM)");
         }
-        daemon.await.context("the daemon task failed")?
     })
 }

@@ -696,6 +696,7 @@ fn locate_key(text: &str, table: &str, index: Option<usize>, key: &str) -> usize
 
 /// The demo station's settings (`corsd run` without a configuration).
 pub fn demo(data_dir: PathBuf) -> Settings {
+    let data_dir_archive = data_dir.join("archive");
     let position = crate::simulate::SimConfig::default().position;
     Settings {
         station: StationSettings {
@@ -715,7 +716,11 @@ pub fn demo(data_dir: PathBuf) -> Settings {
         }],
         influx: None,
         health_listen: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
-        archive: None,
+        archive: Some(ArchiveSettings {
+            dir: data_dir_archive,
+            retention_days: 7,
+            min_free_bytes: 256 << 20,
+        }),
     }
 }
 

@@ -1,0 +1,297 @@
+//! The raw archive (DESIGN §5): every valid frame, untouched and in order, in hourly files
+//! `ARCHIVE/SSSS/YYYY/DDD/SSSS_YYYYDDD_HH.rtcm3`, rotated by the GNSS time of the data — not
+//! the wall clock — so a file holds exactly the epochs of its hour, whatever the link delays.
+//! Every frame goes to exactly one file: an MSM carries its epoch's time; other frames follow
+//! the current data time. Frames that arrive before any time is known go to the first file.
+//!
+//! Files older than the retention are deleted by day directory. Below the free-space floor the
+//! archive stops writing (and says so at ERROR, once) rather than fill the disk the spool and the
+//! operating system need; it resumes when space comes back.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{Datelike, Timelike};
+use tokio::sync::{broadcast, watch};
+
+use crate::config::ArchiveSettings;
+use crate::gnss::time::Gpst;
+use crate::pipeline::RawFrame;
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ArchiveStatus {
+    pub frames: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Frames not written: disk below the floor, or the writer fell behind the fan-out.
+    pub dropped: AtomicU64,
+    pub files: AtomicU64,
+}
+
+/// The hour file of a GNSS time (named by its GPS-time calendar hour).
+pub fn path_for(dir: &Path, station: &str, t: Gpst) -> PathBuf {
+    // GPS time as a calendar: UTC plus the leap seconds, so hours do not shift at a leap.
+    let leap = crate::gnss::time::leap_seconds_at(t);
+    let c = t.add(leap as f64).to_utc();
+    let (y, doy, h) = (c.year(), c.ordinal(), c.hour());
+    dir.join(station)
+        .join(format!("{y:04}"))
+        .join(format!("{doy:03}"))
+        .join(format!("{station}_{y:04}{doy:03}_{h:02}.rtcm3"))
+}
+
+/// Free bytes on the file system holding `p`.
+pub fn free_bytes(p: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `s` a writable statvfs.
+    let r = unsafe { libc::statvfs(c.as_ptr(), &mut s) };
+    (r == 0).then(|| s.f_bavail as u64 * s.f_frsize as u64)
+}
+
+/// The archive writer.
+pub struct Archive {
+    settings: ArchiveSettings,
+    station: String,
+    current: Option<(PathBuf, BufWriter<File>)>,
+    pub status: Arc<ArchiveStatus>,
+    below_floor: bool,
+    last_space_check: Option<std::time::Instant>,
+}
+
+impl Archive {
+    pub fn new(settings: ArchiveSettings, station: &str, status: Arc<ArchiveStatus>) -> Self {
+        Archive {
+            settings,
+            station: station.to_string(),
+            current: None,
+            status,
+            below_floor: false,
+            last_space_check: None,
+        }
+    }
+
+    fn space_ok(&mut self) -> bool {
+        let due = self
+            .last_space_check
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(10));
+        if due {
+            self.last_space_check = Some(std::time::Instant::now());
+            let _ = std::fs::create_dir_all(&self.settings.dir);
+            let free = free_bytes(&self.settings.dir).unwrap_or(u64::MAX);
+            let below = free < self.settings.min_free_bytes;
+            if below && !self.below_floor {
+                tracing::error!(
+                    dir = %self.settings.dir.display(),
+                    free_bytes = free,
+                    floor = self.settings.min_free_bytes,
+                    "archive stopped: the disk is below its free-space floor; free space or lower [archive] min_free (the correction feed and time series go on)"
+                );
+            } else if !below && self.below_floor {
+                tracing::info!(dir = %self.settings.dir.display(), "archive resumed: free space is above the floor again");
+            }
+            self.below_floor = below;
+        }
+        !self.below_floor
+    }
+
+    /// Write one frame.
+    pub fn write(&mut self, f: &RawFrame) -> std::io::Result<()> {
+        if !self.space_ok() {
+            self.status.dropped.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let target = f
+            .data_time
+            .map(|t| path_for(&self.settings.dir, &self.station, t));
+        let rotate = match (&self.current, &target) {
+            (None, Some(_)) => true,
+            (Some((cur, _)), Some(t)) => cur != t,
+            (_, None) => false,
+        };
+        if rotate && let Some(path) = target {
+            self.close()?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file = OpenOptions::new().create(true).append(true).open(&path)?;
+            tracing::debug!(file = %path.display(), "archive file");
+            self.status.files.fetch_add(1, Ordering::Relaxed);
+            self.current = Some((path, BufWriter::with_capacity(64 * 1024, file)));
+            self.retention();
+        }
+        match self.current.as_mut() {
+            Some((_, w)) => {
+                w.write_all(&f.bytes)?;
+                self.status.frames.fetch_add(1, Ordering::Relaxed);
+                self.status
+                    .bytes
+                    .fetch_add(f.bytes.len() as u64, Ordering::Relaxed);
+            }
+            // Nothing dates the stream yet: the frame has no hour to go to.
+            None => {
+                self.status.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Flush and sync the open file.
+    pub fn close(&mut self) -> std::io::Result<()> {
+        if let Some((_, mut w)) = self.current.take() {
+            w.flush()?;
+            w.get_ref().sync_data()?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        if let Some((_, w)) = self.current.as_mut() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Delete day directories older than the retention.
+    fn retention(&self) {
+        let days = self.settings.retention_days as i64;
+        let today = chrono::Utc::now().date_naive();
+        let root = self.settings.dir.join(&self.station);
+        let Ok(years) = std::fs::read_dir(&root) else {
+            return;
+        };
+        for y in years.flatten() {
+            let Some(year) = y.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(doys) = std::fs::read_dir(y.path()) else {
+                continue;
+            };
+            for d in doys.flatten() {
+                let Some(doy) = d.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                    continue;
+                };
+                let Some(date) = chrono::NaiveDate::from_yo_opt(year, doy) else {
+                    continue;
+                };
+                if (today - date).num_days() > days {
+                    match std::fs::remove_dir_all(d.path()) {
+                        Ok(()) => tracing::info!(dir = %d.path().display(), "archive: day removed after the retention period"),
+                        Err(e) => tracing::warn!(dir = %d.path().display(), error = %e, "archive: cannot remove an expired day"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Run the archive on the raw fan-out until shutdown.
+pub async fn run(
+    mut archive: Archive,
+    mut frames: broadcast::Receiver<RawFrame>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut flush = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            f = frames.recv() => match f {
+                Ok(f) => {
+                    if let Err(e) = archive.write(&f) {
+                        archive.status.dropped.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, "archive write failed: frame not archived");
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    archive.status.dropped.fetch_add(n, Ordering::Relaxed);
+                    tracing::error!(frames = n, "archive fell behind the stream: frames not archived");
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = flush.tick() => {
+                let _ = archive.flush();
+            }
+            _ = shutdown.changed() => {
+                // Take what is already queued, then stop.
+                while let Ok(f) = frames.try_recv() {
+                    let _ = archive.write(&f);
+                }
+                break;
+            }
+        }
+    }
+    if let Err(e) = archive.close() {
+        tracing::error!(error = %e, "archive: closing the last file failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Output, Pipeline, PipelineConfig};
+    use crate::simulate::{SimConfig, Simulator};
+
+    #[test]
+    fn hour_files_by_data_time_hold_every_frame_once() {
+        let cfg = SimConfig {
+            start: Gpst::from_week_tow(2408, 3600.0 - 5.0),
+            epochs: 10,
+            ..Default::default()
+        };
+        let start = cfg.start;
+        let mut sim = Simulator::new(cfg);
+        let mut bytes = Vec::new();
+        while let Some(fs) = sim.next_epoch() {
+            bytes.extend(fs.concat());
+        }
+        let mut p = Pipeline::new(PipelineConfig {
+            reference: Some(start),
+            keep_frames: true,
+            points: false,
+            ..Default::default()
+        });
+        let mut out = Output::default();
+        p.push(&bytes, &mut out);
+        p.finish(&mut out);
+        let dir = std::env::temp_dir().join(format!("corsd-archive-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut a = Archive::new(
+            ArchiveSettings {
+                dir: dir.clone(),
+                retention_days: 100_000,
+                min_free_bytes: 0,
+            },
+            "VTE1",
+            Arc::default(),
+        );
+        for f in &out.frames {
+            a.write(f).unwrap();
+        }
+        a.close().unwrap();
+        let h0 = path_for(&dir, "VTE1", start);
+        let h1 = path_for(&dir, "VTE1", start.add(10.0));
+        assert_ne!(h0, h1);
+        let (b0, b1) = (std::fs::read(&h0).unwrap(), std::fs::read(&h1).unwrap());
+        assert_eq!([b0.clone(), b1.clone()].concat(), bytes, "nothing lost or doubled");
+        // The first hour holds exactly the 5 epochs before the boundary.
+        let epochs_in = |b: &[u8]| {
+            let mut p = Pipeline::new(PipelineConfig {
+                reference: Some(start),
+                points: false,
+                ..Default::default()
+            });
+            let mut o = Output::default();
+            p.push(b, &mut o);
+            p.finish(&mut o);
+            o.epochs.iter().map(|e| e.time).collect::<Vec<_>>()
+        };
+        let e0 = epochs_in(&b0);
+        assert_eq!(e0.len(), 5);
+        assert!(e0.iter().all(|t| t.diff(start) < 5.0));
+        assert_eq!(epochs_in(&b1).len(), 5);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

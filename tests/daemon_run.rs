@@ -1,0 +1,140 @@
+//! `corsd run` as an operator meets it: the demo station with no configuration, `check-config`
+//! answers, and SIGHUP reloading a changed configuration (or keeping the old one when the new
+//! one is wrong).
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::servers::{corsd, curl, free_port, temp_dir};
+
+fn wait(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !cond() {
+        assert!(t0.elapsed() < Duration::from_secs(secs), "{what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn term(child: &mut std::process::Child) -> std::process::ExitStatus {
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap()
+}
+
+#[test]
+fn demo_station_runs_without_configuration() {
+    let dir = temp_dir("demo");
+    let health = format!("127.0.0.1:{}", free_port());
+    let mut child = corsd()
+        .args(["run", "--demo-dir"])
+        .arg(&dir)
+        .args(["--health", &health])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("log")).unwrap())
+        .spawn()
+        .unwrap();
+    let metric = |name: &str| -> f64 {
+        let (_, body) = curl(&[&format!("http://{health}/metrics")]);
+        body.lines()
+            .find(|l| l.starts_with(&format!("corsd_{name}{{")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    wait("demo positions", 20, || metric("source_solutions_total") >= 3.0);
+    let (code, body) = curl(&[&format!("http://{health}/healthz")]);
+    assert_eq!(code, 200, "{body}");
+    assert!(metric("archive_frames_total") > 0.0);
+    let status = term(&mut child);
+    let log = std::fs::read_to_string(dir.join("log")).unwrap();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("demo station VTE1") && log.contains("/healthz"), "{log}");
+    // The time series and the archive are on disk after a clean stop.
+    let series: String = std::fs::read_dir(dir.join("series"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(series.contains("station_position,solution=spp_if,station=VTE1"), "{series}");
+    let archived = walk(&dir.join("archive"));
+    assert!(archived.iter().any(|p| p.to_string_lossy().ends_with(".rtcm3")), "{archived:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+const CONFIG: &str = r#"
+[station]
+name = "VTE1"
+
+[[source]]
+kind = "simulate"
+name = "first"
+"#;
+
+#[test]
+fn check_config_names_file_line_and_key() {
+    let dir = temp_dir("check");
+    let good = dir.join("corsd.toml");
+    std::fs::write(&good, format!("data_dir = \"{}\"\n{CONFIG}", dir.display())).unwrap();
+    let out = corsd().args(["check-config", "-c"]).arg(&good).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, CONFIG.replace("name = \"first\"", "name = \"first\"\nbaud_rate = 9600")).unwrap();
+    let out = corsd().args(["check-config", "-c"]).arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml:8: baud_rate: unknown field `baud_rate`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sighup_reloads_and_keeps_running_on_a_bad_config() {
+    let dir = temp_dir("hup");
+    let health = format!("127.0.0.1:{}", free_port());
+    let cfg = dir.join("corsd.toml");
+    let write = |text: &str| {
+        std::fs::write(&cfg, format!("data_dir = \"{}\"\n[health]\nlisten = \"{health}\"\n{text}", dir.display())).unwrap()
+    };
+    write(CONFIG);
+    let mut child = corsd()
+        .args(["run", "-c"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("log")).unwrap())
+        .spawn()
+        .unwrap();
+    let source_name = || {
+        let (_, body) = curl(&[&format!("http://{health}/status.json")]);
+        serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v[0]["name"].as_str().map(str::to_string))
+    };
+    wait("first config", 10, || source_name().as_deref() == Some("first"));
+    write(&CONFIG.replace("first", "second"));
+    let hup = |c: &std::process::Child| {
+        std::process::Command::new("kill").args(["-HUP", &c.id().to_string()]).status().unwrap();
+    };
+    hup(&child);
+    wait("reloaded config", 10, || source_name().as_deref() == Some("second"));
+    write(&CONFIG.replace("kind = \"simulate\"", "kind = \"teleport\""));
+    hup(&child);
+    std::thread::sleep(Duration::from_secs(2));
+    let log = std::fs::read_to_string(dir.join("log")).unwrap();
+    assert!(log.contains("invalid; running on with the previous one"), "{log}");
+    wait("still the good config", 10, || source_name().as_deref() == Some("second"));
+    assert!(term(&mut child).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
