@@ -7,9 +7,17 @@
 //! | [`framing`] | the resynchronising demultiplexer: finds RTCM3, NMEA and UBX frames in a byte stream, checks CRC-24Q / XOR / Fletcher checksums, counts discarded bytes and bad frames |
 //! | [`messages`] | [`messages::bits`]: nom bit parsers and the data-field table type; [`messages::rtcm3`]: typed SI-unit structs for every decoded RTCM3 message, each with its encoder; [`messages::nmea`]: NMEA 0183/4.11 sentences and the merged sky view |
 //! | [`gnss`] | systems, time scales (GPST/BDT/GST/GLONASST/UTC), geodesy, broadcast orbits and clocks (Kepler with BeiDou GEO rotation, GLONASS RK4), atmosphere models, the ephemeris store, observation epochs, RINEX 3 reading, station state from a decoded stream (epoch assembly, time resolution), single point positioning (weighted least squares, RAIM, carrier smoothing) |
+//! | [`pipeline`] | one source's station pipeline as a synchronous value: bytes → frames (raw fan-out) → messages → epochs → solutions → time-series points, shared by the daemon and `replay` |
+//! | [`telemetry`] | time-series points (DESIGN §4) and their line-protocol encoding; GNSS time → UTC ns |
+//! | [`config`] | the TOML configuration: raw serde structs (unknown keys refused, secrets from files) validated into settings, errors with file, line and key; the demo station |
+//! | [`sources`] | source tasks: serial, TCP client/server, NTRIP v1/v2 client (chunked, GGA, TLS), UDP, file (paced by data time), stdin, simulator; state machine, watchdog, backoff, health snapshot |
+//! | [`sinks`] | InfluxDB v2/v1 through the spool (batching, status-class retries, rejected batches set aside), line-protocol files, raw archive by GNSS hour |
+//! | [`spool`] | the durable on-disk queue: checksummed append-only segments, ack cursor, crash recovery, byte/age caps |
+//! | [`backoff`] | jittered exponential backoff |
+//! | [`app`] | the daemon: wiring, shutdown broadcast, `/healthz` `/metrics` `/status.json`, systemd notify and watchdog |
 //! | [`simulate`] | the seeded station simulator: built-in five-GNSS sky, observation model, RTCM3 composition |
-//! | [`commands`] | one module per subcommand (`decode`, `simulate`) |
-//! | [`cli`] | the command line (clap) and exit codes |
+//! | [`commands`] | one module per subcommand (`run`, `check-config`, `decode`, `replay`, `simulate`) |
+//! | [`cli`] | the command line (clap), logging and exit codes |
 //!
 //! `main.rs` is thin: it calls [`cli::main`].
 

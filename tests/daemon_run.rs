@@ -91,6 +91,10 @@ fn check_config_names_file_line_and_key() {
     std::fs::write(&good, format!("data_dir = \"{}\"\n{CONFIG}", dir.display())).unwrap();
     let out = corsd().args(["check-config", "-c"]).arg(&good).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The example in the repository is valid.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/corsd.example.toml");
+    let out = corsd().args(["check-config", "-c", example]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, CONFIG.replace("name = \"first\"", "name = \"first\"\nbaud_rate = 9600")).unwrap();
     let out = corsd().args(["check-config", "-c"]).arg(&bad).output().unwrap();
