@@ -19,6 +19,9 @@ use super::obs::{Epoch, SatObs, SignalCode};
 use super::orbit::{C, GLONASS_OMEGA_E, earth_rotation};
 use super::time::Gpst;
 
+/// Solutions with a larger geometric dilution are refused (RTKLIB's default limit too).
+pub const MAX_GDOP: f64 = 30.0;
+
 /// Options of a solution.
 #[derive(Clone, Debug)]
 pub struct SppOptions {
@@ -390,6 +393,13 @@ fn estimate(
             let qpos = qu.fixed_view::<3, 3>(0, 0).into_owned();
             let qenu = rot * qpos * rot.transpose();
             let clk_var: f64 = (0..nclk).map(|k| qu[(3 + k, 3 + k)]).sum::<f64>() / nclk as f64;
+            let gdop = (qenu.trace() + clk_var).sqrt();
+            if !(gdop <= MAX_GDOP) {
+                // Near-degenerate geometry (a few BeiDou GEOs, all in the equatorial plane, have
+                // a mirror solution that fits as well as the true one): no position is better
+                // than a wrong one.
+                return None;
+            }
             return Some(Solution {
                 time: t,
                 position: [x[0], x[1], x[2]],
@@ -398,7 +408,7 @@ fn estimate(
                     .enumerate()
                     .map(|(k, s)| (*s, x[3 + k]))
                     .collect(),
-                gdop: (qenu.trace() + clk_var).sqrt(),
+                gdop,
                 pdop: qenu.trace().sqrt(),
                 hdop: (qenu[(0, 0)] + qenu[(1, 1)]).sqrt(),
                 vdop: qenu[(2, 2)].sqrt(),

@@ -124,51 +124,64 @@ fn seg_name(seq: u64) -> String {
     format!("{seq:016x}.seg")
 }
 
+/// CRC-32 (IEEE, reflected) lookup table, built at compile time.
+const CRC32_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
 fn crc32(data: &[u8]) -> u32 {
-    // Bitwise CRC-32 (IEEE, reflected): records are small and written once a second.
     let mut crc = !0u32;
     for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
+        crc = CRC32_TABLE[((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
     }
     !crc
 }
 
-/// Read the valid records of a segment from `from`; returns them and the end of the last valid
-/// one (where a torn tail starts).
-fn read_records(path: &Path, seq: u64, from: u64) -> io::Result<(Vec<Record>, u64, u64)> {
-    let mut f = File::open(path)?;
+/// Read up to `max` valid records of a segment from `from`; returns them, the end of the last
+/// valid one (where a torn tail starts, when reading to the end) and the file's length.
+fn read_records(path: &Path, seq: u64, from: u64, max: usize) -> io::Result<(Vec<Record>, u64, u64)> {
+    let f = File::open(path)?;
     let len = f.metadata()?.len();
-    f.seek(SeekFrom::Start(from))?;
-    let mut data = Vec::with_capacity(len.saturating_sub(from) as usize);
-    f.read_to_end(&mut data)?;
+    let mut r = io::BufReader::with_capacity(256 * 1024, f);
+    r.seek(SeekFrom::Start(from))?;
     let mut out = Vec::new();
-    let mut at = 0usize;
-    while data.len() - at >= 8 {
-        let n = u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
-        let crc = u32::from_le_bytes([data[at + 4], data[at + 5], data[at + 6], data[at + 7]]);
-        if n == 0 || n > MAX_RECORD || data.len() - at - 8 < n {
+    let mut at = from;
+    while out.len() < max && len - at >= 8 {
+        let mut head = [0u8; 8];
+        if r.read_exact(&mut head).is_err() {
             break;
         }
-        let payload = &data[at + 8..at + 8 + n];
-        if crc32(payload) != crc {
+        let n = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        if n == 0 || n > MAX_RECORD || len - at - 8 < n as u64 {
             break;
         }
+        let mut payload = vec![0u8; n];
+        if r.read_exact(&mut payload).is_err() || crc32(&payload) != crc {
+            break;
+        }
+        let end = at + 8 + n as u64;
         out.push(Record {
             seq,
-            offset: from + at as u64,
-            end: from + (at + 8 + n) as u64,
-            payload: payload.to_vec(),
+            offset: at,
+            end,
+            payload,
         });
-        at += 8 + n;
+        at = end;
     }
-    Ok((out, from + at as u64, len))
+    Ok((out, at, len))
 }
 
 fn count_lines(payload: &[u8]) -> u64 {
@@ -209,7 +222,7 @@ impl Spool {
         let segs = spool.segments()?;
         if let Some(&(last, _)) = segs.last() {
             let path = spool.dir.join(seg_name(last));
-            let (_, valid_end, len) = read_records(&path, last, 0).map_err(io_err(&path))?;
+            let (_, valid_end, len) = read_records(&path, last, 0, usize::MAX).map_err(io_err(&path))?;
             if valid_end < len {
                 report.torn_bytes += len - valid_end;
                 let f = OpenOptions::new()
@@ -347,7 +360,7 @@ impl Spool {
             }
             let from = if seq == self.ack.0 { self.ack.1 } else { 0 };
             let path = self.dir.join(seg_name(seq));
-            let (recs, _, _) = match read_records(&path, seq, from) {
+            let (recs, _, _) = match read_records(&path, seq, from, max - out.len()) {
                 Ok(r) => r,
                 // Evicted between listing and reading: the next segment follows.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -422,7 +435,7 @@ impl Spool {
             }
             let from = if seq == self.ack.0 { self.ack.1 } else { 0 };
             let lost = if seq >= self.ack.0 {
-                read_records(&path, seq, from)
+                read_records(&path, seq, from, usize::MAX)
                     .map(|(r, _, _)| r.iter().map(|x| count_lines(&x.payload)).sum())
                     .unwrap_or(0)
             } else {
