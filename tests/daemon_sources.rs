@@ -235,3 +235,54 @@ fn a_caster_that_sends_nothing_is_retried_with_growing_delays() {
     drop(d);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ntrip_v2_from_pygnssutils_caster() {
+    let dir = temp_dir("ntrip2");
+    // The receiver: a TCP server sending the recording, paced, to gnssserver's socket input.
+    let rx = TcpListener::bind("127.0.0.1:0").unwrap();
+    let rx_port = rx.local_addr().unwrap().port();
+    let data = common::read_data(STR24);
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = rx.accept() {
+            for c in data.chunks(1000) {
+                if s.write_all(c).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    });
+    let gnssserver = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/gnssserver");
+    assert!(gnssserver.is_file(), "pygnssutils is not installed: run scripts/test.sh --install");
+    let port = free_port();
+    let mut caster = Command::new(gnssserver)
+        .args(["-S", &format!("127.0.0.1:{rx_port}"), "-O", &port.to_string(), "-H", "127.0.0.1"])
+        .args(["-N", "1", "--ntripversion", "2.0", "--ntripuser", "crew", "--ntrippassword", "secret"])
+        .args(["--format", "2", "--verbosity", "-1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "gnssserver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::write(dir.join("pw"), "secret\n").unwrap();
+    // pygnssutils 1.3.1 runs its v2 status line into the next header ("HTTP/1.1 200 OKNtrip-…")
+    // and does not chunk: the client reads the status code and takes the body as it comes.
+    let d = Daemon::start(
+        &dir,
+        &format!(
+            "[[source]]\nkind = \"ntrip\"\nname = \"caster\"\nurl = \"ntrip://127.0.0.1:{port}/pygnssutils\"\nversion = 2\nuser = \"crew\"\npassword_file = \"pw\"\n"
+        ),
+    );
+    d.wait_for("frames from pygnssutils", 40, |s| s["frames"].as_u64().unwrap_or(0) > 100);
+    let s = d.status();
+    assert_eq!(s["bad_frames"].as_u64(), Some(0), "{s}");
+    drop(d);
+    let _ = caster.kill();
+    let _ = caster.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
