@@ -287,7 +287,7 @@ impl Pipeline {
         }
     }
 
-    fn epoch(&mut self, mut e: Epoch, out: &mut Output) {
+    fn epoch(&mut self, e: Epoch, out: &mut Output) {
         self.epochs += 1;
         if let Some(prev) = self.last_epoch {
             let dt = e.time.diff(prev);
@@ -303,8 +303,11 @@ impl Pipeline {
         if self.cfg.data_clock && self.cfg.points {
             self.data_ticks(e.time, out);
         }
-        self.smoother.apply(&mut e);
-        let sol = solve(&e, &self.state.store, &self.cfg.spp, self.approx);
+        // The solution uses carrier-smoothed code; the epoch handed on (RINEX, QC) keeps the
+        // observations as received.
+        let mut smoothed = e.clone();
+        self.smoother.apply(&mut smoothed);
+        let sol = solve(&smoothed, &self.state.store, &self.cfg.spp, self.approx);
         if let Some(s) = &sol {
             self.solutions += 1;
             self.approx = Some(Vector3::from(s.position));

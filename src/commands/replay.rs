@@ -16,6 +16,7 @@ use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
 use crate::pipeline::{Output, Pipeline, PipelineConfig};
 use crate::sinks::influx::SinkStatus;
+use crate::sinks::rinex::{ObsWriter, StationInfo};
 use super::influx_args::InfluxArgs;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -52,6 +53,13 @@ pub struct ReplayArgs {
     /// Station tag of the time series (default: the first four letters of the file name).
     #[arg(long, value_name = "NAME")]
     pub station: Option<String>,
+    /// Write a RINEX 3.04 observation file per input into DIR (long name from --station and
+    /// --country, span and interval from the data).
+    #[arg(long, value_name = "DIR")]
+    pub rinex: Option<PathBuf>,
+    /// Country code (ISO 3166 alpha-3) for RINEX long names.
+    #[arg(long, default_value = "XXX")]
+    pub country: String,
     /// Write the time series (DESIGN §4) as hourly line-protocol files into DIR.
     #[arg(long, value_name = "DIR")]
     pub series: Option<PathBuf>,
@@ -283,6 +291,19 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             data_clock: true,
             ..Default::default()
         });
+        let mut rinex = match &args.rinex {
+            Some(dir) => Some(ObsWriter::create(
+                dir,
+                StationInfo {
+                    name: pipeline.config().station.clone(),
+                    country: args.country.clone(),
+                    position: truth,
+                    ..Default::default()
+                },
+                "",
+            )?),
+            None => None,
+        };
         let mut produced = Output::default();
         let mut buf = vec![0u8; 1 << 16];
         let mut read = 0u64;
@@ -299,6 +320,11 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                 read += n as u64;
             }
             epochs += produced.epochs.len();
+            if let Some(w) = rinex.as_mut() {
+                for e in &produced.epochs {
+                    w.write(e)?;
+                }
+            }
             if let Some(sink) = &series {
                 sink.send(&mut produced.points)?;
             }
@@ -329,6 +355,14 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         }
         if show_progress {
             eprintln!();
+        }
+        if let Some(w) = rinex.as_mut() {
+            w.learn(&pipeline.state);
+        }
+        if let Some(w) = rinex
+            && let Some(path) = w.close()?
+        {
+            eprintln!("corsd replay: RINEX observations in {}", path.display());
         }
         if pipeline.state.unreferenced > 0 && pipeline.state.reference.is_none() {
             eprintln!(

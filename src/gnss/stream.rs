@@ -37,6 +37,14 @@ pub struct StationState {
     pub multiple_bit_unreliable: bool,
     /// MSMs that arrived for an epoch already completed (dropped, counted).
     pub late_messages: u64,
+    /// GLONASS frequency channels by slot, from the 1020 ephemerides (MSM1–4 carry none).
+    pub glonass_channels: std::collections::BTreeMap<u8, i8>,
+    /// Lock time of each signal at its previous epoch, for cycle-slip flags.
+    locks: std::collections::HashMap<(Gnss, u8, super::obs::SignalCode), f64>,
+    /// Receiver make and antenna from 1033/1008.
+    pub receiver: Option<String>,
+    pub firmware: Option<String>,
+    pub antenna: Option<String>,
 }
 
 impl StationState {
@@ -61,11 +69,24 @@ impl StationState {
                 self.arp = Some([a.x_m, a.y_m, a.z_m]);
                 None
             }
+            Message::Antenna(a) => {
+                self.antenna = Some(a.descriptor.as_str_lossy());
+                None
+            }
+            Message::Receiver(r) => {
+                self.antenna = Some(r.antenna.as_str_lossy());
+                self.receiver = Some(r.receiver.as_str_lossy());
+                self.firmware = Some(r.firmware.as_str_lossy());
+                None
+            }
             Message::GpsEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
             Message::QzsEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
             Message::BdsEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
             Message::GalEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
-            Message::GloEph(e) => self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r))),
+            Message::GloEph(e) => {
+                self.glonass_channels.insert(e.sat, e.channel());
+                self.with_ref(|r, s| s.store.insert(e.to_ephemeris(r)))
+            }
             Message::Msm(m) => {
                 let Some(r) = self.reference else {
                     self.unreferenced += 1;
@@ -126,7 +147,21 @@ impl StationState {
                     time: t,
                     sats: Vec::new(),
                 });
-                for s in m.observations() {
+                let channels = &self.glonass_channels;
+                let mut obs = m.observations_with(&|prn| channels.get(&prn).copied());
+                // A lock time that went down means the receiver lost lock in between: a cycle
+                // slip the phase must be flagged for (RINEX LLI bit 0).
+                for s in &mut obs {
+                    for sig in &mut s.signals {
+                        if let Some(lock) = sig.lock_s {
+                            let key = (s.sys, s.prn, sig.code);
+                            if self.locks.insert(key, lock).is_some_and(|prev| lock < prev) {
+                                sig.slip = true;
+                            }
+                        }
+                    }
+                }
+                for s in obs {
                     match cur
                         .sats
                         .iter_mut()

@@ -1,7 +1,9 @@
 //! Where the pipeline's products go: [`influx`] (batched into the durable spool, shipped to
 //! InfluxDB v2/v1 or VictoriaMetrics) or, without a database, [`files`] (hourly line-protocol
-//! files), and [`archive`] (the raw frames in hourly files by GNSS time).
+//! files), [`archive`] (the raw frames in hourly files by GNSS time) and [`rinex`] (RINEX 3.04
+//! observation files).
 
 pub mod archive;
 pub mod files;
 pub mod influx;
+pub mod rinex;

@@ -237,19 +237,30 @@ impl Msm {
 
     /// Carrier frequency of a cell (Hz), when known (GLONASS needs the channel from MSM5/7).
     pub fn frequency_hz(&self, cell: &MsmCell) -> Option<f64> {
+        self.frequency_hz_with(cell, &|_| None)
+    }
+
+    /// The carrier frequency, taking a GLONASS channel the message lacks (MSM1–4 carry none)
+    /// from `channel_of(prn)`, e.g. from the 1020 ephemerides.
+    pub fn frequency_hz_with(&self, cell: &MsmCell, channel_of: &dyn Fn(u8) -> Option<i8>) -> Option<f64> {
         let code = signal_code(self.system, cell.signal)?;
-        let channel = self
-            .sats
-            .get(cell.sat as usize)
-            .and_then(|s| s.ext_info)
+        let sat = self.sats.get(cell.sat as usize)?;
+        let channel = sat
+            .ext_info
             .filter(|&e| e <= 13)
-            .map(|e| e as i8 - 7);
+            .map(|e| e as i8 - 7)
+            .or_else(|| channel_of(satellite_prn(self.system, sat.id)));
         carrier_hz(self.system, code.as_bytes()[0], channel)
     }
 
     /// The observations of this message as system-independent satellite observations. Phase in
     /// cycles needs the frequency; Doppler (Hz) needs MSM5/7.
     pub fn observations(&self) -> Vec<SatObs> {
+        self.observations_with(&|_| None)
+    }
+
+    /// [`Msm::observations`] with GLONASS channels from elsewhere for MSM1–4.
+    pub fn observations_with(&self, channel_of: &dyn Fn(u8) -> Option<i8>) -> Vec<SatObs> {
         let mut out: Vec<SatObs> = self
             .sats
             .iter()
@@ -263,7 +274,7 @@ impl Msm {
             let Some(code) = signal_code(self.system, c.signal).and_then(SignalCode::new) else {
                 continue;
             };
-            let f = self.frequency_hz(c);
+            let f = self.frequency_hz_with(c, channel_of);
             let lambda = f.map(|f| crate::gnss::orbit::C / f);
             let obs = SignalObs {
                 code,

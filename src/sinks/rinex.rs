@@ -1,0 +1,466 @@
+//! RINEX 3.04 observation files (DESIGN §5), written as the epochs arrive.
+//!
+//! The header must list every observation type of the file, which a live writer only knows at
+//! the end: the body goes to a temporary file while each system's type list grows in order of
+//! first appearance (new types only ever go to the end, so earlier records stay valid: a record
+//! shorter than the list means the missing types were not observed), and closing writes the
+//! header followed by the body under the final name. The same epochs give the same bytes.
+//!
+//! Per signal the types are C (pseudorange, m), L (carrier phase, cycles), D (Doppler, Hz) and
+//! S (C/N0, dB-Hz), each F14.3 with the loss-of-lock indicator (bit 0: lock lost since the last
+//! epoch; bit 1: half-cycle ambiguity) and the signal strength indicator 1–9 from C/N0.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, Timelike};
+use nalgebra::Vector3;
+
+use crate::gnss::Gnss;
+use crate::gnss::obs::{Epoch, SignalCode, SignalObs};
+use crate::gnss::time::{Gpst, leap_seconds_at};
+
+/// What the header says about the station (from the configuration or 1005/1006/1008/1033).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StationInfo {
+    /// 4-character site id.
+    pub name: String,
+    /// ISO 3166 alpha-3 country code for the long file name.
+    pub country: String,
+    pub receiver: String,
+    pub receiver_version: String,
+    pub antenna: String,
+    /// Antenna reference point (ECEF, m).
+    pub position: Option<Vector3<f64>>,
+    /// Antenna height, east, north eccentricity (m).
+    pub delta_hen: [f64; 3],
+}
+
+/// The order systems appear in within an epoch.
+const SYSTEM_ORDER: [Gnss; 7] = [
+    Gnss::Gps,
+    Gnss::Glonass,
+    Gnss::Galileo,
+    Gnss::Qzss,
+    Gnss::Beidou,
+    Gnss::Navic,
+    Gnss::Sbas,
+];
+
+fn rinex_prn(sys: Gnss, prn: u8) -> u8 {
+    match sys {
+        Gnss::Qzss if prn >= 193 => prn - 192,
+        Gnss::Sbas if prn >= 100 => prn - 100,
+        _ => prn,
+    }
+}
+
+/// GPS-time calendar fields (RINEX writes GPS time as a calendar date without leap seconds).
+fn calendar(t: Gpst) -> (i32, u32, u32, u32, u32, f64) {
+    let leap = leap_seconds_at(t);
+    let whole = Gpst::new(t.secs(), 0.0).add(leap as f64).to_utc();
+    (
+        whole.year(),
+        whole.month(),
+        whole.day(),
+        whole.hour(),
+        whole.minute(),
+        whole.second() as f64 + t.frac(),
+    )
+}
+
+/// The RINEX 3 long name: `SSSS00CCC_R_YYYYDDDHHMM_01H_01S_MO.rnx`.
+pub fn long_name(station: &StationInfo, start: Gpst, span: &str, interval_s: f64) -> String {
+    let leap = leap_seconds_at(start);
+    let c = start.add(leap as f64).to_utc();
+    let rate = if interval_s >= 1.0 {
+        format!("{:02}S", interval_s.round() as u32)
+    } else {
+        format!("{:02}Z", (1.0 / interval_s).round() as u32)
+    };
+    format!(
+        "{:4.4}00{:3.3}_R_{:04}{:03}{:02}{:02}_{span}_{rate}_MO.rnx",
+        format!("{:<4}", station.name.to_ascii_uppercase()),
+        format!("{:<3}", station.country.to_ascii_uppercase()),
+        c.year(),
+        c.ordinal(),
+        c.hour(),
+        c.minute()
+    )
+}
+
+/// The span field of a long name for a file covering `secs` seconds (`15M`, `01H`, `01D`).
+pub fn span_name(secs: f64) -> String {
+    let s = secs.max(1.0);
+    if s > 86_400.0 * 1.5 {
+        format!("{:02}D", (s / 86_400.0).ceil() as u32)
+    } else if s >= 86_400.0 - 3600.0 {
+        "01D".into()
+    } else if s >= 3600.0 {
+        format!("{:02}H", (s / 3600.0).ceil() as u32)
+    } else {
+        format!("{:02}M", (s / 60.0).ceil() as u32)
+    }
+}
+
+fn ssi(cn0: Option<f64>) -> char {
+    match cn0 {
+        Some(c) if c.is_finite() && c > 0.0 => {
+            char::from(b'0' + ((c / 6.0).floor() as i64).clamp(1, 9) as u8)
+        }
+        _ => ' ',
+    }
+}
+
+fn value(out: &mut String, v: Option<f64>, lli: Option<char>, ssi: char) {
+    match v {
+        Some(x) if x.is_finite() && x.abs() < 1e10 => {
+            let _ = write!(out, "{x:14.3}");
+            out.push(lli.unwrap_or(' '));
+            out.push(ssi);
+        }
+        _ => out.push_str("                "),
+    }
+}
+
+fn header_line(out: &mut String, content: &str, label: &str) {
+    let _ = writeln!(out, "{content:<60.60}{label:<20}");
+}
+
+/// A RINEX 3.04 observation file being written.
+pub struct ObsWriter {
+    station: StationInfo,
+    dir: PathBuf,
+    span: String,
+    tmp_path: PathBuf,
+    body: BufWriter<File>,
+    /// Per system, the observation types in column order.
+    types: BTreeMap<Gnss, Vec<(char, SignalCode)>>,
+    first: Option<Gpst>,
+    last: Option<Gpst>,
+    interval: Option<f64>,
+    glonass_channels: BTreeMap<u8, i8>,
+    pub epochs: u64,
+}
+
+impl ObsWriter {
+    /// Start a file in `dir` (named when closed; `span` goes into the name, e.g. `01H`, or is
+    /// computed from the epochs when empty).
+    pub fn create(dir: &Path, station: StationInfo, span: &str) -> std::io::Result<ObsWriter> {
+        std::fs::create_dir_all(dir)?;
+        let tmp_path = dir.join(format!(
+            ".{}-{}-{:x}.obs.part",
+            station.name,
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let body = BufWriter::with_capacity(256 * 1024, File::create(&tmp_path)?);
+        Ok(ObsWriter {
+            station,
+            dir: dir.to_path_buf(),
+            span: span.to_string(),
+            tmp_path,
+            body,
+            types: BTreeMap::new(),
+            first: None,
+            last: None,
+            interval: None,
+            glonass_channels: BTreeMap::new(),
+            epochs: 0,
+        })
+    }
+
+    /// Fill header fields the stream told (1033/1008 descriptors, 1005/1006 ARP) where the
+    /// configuration left them empty.
+    pub fn learn(&mut self, state: &crate::gnss::stream::StationState) {
+        if self.station.receiver.is_empty()
+            && let Some(r) = &state.receiver
+        {
+            self.station.receiver = r.clone();
+            self.station.receiver_version = state.firmware.clone().unwrap_or_default();
+        }
+        if self.station.antenna.is_empty()
+            && let Some(a) = &state.antenna
+        {
+            self.station.antenna = a.clone();
+        }
+        if self.station.position.is_none()
+            && let Some(p) = state.arp
+        {
+            self.station.position = Some(Vector3::from(p));
+        }
+    }
+
+    /// The first epoch's time.
+    pub fn start(&self) -> Option<Gpst> {
+        self.first
+    }
+
+    /// Append one epoch.
+    pub fn write(&mut self, e: &Epoch) -> std::io::Result<()> {
+        if let Some(prev) = self.last {
+            let dt = e.time.diff(prev);
+            if dt <= 0.0 {
+                // Out of order or repeated: RINEX epochs must increase.
+                return Ok(());
+            }
+            if self.interval.is_none_or(|i| dt < i - 1e-6) {
+                self.interval = Some(dt);
+            }
+        }
+        self.first.get_or_insert(e.time);
+        self.last = Some(e.time);
+        let mut sats: Vec<_> = e.sats.iter().filter(|s| !s.signals.is_empty()).collect();
+        sats.sort_by_key(|s| {
+            (
+                SYSTEM_ORDER.iter().position(|g| *g == s.sys).unwrap_or(9),
+                rinex_prn(s.sys, s.prn),
+            )
+        });
+        let (y, mo, d, h, mi, sec) = calendar(e.time);
+        let mut rec = String::with_capacity(64 + sats.len() * 200);
+        let _ = writeln!(
+            rec,
+            "> {y:04} {mo:02} {d:02} {h:02} {mi:02}{sec:11.7}  0{:3}",
+            sats.len()
+        );
+        for s in sats {
+            let list = self.types.entry(s.sys).or_default();
+            for sig in &s.signals {
+                for t in ['C', 'L', 'D', 'S'] {
+                    let present = match t {
+                        'C' => sig.pseudorange_m.is_some(),
+                        'L' => sig.phase_cycles.is_some(),
+                        'D' => sig.doppler_hz.is_some(),
+                        _ => sig.cn0_dbhz.is_some(),
+                    };
+                    if present && !list.contains(&(t, sig.code)) {
+                        list.push((t, sig.code));
+                    }
+                }
+                if s.sys == Gnss::Glonass
+                    && let Some(f) = sig.freq_hz
+                    && sig.code.band() == 1
+                {
+                    let k = ((f - 1_602e6) / 562_500.0).round() as i8;
+                    self.glonass_channels.insert(s.prn, k);
+                }
+            }
+            let _ = write!(rec, "{}{:02}", s.sys.letter(), rinex_prn(s.sys, s.prn));
+            let by_code: BTreeMap<SignalCode, &SignalObs> =
+                s.signals.iter().map(|x| (x.code, x)).collect();
+            // Trailing empty fields are left out.
+            let mut fields = String::new();
+            let mut kept = 0;
+            for (t, code) in list.iter() {
+                let sig = by_code.get(code);
+                let strength = ssi(sig.and_then(|x| x.cn0_dbhz));
+                match (t, sig) {
+                    ('C', Some(x)) => value(&mut fields, x.pseudorange_m, None, strength),
+                    ('L', Some(x)) => {
+                        let lli = (x.slip as u8) | ((x.half_cycle as u8) << 1);
+                        let lli = (lli != 0).then(|| char::from(b'0' + lli));
+                        value(&mut fields, x.phase_cycles, lli, strength)
+                    }
+                    ('D', Some(x)) => value(&mut fields, x.doppler_hz, None, strength),
+                    ('S', Some(x)) => value(&mut fields, x.cn0_dbhz, None, ' '),
+                    _ => value(&mut fields, None, None, ' '),
+                }
+                if !fields.trim_end().is_empty() {
+                    kept = fields.trim_end().len();
+                }
+            }
+            fields.truncate(kept);
+            rec.push_str(&fields);
+            rec.push('\n');
+        }
+        self.body.write_all(rec.as_bytes())?;
+        self.epochs += 1;
+        Ok(())
+    }
+
+    fn header(&self) -> String {
+        let mut h = String::new();
+        header_line(
+            &mut h,
+            &format!("{:>9}{:11}{:<20}{:<20}", "3.04", "", "OBSERVATION DATA", "M (MIXED)"),
+            "RINEX VERSION / TYPE",
+        );
+        // The run date is the data's own end, not the wall clock: the same input gives the same
+        // file.
+        let date = self.last.map(|t| {
+            let (y, mo, d, hh, mi, s) = calendar(t);
+            format!("{y:04}{mo:02}{d:02} {hh:02}{mi:02}{:02} GPS", s.floor() as u32)
+        });
+        header_line(
+            &mut h,
+            &format!(
+                "{:<20}{:<20}{:<20}",
+                format!("corsd {}", env!("CARGO_PKG_VERSION")),
+                "",
+                date.unwrap_or_default()
+            ),
+            "PGM / RUN BY / DATE",
+        );
+        header_line(&mut h, &self.station.name, "MARKER NAME");
+        header_line(&mut h, "GEODETIC", "MARKER TYPE");
+        header_line(&mut h, "", "OBSERVER / AGENCY");
+        header_line(
+            &mut h,
+            &format!(
+                "{:<20}{:<20.20}{:<20.20}",
+                "", self.station.receiver, self.station.receiver_version
+            ),
+            "REC # / TYPE / VERS",
+        );
+        header_line(
+            &mut h,
+            &format!("{:<20}{:<20}", "", self.station.antenna),
+            "ANT # / TYPE",
+        );
+        let p = self.station.position.unwrap_or_else(Vector3::zeros);
+        header_line(
+            &mut h,
+            &format!("{:14.4}{:14.4}{:14.4}", p.x, p.y, p.z),
+            "APPROX POSITION XYZ",
+        );
+        let [dh, de, dn] = self.station.delta_hen;
+        header_line(
+            &mut h,
+            &format!("{dh:14.4}{de:14.4}{dn:14.4}"),
+            "ANTENNA: DELTA H/E/N",
+        );
+        for sys in SYSTEM_ORDER {
+            let Some(list) = self.types.get(&sys) else {
+                continue;
+            };
+            let names: Vec<String> = list.iter().map(|(t, c)| format!("{t}{c}")).collect();
+            for (i, chunk) in names.chunks(13).enumerate() {
+                let lead = if i == 0 {
+                    format!("{}  {:3}", sys.letter(), names.len())
+                } else {
+                    "      ".to_string()
+                };
+                let body: String = chunk.iter().map(|n| format!(" {n}")).collect();
+                header_line(&mut h, &format!("{lead}{body}"), "SYS / # / OBS TYPES");
+            }
+        }
+        header_line(&mut h, "DBHZ", "SIGNAL STRENGTH UNIT");
+        if let Some(i) = self.interval {
+            header_line(&mut h, &format!("{i:10.3}"), "INTERVAL");
+        }
+        for (t, label) in [(self.first, "TIME OF FIRST OBS"), (self.last, "TIME OF LAST OBS")] {
+            if let Some(t) = t {
+                let (y, mo, d, hh, mi, s) = calendar(t);
+                header_line(
+                    &mut h,
+                    &format!("{y:6}{mo:6}{d:6}{hh:6}{mi:6}{s:13.7}     GPS"),
+                    label,
+                );
+            }
+        }
+        // RINEX 3.04 requires the phase-shift and GLONASS lines in mixed files: corsd applies no
+        // phase alignment and knows no code-phase biases.
+        for sys in SYSTEM_ORDER {
+            if let Some(list) = self.types.get(&sys) {
+                for (t, c) in list {
+                    if *t == 'L' {
+                        header_line(&mut h, &format!("{} L{c}", sys.letter()), "SYS / PHASE SHIFT");
+                    }
+                }
+            }
+        }
+        if self.types.contains_key(&Gnss::Glonass) {
+            let slots: Vec<String> = self
+                .glonass_channels
+                .iter()
+                .map(|(prn, k)| format!("R{prn:02} {k:2}"))
+                .collect();
+            let mut first = true;
+            for chunk in slots.chunks(8) {
+                let lead = if first {
+                    format!("{:3} ", slots.len())
+                } else {
+                    "    ".to_string()
+                };
+                first = false;
+                header_line(&mut h, &format!("{lead}{}", chunk.join(" ")), "GLONASS SLOT / FRQ #");
+            }
+            if slots.is_empty() {
+                header_line(&mut h, "  0", "GLONASS SLOT / FRQ #");
+            }
+            header_line(
+                &mut h,
+                " C1C    0.000 C1P    0.000 C2C    0.000 C2P    0.000",
+                "GLONASS COD/PHS/BIS",
+            );
+        }
+        if let Some(t) = self.first {
+            header_line(&mut h, &format!("{:6}", leap_seconds_at(t)), "LEAP SECONDS");
+        }
+        header_line(&mut h, "", "END OF HEADER");
+        h
+    }
+
+    /// Finish the file: header + body under its long name in the directory. Returns the path,
+    /// or `None` when no epoch was written (nothing is left behind then).
+    pub fn close(mut self) -> std::io::Result<Option<PathBuf>> {
+        self.body.flush()?;
+        let Some(start) = self.first else {
+            let _ = std::fs::remove_file(&self.tmp_path);
+            return Ok(None);
+        };
+        let interval = self.interval.unwrap_or(1.0);
+        let span = if self.span.is_empty() {
+            span_name(self.last.map_or(0.0, |l| l.diff(start)) + interval)
+        } else {
+            self.span.clone()
+        };
+        let name = long_name(&self.station, start, &span, interval);
+        let path = self.dir.join(&name);
+        let part = self.dir.join(format!("{name}.part"));
+        {
+            let mut out = BufWriter::with_capacity(256 * 1024, File::create(&part)?);
+            out.write_all(self.header().as_bytes())?;
+            let mut body = File::open(&self.tmp_path)?;
+            std::io::copy(&mut body, &mut out)?;
+            out.flush()?;
+            out.get_ref().sync_data()?;
+        }
+        std::fs::rename(&part, &path)?;
+        std::fs::remove_file(&self.tmp_path)?;
+        Ok(Some(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names() {
+        let st = StationInfo {
+            name: "vte1".into(),
+            country: "lao".into(),
+            ..Default::default()
+        };
+        // 2018-07-15 00:00:00 GPST.
+        let t = Gpst::from_week_tow(2010, 0.0);
+        assert_eq!(long_name(&st, t, "01H", 1.0), "VTE100LAO_R_20181960000_01H_01S_MO.rnx");
+        assert_eq!(long_name(&st, t, "01D", 30.0), "VTE100LAO_R_20181960000_01D_30S_MO.rnx");
+    }
+
+    #[test]
+    fn strength_indicator() {
+        assert_eq!(ssi(Some(45.0)), '7');
+        assert_eq!(ssi(Some(5.0)), '1');
+        assert_eq!(ssi(Some(60.0)), '9');
+        assert_eq!(ssi(None), ' ');
+    }
+}
