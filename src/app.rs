@@ -82,6 +82,11 @@ pub async fn run(
             points: points_tx.clone(),
             frames: frames_tx.clone(),
             shutdown: stop_rx.clone(),
+            rinex_dir: settings
+                .archive
+                .as_ref()
+                .filter(|a| a.rinex)
+                .map(|a| a.dir.clone()),
         };
         tracing::info!(source = %s.name, kind = ?s.kind, "source started");
         tasks.push(tokio::spawn(

@@ -58,6 +58,14 @@ fn demo_station_runs_without_configuration() {
     assert!(series.contains("station_position,solution=spp_if,station=VTE1"), "{series}");
     let archived = walk(&dir.join("archive"));
     assert!(archived.iter().any(|p| p.to_string_lossy().ends_with(".rtcm3")), "{archived:?}");
+    // The hour in progress is written as RINEX at the stop, and reads back.
+    let rnx = archived
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with("_01H_01S_MO.rnx"))
+        .unwrap_or_else(|| panic!("no hourly RINEX in {archived:?}"));
+    assert!(rnx.file_name().unwrap().to_string_lossy().starts_with("VTE100LAO_R_"), "{rnx:?}");
+    let (epochs, _) = corsd::gnss::rinex::read_obs(&std::fs::read_to_string(rnx).unwrap()).unwrap();
+    assert!(epochs.len() >= 3, "{} epochs", epochs.len());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -132,6 +132,8 @@ pub struct ArchiveSettings {
     pub dir: PathBuf,
     pub retention_days: u32,
     pub min_free_bytes: u64,
+    /// Hourly RINEX observation files, written live.
+    pub rinex: bool,
 }
 
 /// Read and validate a configuration file.
@@ -370,6 +372,7 @@ impl Validator<'_> {
                     .unwrap_or_else(|| data_dir.join("archive")),
                 retention_days: a.retention_days.unwrap_or(365),
                 min_free_bytes,
+                rinex: a.rinex.unwrap_or(true),
             }
         });
         Settings {
@@ -720,6 +723,7 @@ pub fn demo(data_dir: PathBuf) -> Settings {
             dir: data_dir_archive,
             retention_days: 7,
             min_free_bytes: 256 << 20,
+            rinex: true,
         }),
     }
 }

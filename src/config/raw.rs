@@ -97,4 +97,6 @@ pub struct RawArchive {
     pub dir: Option<String>,
     pub retention_days: Option<u32>,
     pub min_free: Option<String>,
+    /// Hourly RINEX 3.04 observation files beside the raw files (default true).
+    pub rinex: Option<bool>,
 }

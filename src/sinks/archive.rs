@@ -263,6 +263,7 @@ mod tests {
                 dir: dir.clone(),
                 retention_days: 100_000,
                 min_free_bytes: 0,
+                rinex: false,
             },
             "VTE1",
             Arc::default(),

@@ -219,6 +219,9 @@ pub struct Batching {
     pub interval: Duration,
 }
 
+/// Largest request body assembled from several spool records.
+pub const SEND_BYTES: usize = 4 << 20;
+
 /// Consecutive failed writes after which a draining sink (replay) gives up and leaves the rest in
 /// the spool for the next run.
 pub const DRAIN_ATTEMPTS: u32 = 8;
@@ -352,12 +355,28 @@ async fn ship(
                 return;
             }
         }
+        // Several spool records go in one request (fewer round trips); the last one is
+        // acknowledged for all.
         let next = spool
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .pending(1);
-        let rec = match next {
-            Ok(mut v) if !v.is_empty() => v.remove(0),
+            .pending(16);
+        let (rec, payload) = match next {
+            Ok(v) if !v.is_empty() => {
+                let mut payload = Vec::new();
+                let mut last = None;
+                for r in v {
+                    if !payload.is_empty() && payload.len() + r.payload.len() > SEND_BYTES {
+                        break;
+                    }
+                    payload.extend_from_slice(&r.payload);
+                    last = Some(r);
+                }
+                match last {
+                    Some(r) => (r, payload),
+                    None => continue,
+                }
+            }
             Ok(_) => {
                 if *shutdown.borrow() || *closing.borrow() {
                     return;
@@ -375,7 +394,7 @@ async fn ship(
                 continue;
             }
         };
-        match send_record(&writer, &rec.payload, &rejected, &rec, &status).await {
+        match send_record(&writer, &payload, &rejected, &rec, &status).await {
             Ok(()) => {
                 let mut sp = spool.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = sp.ack(&rec) {

@@ -29,6 +29,8 @@ use crate::pipeline::{
     MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, RawFrame, STREAM_EVERY_S,
 };
 use crate::simulate::{SimConfig, Simulator};
+use crate::sinks::rinex::{ObsWriter, StationInfo};
+use std::path::Path;
 use crate::telemetry::Point;
 
 /// Elevation mask of the live solution (degrees), the same as `corsd replay`'s default.
@@ -90,6 +92,8 @@ pub struct Ctx {
     pub points: mpsc::Sender<Vec<Point>>,
     pub frames: broadcast::Sender<RawFrame>,
     pub shutdown: watch::Receiver<bool>,
+    /// Where hourly RINEX files go (the archive's day directories), when enabled.
+    pub rinex_dir: Option<std::path::PathBuf>,
 }
 
 fn kind_name(k: &SourceKind) -> &'static str {
@@ -153,6 +157,8 @@ pub struct Runner {
     /// Frames seen when the current connection opened (to tell whether it delivered any).
     frames_at_connect: u64,
     logged_error: Option<String>,
+    /// The hourly RINEX file being written and its GPS hour.
+    rinex: Option<(i64, ObsWriter)>,
 }
 
 impl Runner {
@@ -185,6 +191,7 @@ impl Runner {
             out: Output::default(),
             frames_at_connect: 0,
             logged_error: None,
+            rinex: None,
         }
     }
 
@@ -226,12 +233,61 @@ impl Runner {
             }
             self.update_snapshot(&p, &out);
         }
+        if self.ctx.rinex_dir.is_some() {
+            for e in &out.epochs {
+                self.rinex_epoch(e);
+            }
+        }
         for f in out.frames.drain(..) {
             // No receiver is fine: nobody listens yet.
             let _ = self.ctx.frames.send(f);
         }
         self.send_points(&mut out.points).await;
         self.out = out;
+    }
+
+    /// Hourly RINEX: close the file when the epoch starts a new GPS hour.
+    fn rinex_epoch(&mut self, e: &crate::gnss::obs::Epoch) {
+        let Some(root) = self.ctx.rinex_dir.clone() else {
+            return;
+        };
+        let hour = e.time.secs().div_euclid(3600);
+        if self.rinex.as_ref().is_some_and(|(h, _)| *h != hour) {
+            self.close_rinex();
+        }
+        if self.rinex.is_none() {
+            let dir = crate::sinks::archive::path_for(&root, &self.ctx.station.name, e.time);
+            let dir = dir.parent().map(Path::to_path_buf).unwrap_or(root);
+            let info = StationInfo {
+                name: self.ctx.station.name.clone(),
+                country: self.ctx.station.country.clone(),
+                receiver: self.ctx.station.receiver.clone(),
+                receiver_version: String::new(),
+                antenna: self.ctx.station.antenna.clone(),
+                position: self.ctx.station.position,
+                delta_hen: [0.0; 3],
+            };
+            match ObsWriter::create(&dir, info, "01H") {
+                Ok(w) => self.rinex = Some((hour, w)),
+                Err(e) => self.failure("cannot start the hourly RINEX file", &e.to_string()),
+            }
+        }
+        if let Some((_, w)) = self.rinex.as_mut()
+            && let Err(err) = w.write(e)
+        {
+            self.failure("hourly RINEX write failed", &err.to_string());
+        }
+    }
+
+    fn close_rinex(&mut self) {
+        if let Some((_, mut w)) = self.rinex.take() {
+            w.learn(&self.pipeline.lock().unwrap_or_else(|p| p.into_inner()).state);
+            match w.close() {
+                Ok(Some(p)) => tracing::info!(file = %p.display(), "hourly RINEX file written"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "closing the hourly RINEX file failed"),
+            }
+        }
     }
 
     async fn send_points(&self, points: &mut Vec<Point>) {
@@ -387,6 +443,8 @@ impl Runner {
         if let Some(t) = ticker {
             t.abort();
         }
+        // The hour in progress is written as it stands: a partial hour is better than none.
+        self.close_rinex();
     }
 
     /// Open a connection-like source: reader, optional writer (GGA upload), GGA period.
