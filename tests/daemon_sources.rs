@@ -143,6 +143,10 @@ fn serial_port_that_vanishes_is_detected_and_reopened() {
     d.wait_for("frames after the reopen", 10, |s| s["frames"].as_u64().unwrap_or(0) > before + 20);
     let s = d.status();
     assert_eq!(s["bad_frames"].as_u64(), Some(0), "{s}");
+    // The outage and the recovery are in the time series as events.
+    let series = common::servers::read_series(&dir.join("series"));
+    assert!(series.contains("event,kind=outage,source=rx,station=STR2"), "{series}");
+    assert!(series.contains("event,kind=recovery,source=rx,station=STR2"), "{series}");
     let _ = socat.kill();
     let _ = socat.wait();
     drop(d);

@@ -159,6 +159,8 @@ pub struct Runner {
     logged_error: Option<String>,
     /// The hourly RINEX file being written and its GPS hour.
     rinex: Option<(i64, ObsWriter)>,
+    /// Since when (UTC ns) and why the data stopped, while it is stopped.
+    outage: Option<(i64, String)>,
 }
 
 impl Runner {
@@ -192,6 +194,7 @@ impl Runner {
             frames_at_connect: 0,
             logged_error: None,
             rinex: None,
+            outage: None,
         }
     }
 
@@ -233,6 +236,12 @@ impl Runner {
             }
             self.update_snapshot(&p, &out);
         }
+        if let Some((since, why)) = self.outage.take_if(|_| !out.frames.is_empty()) {
+            let now = unix_ns_now();
+            let secs = (now - since) as f64 / 1e9;
+            tracing::info!(source = %self.settings.name, outage_s = secs.round(), "data flows again");
+            out.points.push(self.event(now, "recovery", &format!("data again after {secs:.0} s without ({why})")));
+        }
         if self.ctx.rinex_dir.is_some() {
             for e in &out.epochs {
                 self.rinex_epoch(e);
@@ -244,6 +253,14 @@ impl Runner {
         }
         self.send_points(&mut out.points).await;
         self.out = out;
+    }
+
+    fn event(&self, at_ns: i64, kind: &str, message: &str) -> Point {
+        Point::new("event", at_ns)
+            .tag("station", &self.ctx.station.name)
+            .tag("source", &self.settings.name)
+            .tag("kind", kind)
+            .field("message", message)
     }
 
     /// Hourly RINEX: close the file when the epoch starts a new GPS hour.
@@ -428,6 +445,19 @@ impl Runner {
             }
             if delivered {
                 backoff.reset();
+            }
+            if live && self.outage.is_none() {
+                let why = self
+                    .snapshot
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .last_error
+                    .clone()
+                    .unwrap_or_default();
+                let now = unix_ns_now();
+                let mut points = vec![self.event(now, "outage", &why)];
+                self.outage = Some((now, why));
+                self.send_points(&mut points).await;
             }
             self.set_state(State::Backoff);
             let delay = backoff.next_delay();
