@@ -1,6 +1,6 @@
 //! Time series into a real VictoriaMetrics started on 127.0.0.1 by the bench:
 //!
-//! * `influx_sink/100k points`: points per second through the whole sink — line protocol, the
+//! * `influx_sink/300k points`: points per second through the whole sink — line protocol, the
 //!   on-disk spool (append, checksum, read back, acknowledge) and `/api/v2/write` — until the
 //!   server acknowledged every batch.
 //! * `replay_into_vm/24 h at 1 Hz`: a day of a 1 Hz MSM4 station (simulated, seeded: the same
@@ -150,12 +150,12 @@ fn bench(c: &mut Criterion) {
     let vm = Vm::start();
     let spool = std::env::temp_dir().join(format!("corsd-bench-spool-{}", std::process::id()));
 
-    let n = 100_000;
+    let n = 300_000;
     let points = synthetic_points(n);
     let mut g = c.benchmark_group("influx_sink");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("100k points to VictoriaMetrics", |b| {
+    g.bench_function("300k points to VictoriaMetrics", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {

@@ -220,7 +220,7 @@ pub struct Batching {
 }
 
 /// Largest request body assembled from several spool records.
-pub const SEND_BYTES: usize = 4 << 20;
+pub const SEND_BYTES: usize = 16 << 20;
 
 /// Consecutive failed writes after which a draining sink (replay) gives up and leaves the rest in
 /// the spool for the next run.
