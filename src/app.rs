@@ -25,6 +25,7 @@ pub struct Health {
     pub sink: Arc<SinkStatus>,
     pub sink_kind: &'static str,
     pub archive: Option<Arc<crate::sinks::archive::ArchiveStatus>>,
+    pub caster: Option<Arc<crate::sinks::caster::CasterStatus>>,
     pub started: std::time::Instant,
 }
 
@@ -32,6 +33,7 @@ pub struct Health {
 #[derive(Clone, Debug, Default)]
 pub struct Bound {
     pub health: Option<SocketAddr>,
+    pub casters: Vec<SocketAddr>,
 }
 
 /// Run the daemon until `shutdown` completes. `bound` receives the listening addresses.
@@ -72,6 +74,49 @@ pub async fn run(
         let archive = crate::sinks::archive::Archive::new(a, &settings.station.name, archive_status.clone());
         tokio::spawn(crate::sinks::archive::run(archive, frames_tx.subscribe(), stop_rx.clone()))
     });
+    let mut caster_addrs = Vec::new();
+    let mut caster_tasks = Vec::new();
+    let caster_status = Arc::new(crate::sinks::caster::CasterStatus::default());
+    for c in &settings.casters {
+        let l = TcpListener::bind(c.listen)
+            .await
+            .with_context(|| format!("the NTRIP caster cannot listen on {}", c.listen))?;
+        let local = l.local_addr()?;
+        caster_addrs.push(local);
+        let (lat, lon) = settings
+            .station
+            .position
+            .map(|p| {
+                let g = crate::gnss::geodesy::ecef_to_geodetic(&p);
+                (g.lat.to_degrees(), g.lon.to_degrees())
+            })
+            .unwrap_or((0.0, 0.0));
+        let cs = crate::sinks::caster::CasterSettings {
+            listen: local,
+            mounts: c
+                .mounts
+                .iter()
+                .map(|m| crate::sinks::caster::Mount {
+                    name: m.name.clone(),
+                    messages: m.messages.clone(),
+                    users: m.users.clone(),
+                })
+                .collect(),
+            credentials: c.credentials.clone(),
+            identifier: settings.station.name.clone(),
+            country: settings.station.country.clone(),
+            lat_deg: lat,
+            lon_deg: lon,
+        };
+        tracing::info!(addr = %local, mounts = c.mounts.len(), "NTRIP caster (v1 and v2)");
+        caster_tasks.push(tokio::spawn(crate::sinks::caster::run(
+            Arc::new(cs),
+            l,
+            frames_tx.clone(),
+            caster_status.clone(),
+            stop_rx.clone(),
+        )));
+    }
     let mut snapshots = Vec::new();
     let mut tasks = Vec::new();
     for s in &settings.sources {
@@ -100,6 +145,7 @@ pub async fn run(
         sources: snapshots,
         sink: sink_status,
         archive: settings.archive.as_ref().map(|_| archive_status.clone()),
+        caster: (!settings.casters.is_empty()).then(|| caster_status.clone()),
         sink_kind: if settings.influx.is_some() {
             "influx"
         } else {
@@ -107,7 +153,10 @@ pub async fn run(
         },
         started: std::time::Instant::now(),
     };
-    let mut b = Bound::default();
+    let mut b = Bound {
+        casters: caster_addrs,
+        ..Default::default()
+    };
     if let Some(addr) = settings.health_listen {
         let l = TcpListener::bind(addr)
             .await
@@ -131,6 +180,10 @@ pub async fn run(
         let _ = t.await;
     }
     watchdog.abort();
+    for c in caster_tasks {
+        // The listener closes here, before a reload binds the port again.
+        let _ = c.await;
+    }
     if let Some(a) = archive_task {
         let _ = a.await;
     }
@@ -323,6 +376,18 @@ fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
         gauge(&mut o, name, help, if name.ends_with("_total") { "counter" } else { "gauge" });
         let _ = writeln!(o, "corsd_{name}{{station=\"{st}\",sink=\"{sink_kind}\"}} {v}");
     }
+    if let Some(c) = &h.caster {
+        for (name, help, kind, v) in [
+            ("caster_clients", "NTRIP clients connected", "gauge", c.clients.load(Ordering::Relaxed)),
+            ("caster_bytes_out_total", "bytes sent to NTRIP clients", "counter", c.bytes_out.load(Ordering::Relaxed)),
+            ("caster_dropped_clients_total", "clients disconnected for falling behind", "counter", c.dropped_clients.load(Ordering::Relaxed)),
+            ("caster_refused_total", "requests refused for credentials", "counter", c.refused.load(Ordering::Relaxed)),
+            ("caster_bad_requests_total", "malformed, oversize or slow requests", "counter", c.bad_requests.load(Ordering::Relaxed)),
+        ] {
+            gauge(&mut o, name, help, kind);
+            let _ = writeln!(o, "corsd_{name}{{station=\"{st}\"}} {v}");
+        }
+    }
     if let Some(a) = &h.archive {
         for (name, help, v) in [
             ("archive_frames_total", "frames written to the raw archive", a.frames.load(Ordering::Relaxed)),
@@ -351,6 +416,7 @@ mod tests {
             sink: Arc::new(SinkStatus::default()),
             sink_kind: "files",
             archive: None,
+            caster: None,
             started: std::time::Instant::now(),
         };
         let (code, _, body) = respond("/metrics", &h);

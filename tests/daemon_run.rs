@@ -26,10 +26,11 @@ fn term(child: &mut std::process::Child) -> std::process::ExitStatus {
 fn demo_station_runs_without_configuration() {
     let dir = temp_dir("demo");
     let health = format!("127.0.0.1:{}", free_port());
+    let caster = format!("127.0.0.1:{}", free_port());
     let mut child = corsd()
         .args(["run", "--demo-dir"])
         .arg(&dir)
-        .args(["--health", &health])
+        .args(["--health", &health, "--caster", &caster])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("log")).unwrap())
         .spawn()
@@ -46,6 +47,24 @@ fn demo_station_runs_without_configuration() {
     let (code, body) = curl(&[&format!("http://{health}/healthz")]);
     assert_eq!(code, 200, "{body}");
     assert!(metric("archive_frames_total") > 0.0);
+    // The demo's caster serves the simulated station.
+    {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&caster).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /VTE1 HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while got.len() < 2000 {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert!(got.starts_with(b"ICY 200 OK\r\n"), "{}", String::from_utf8_lossy(&got));
+        let (frames, stats) = corsd::framing::frames(&got[12..]);
+        assert!(!frames.is_empty() && stats.rtcm3_crc_errors == 0);
+    }
     let status = term(&mut child);
     let log = std::fs::read_to_string(dir.join("log")).unwrap();
     assert!(status.success(), "{log}");

@@ -20,6 +20,9 @@ pub struct RunArgs {
     /// Demo only: the time series to InfluxDB instead of files.
     #[command(flatten)]
     pub influx: InfluxArgs,
+    /// Demo only: where the demo's NTRIP caster listens.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:2101")]
+    pub caster: std::net::SocketAddr,
     /// Health endpoint address (overrides the configuration).
     #[arg(long, value_name = "ADDR:PORT")]
     pub health: Option<std::net::SocketAddr>,
@@ -32,6 +35,9 @@ pub fn settings(args: &RunArgs) -> Result<config::Settings, config::ConfigError>
         None => {
             let mut s = config::demo(args.demo_dir.clone());
             s.influx = args.influx.settings(args.demo_dir.join("spool"))?;
+            for c in &mut s.casters {
+                c.listen = args.caster;
+            }
             s
         }
     };
@@ -103,6 +109,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 }
                 if let Some(a) = archive {
                     eprintln!("  raw archive  → {}/{station}/YYYY/DDD/", a.display());
+                }
+                for c in &bound.casters {
+                    eprintln!("  NTRIP caster → ntrip://{c}/ (v1 and v2; sourcetable at /)");
                 }
                 if let Some(h) = bound.health {
                     eprintln!("  health       → http://{h}/healthz   metrics → http://{h}/metrics");

@@ -51,7 +51,13 @@ pub enum SourceKind {
     TcpServer { listen: SocketAddr },
     Ntrip(NtripSettings),
     Udp { listen: SocketAddr },
-    File { path: PathBuf, speed: f64, looped: bool },
+    File {
+        path: PathBuf,
+        speed: f64,
+        looped: bool,
+        /// Date of the recording (for streams without 1013).
+        date: Option<chrono::NaiveDate>,
+    },
     Stdin,
     /// The built-in simulator at the live clock (the demo station).
     Simulate { seed: u64, msm: u8 },
@@ -125,6 +131,22 @@ pub struct Settings {
     pub series_dir: PathBuf,
     pub health_listen: Option<SocketAddr>,
     pub archive: Option<ArchiveSettings>,
+    pub casters: Vec<CasterConfig>,
+}
+
+/// One embedded caster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CasterConfig {
+    pub listen: SocketAddr,
+    pub mounts: Vec<MountConfig>,
+    pub credentials: std::collections::BTreeMap<String, Secret>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MountConfig {
+    pub name: String,
+    pub messages: Vec<crate::sinks::caster::MessageRate>,
+    pub users: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -375,6 +397,12 @@ impl Validator<'_> {
                 rinex: a.rinex.unwrap_or(true),
             }
         });
+        let casters = raw
+            .caster
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| self.caster(i, c))
+            .collect();
         Settings {
             station,
             data_dir,
@@ -383,7 +411,67 @@ impl Validator<'_> {
             series_dir,
             health_listen,
             archive,
+            casters,
         }
+    }
+
+    fn caster(&mut self, i: usize, c: raw::RawCaster) -> Option<CasterConfig> {
+        let t = "caster";
+        let Ok(listen) = c.listen.parse() else {
+            self.err(t, Some(i), "listen", format!("{:?}: expected address:port such as \"0.0.0.0:2101\"", c.listen));
+            return None;
+        };
+        let mut credentials = std::collections::BTreeMap::new();
+        if let Some(f) = &c.credentials_file {
+            let path = self.path(f);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    for l in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                        match l.split_once(':') {
+                            Some((u, p)) => {
+                                credentials.insert(u.to_string(), Secret::new(p));
+                            }
+                            None => self.err(t, Some(i), "credentials_file", format!("{}: lines are user:password", path.display())),
+                        }
+                    }
+                }
+                Err(e) => self.err(t, Some(i), "credentials_file", format!("cannot read {}: {e}", path.display())),
+            }
+        }
+        if c.mount.is_empty() {
+            self.err(t, Some(i), "mount", "a caster needs at least one [[caster.mount]]");
+        }
+        let mut mounts = Vec::new();
+        for m in c.mount {
+            let ok_name = !m.name.is_empty()
+                && m.name.len() <= 100
+                && m.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
+            if !ok_name {
+                self.err("caster.mount", None, "name", format!("{:?}: letters, digits, - _ . (up to 100)", m.name));
+            }
+            let messages = match crate::sinks::caster::parse_messages(m.messages.as_deref().unwrap_or("")) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.err("caster.mount", None, "messages", e);
+                    Vec::new()
+                }
+            };
+            for u in &m.users {
+                if !credentials.contains_key(u) {
+                    self.err("caster.mount", None, "users", format!("user {u:?} is not in the caster's credentials_file"));
+                }
+            }
+            mounts.push(MountConfig {
+                name: m.name,
+                messages,
+                users: m.users,
+            });
+        }
+        Some(CasterConfig {
+            listen,
+            mounts,
+            credentials,
+        })
     }
 
     fn station(&mut self, raw: raw::RawStation) -> StationSettings {
@@ -525,10 +613,21 @@ impl Validator<'_> {
                 if !(speed >= 0.0 && speed.is_finite()) {
                     self.err(t, idx, "speed", "0 (as fast as possible) or a positive factor of real time");
                 }
+                let date = match r.date.as_deref() {
+                    None => None,
+                    Some(d) => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            self.err(t, idx, "date", format!("{d:?}: a date such as \"2026-03-01\""));
+                            None
+                        }
+                    },
+                };
                 SourceKind::File {
                     path,
                     speed,
                     looped: r.r#loop.unwrap_or(false),
+                    date,
                 }
             }
             "stdin" => SourceKind::Stdin,
@@ -725,6 +824,15 @@ pub fn demo(data_dir: PathBuf) -> Settings {
             min_free_bytes: 256 << 20,
             rinex: true,
         }),
+        casters: vec![CasterConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 2101)),
+            mounts: vec![MountConfig {
+                name: "VTE1".into(),
+                messages: Vec::new(),
+                users: Vec::new(),
+            }],
+            credentials: Default::default(),
+        }],
     }
 }
 

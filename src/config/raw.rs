@@ -16,6 +16,29 @@ pub struct RawConfig {
     pub files: Option<RawFiles>,
     pub health: Option<RawHealth>,
     pub archive: Option<RawArchive>,
+    #[serde(default)]
+    pub caster: Vec<RawCaster>,
+}
+
+/// One `[[caster]]`: the embedded NTRIP caster (v1 and v2 on one port).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCaster {
+    pub listen: String,
+    /// `user:password` lines (never the passwords in this file).
+    pub credentials_file: Option<String>,
+    #[serde(default)]
+    pub mount: Vec<RawMount>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMount {
+    pub name: String,
+    /// str2str syntax: `1006(10),1074(1)`; empty or absent: every RTCM3 frame.
+    pub messages: Option<String>,
+    #[serde(default)]
+    pub users: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +80,8 @@ pub struct RawSource {
     pub watchdog: Option<String>,
     pub seed: Option<u64>,
     pub msm: Option<u8>,
+    /// File sources: the UTC date of the recording, when it has no 1013 message to date it.
+    pub date: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

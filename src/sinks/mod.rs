@@ -4,6 +4,7 @@
 //! observation files).
 
 pub mod archive;
+pub mod caster;
 pub mod files;
 pub mod influx;
 pub mod rinex;

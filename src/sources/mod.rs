@@ -173,7 +173,10 @@ impl Runner {
             truth,
             // Live data is dated from the clock (the receiver's week is this week); a recorded
             // file must carry its own 1013 date.
-            reference: live.then(|| Gpst::from_utc(Utc::now())),
+            reference: match &settings.kind {
+                SourceKind::File { date, .. } => date.map(Gpst::from_date),
+                _ => Some(Gpst::from_utc(Utc::now())),
+            },
             keep_frames: true,
             data_clock: !live,
             points: true,
@@ -235,6 +238,13 @@ impl Runner {
                 p.link.latency_ms = Some(lat);
             }
             self.update_snapshot(&p, &out);
+            if p.state.reference.is_none() && p.state.unreferenced > 0 && self.logged_error.is_none() {
+                self.logged_error = Some("undated".into());
+                tracing::warn!(
+                    source = %self.settings.name,
+                    "observations cannot be dated: the stream has no 1013 message; give the recording's date = \"YYYY-MM-DD\" in its [[source]]"
+                );
+            }
         }
         if let Some((since, why)) = self.outage.take_if(|_| !out.frames.is_empty()) {
             let now = unix_ns_now();
@@ -404,7 +414,7 @@ impl Runner {
                     Ok(sock) => self.udp(sock).await,
                     Err(e) => End::Error(format!("cannot listen on udp {listen}: {e}")),
                 },
-                SourceKind::File { path, speed, looped } => {
+                SourceKind::File { path, speed, looped, .. } => {
                     match tokio::fs::File::open(&path).await {
                         Ok(f) => {
                             let end = self.stream(Box::new(f), None, None, speed).await;
