@@ -92,6 +92,7 @@ pub async fn run(
             })
             .unwrap_or((0.0, 0.0));
         let cs = crate::sinks::caster::CasterSettings {
+            station_xyz: settings.station.position,
             listen: local,
             mounts: c
                 .mounts
@@ -114,6 +115,7 @@ pub async fn run(
             l,
             frames_tx.clone(),
             caster_status.clone(),
+            points_tx.clone(),
             stop_rx.clone(),
         )));
     }

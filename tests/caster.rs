@@ -122,6 +122,8 @@ fn str2str_v1_gets_the_frames_byte_identical() {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"GET /MSM HTTP/1.0\r\nUser-Agent: NTRIP test\r\nAuthorization: Basic Y3JldzpzZWNyZXQ=\r\n\r\n").unwrap();
+    // A rover reports its position in-band, as v1 rovers do.
+    s.write_all(b"$GPGGA,010203.00,3520.00000,S,14900.00000,E,4,18,0.7,760.0,M,0.0,M,1.0,0000*6C\r\n").unwrap();
     let mut data = Vec::new();
     let t0 = Instant::now();
     let mut buf = [0u8; 8192];
@@ -138,6 +140,9 @@ fn str2str_v1_gets_the_frames_byte_identical() {
         .filter_map(|(_, b)| corsd::messages::rtcm3::message_number(&b[3..b.len() - 3]))
         .collect();
     assert!(types.contains(&1074) && types.iter().all(|t| [1074, 1124, 1006].contains(t)), "{types:?}");
+    let series = common::servers::read_series(&dir.join("series"));
+    let rover = series.lines().find(|l| l.starts_with("rover,client=crew,mountpoint=MSM ")).unwrap_or_else(|| panic!("no rover point"));
+    assert!(rover.contains("fix=4i") && rover.contains("nsat=18i") && rover.contains("hdop=0.7"), "{rover}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -85,6 +85,8 @@ pub struct Mount {
 /// The caster's settings.
 #[derive(Clone, Debug)]
 pub struct CasterSettings {
+    /// Station ARP (ECEF, m), for the rovers' baselines.
+    pub station_xyz: Option<nalgebra::Vector3<f64>>,
     pub listen: SocketAddr,
     pub mounts: Vec<Mount>,
     /// user → password, from the credentials file.
@@ -188,6 +190,60 @@ pub fn parse_request(head: &str) -> Option<Request> {
     })
 }
 
+/// The `rover` point of a GGA sentence a client sent (DESIGN §4): where the crew is and how
+/// good its fix is. `None` for anything that is not a GGA with a position.
+pub fn rover_point(
+    line: &[u8],
+    mount: &str,
+    client: &str,
+    station: Option<&nalgebra::Vector3<f64>>,
+    now_ns: i64,
+) -> Option<crate::telemetry::Point> {
+    let s = crate::messages::nmea::parse(line).ok()?;
+    let crate::messages::nmea::Data::Gga(g) = s.data else {
+        return None;
+    };
+    let (lat, lon) = (g.lat?, g.lon?);
+    let h = g.altitude.unwrap_or(0.0) + g.geoid_separation.unwrap_or(0.0);
+    let baseline_km = station.map(|st| {
+        let p = crate::gnss::geodesy::Geodetic::from_degrees(lat, lon, h).to_ecef();
+        (p - st).norm() / 1000.0
+    });
+    Some(
+        crate::telemetry::Point::new("rover", now_ns)
+            .tag("mountpoint", mount)
+            .tag("client", client)
+            .field("lat", lat)
+            .field("lon", lon)
+            .field_opt("alt", g.altitude)
+            .field_opt("fix", g.quality.map(|q| q as i64))
+            .field_opt("nsat", g.satellites.map(|n| n as i64))
+            .field_opt("hdop", g.hdop)
+            .field_opt("age_s", g.age_s)
+            .field_opt("baseline_km", baseline_km),
+    )
+}
+
+/// Take the complete lines out of `buf`; the `rover` points of the GGAs among them. What is
+/// left is a partial line, bounded.
+fn drain_gga(
+    buf: &mut Vec<u8>,
+    mount: &str,
+    client: &str,
+    station: Option<&nalgebra::Vector3<f64>>,
+    now_ns: i64,
+) -> Vec<crate::telemetry::Point> {
+    let mut out = Vec::new();
+    while let Some(eol) = buf.iter().position(|&b| b == b'\n') {
+        let line: Vec<u8> = buf.drain(..=eol).collect();
+        out.extend(rover_point(&line, mount, client, station, now_ns));
+    }
+    if buf.len() > 1024 {
+        buf.clear();
+    }
+    out
+}
+
 fn http_date() -> String {
     chrono::Utc::now()
         .format("%a, %d %b %Y %H:%M:%S GMT")
@@ -272,8 +328,10 @@ pub async fn run(
     listener: TcpListener,
     frames: broadcast::Sender<RawFrame>,
     status: Arc<CasterStatus>,
+    points: mpsc::Sender<Vec<crate::telemetry::Point>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    tokio::spawn(caster_points(settings.clone(), status.clone(), points.clone(), shutdown.clone()));
     // Message intervals actually observed, for the sourcetable.
     let seen: Arc<Mutex<BTreeMap<u16, f64>>> = Arc::default();
     tokio::spawn(observe_rates(frames.subscribe(), seen.clone(), shutdown.clone()));
@@ -282,9 +340,37 @@ pub async fn run(
             r = listener.accept() => {
                 let Ok((sock, peer)) = r else { continue };
                 let _ = sock.set_nodelay(true);
-                tokio::spawn(client(sock, peer, settings.clone(), frames.subscribe(), status.clone(), seen.clone(), shutdown.clone()));
+                tokio::spawn(client(sock, peer, settings.clone(), frames.subscribe(), status.clone(), seen.clone(), points.clone(), shutdown.clone()));
             }
             _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// The `caster` measurement every 10 s of the wall clock.
+async fn caster_points(
+    settings: Arc<CasterSettings>,
+    status: Arc<CasterStatus>,
+    points: mpsc::Sender<Vec<crate::telemetry::Point>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        let at = now - now.rem_euclid(10_000_000_000);
+        let p = crate::telemetry::Point::new("caster", at)
+            .tag("station", &settings.identifier)
+            .tag("listen", settings.listen.to_string())
+            .field("clients", status.clients.load(Ordering::Relaxed))
+            .field("bytes_out", status.bytes_out.load(Ordering::Relaxed))
+            .field("dropped_clients", status.dropped_clients.load(Ordering::Relaxed));
+        if points.send(vec![p]).await.is_err() {
+            return;
         }
     }
 }
@@ -344,10 +430,11 @@ async fn client(
     mut frames: broadcast::Receiver<RawFrame>,
     status: Arc<CasterStatus>,
     seen: Arc<Mutex<BTreeMap<u16, f64>>>,
+    points: mpsc::Sender<Vec<crate::telemetry::Point>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut sock)).await {
-        Ok(Ok((h, _rest))) => h,
+    let (head, early) = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut sock)).await {
+        Ok(Ok(x)) => x,
         Ok(Err(why)) => {
             status.bad_requests.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%peer, why, "caster: bad request");
@@ -443,6 +530,24 @@ async fn client(
     // The writer owns a bounded queue; the reader side only watches for the client leaving.
     let (tx, mut rx) = mpsc::channel::<Arc<[u8]>>(CLIENT_QUEUE);
     let v2 = req.v2;
+    // The rover is named by its user, or by its address when the mount is open.
+    let client_name = req
+        .auth
+        .as_ref()
+        .filter(|_| !mount.users.is_empty())
+        .map(|a| a.0.clone())
+        .unwrap_or_else(|| peer.ip().to_string());
+    let now_ns = || chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    if let Some(g) = &req.gga
+        && let Some(p) = rover_point(g.as_bytes(), &mount.name, &client_name, settings.station_xyz.as_ref(), now_ns())
+    {
+        let _ = points.try_send(vec![p]);
+    }
+    // Bytes that came with the request (a v1 rover's first GGA) are the start of the in-band data.
+    let mut inband: Vec<u8> = early;
+    for p in drain_gga(&mut inband, &mount.name, &client_name, settings.station_xyz.as_ref(), now_ns()) {
+        let _ = points.try_send(vec![p]);
+    }
     let writer_status = status.clone();
     let writer = tokio::spawn(async move {
         while let Some(bytes) = rx.recv().await {
@@ -500,9 +605,14 @@ async fn client(
                 Err(_) => break "stream ended",
             },
             r = rd.read(&mut scratch) => match r {
-                // In-band GGA and other client bytes are read and let go; 0 means it left.
                 Ok(0) | Err(_) => break "client closed",
-                Ok(_) => {}
+                Ok(n) => {
+                    // In-band GGA (v1 and v2): one line at a time, bounded.
+                    inband.extend_from_slice(&scratch[..n]);
+                    for p in drain_gga(&mut inband, &mount.name, &client_name, settings.station_xyz.as_ref(), now_ns()) {
+                        let _ = points.try_send(vec![p]);
+                    }
+                }
             },
             _ = shutdown.changed() => break "shutdown",
         }
@@ -539,6 +649,19 @@ mod tests {
         assert_eq!(r.mount, "");
         assert_eq!(r.gga.as_deref(), Some("$GPGGA,1*00"));
         assert!(parse_request("GET /M HTTP/1.0\r\nAuthorization: Basic !!!").is_none());
+    }
+
+    #[test]
+    fn rover_from_gga() {
+        let st = crate::gnss::geodesy::Geodetic::from_degrees(17.9757, 102.6331, 180.0).to_ecef();
+        let g = crate::sources::ntrip::gga(18.0657, 102.6331, 150.0, 3600.0);
+        let p = rover_point(g.trim_end().as_bytes(), "VTE1", "crew1", Some(&st), 7).unwrap();
+        let line = p.to_line();
+        assert!(line.starts_with("rover,client=crew1,mountpoint=VTE1 lat=18.0657"), "{line}");
+        let km = p.fields.iter().find(|(k, _)| *k == "baseline_km").unwrap();
+        let crate::telemetry::Field::Float(km) = km.1 else { panic!() };
+        assert!((km - 9.97).abs() < 0.05, "{km}");
+        assert!(rover_point(b"$GPRMC,,V,,,,,,,,,,N*53", "M", "c", None, 0).is_none());
     }
 
     #[test]
