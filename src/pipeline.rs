@@ -229,11 +229,8 @@ impl Pipeline {
     }
 
     fn drain(&mut self, out: &mut Output) {
-        loop {
-            // Take what is needed out of the frame first: it borrows the framer's buffer.
-            let Some(f) = self.framer.next_frame() else {
-                break;
-            };
+        // Take what is needed out of each frame first: it borrows the framer's buffer.
+        while let Some(f) = self.framer.next_frame() {
             let number = f.rtcm_number();
             self.frame_bytes += f.bytes.len() as u64;
             let name = message_name(f.kind, f.payload(), number);

@@ -16,7 +16,7 @@ use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
 use crate::pipeline::{Output, Pipeline, PipelineConfig};
 use crate::sinks::influx::SinkStatus;
-use crate::sinks::rinex::{ObsWriter, StationInfo};
+use crate::sinks::rinex::{ObsWriter, StationInfo, write_nav};
 use super::influx_args::InfluxArgs;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -360,9 +360,16 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             w.learn(&pipeline.state);
         }
         if let Some(w) = rinex
-            && let Some(path) = w.close()?
+            && let Some(start) = w.start()
         {
-            eprintln!("corsd replay: RINEX observations in {}", path.display());
+            let (span, station) = (w.span_label(), w.station().clone());
+            if let Some(path) = w.close()? {
+                eprintln!("corsd replay: RINEX observations in {}", path.display());
+            }
+            let dir = args.rinex.as_deref().unwrap_or(std::path::Path::new("."));
+            if let Some(path) = write_nav(dir, &station, &pipeline.state.store, start, &span)? {
+                eprintln!("corsd replay: RINEX navigation in {}", path.display());
+            }
         }
         if pipeline.state.unreferenced > 0 && pipeline.state.reference.is_none() {
             eprintln!(

@@ -129,6 +129,11 @@ impl EphemerisStore {
             .min_by(|a, b| a.toe.diff(t).abs().total_cmp(&b.toe.diff(t).abs()))
     }
 
+    /// Every set, by satellite and then reference time.
+    pub fn all(&self) -> impl Iterator<Item = &Ephemeris> + '_ {
+        self.sets.values().flatten()
+    }
+
     /// Satellites with at least one set.
     pub fn satellites(&self) -> impl Iterator<Item = (Gnss, u8)> + '_ {
         self.sets.keys().copied()

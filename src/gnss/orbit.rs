@@ -144,7 +144,7 @@ pub struct GlonassState {
     pub vel: [f64; 3],
     /// Luni-solar acceleration (m/s²).
     pub acc: [f64; 3],
-    /// −τn: clock offset at tb (s) as broadcast (t_sat − t_sys = −τn + γn (t − tb)).
+    /// τn as broadcast: the clock offset is t_sat − t_sys = −τn + γn (t − tb) (s).
     pub tau_n: f64,
     pub gamma_n: f64,
 }

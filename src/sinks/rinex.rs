@@ -197,6 +197,23 @@ impl ObsWriter {
         }
     }
 
+    /// The span field of the file's name (given, or from the epochs written).
+    pub fn span_label(&self) -> String {
+        if !self.span.is_empty() {
+            return self.span.clone();
+        }
+        let interval = self.interval.unwrap_or(1.0);
+        match (self.first, self.last) {
+            (Some(f), Some(l)) => span_name(l.diff(f) + interval),
+            _ => span_name(interval),
+        }
+    }
+
+    /// The station facts of the header.
+    pub fn station(&self) -> &StationInfo {
+        &self.station
+    }
+
     /// The first epoch's time.
     pub fn start(&self) -> Option<Gpst> {
         self.first
@@ -417,11 +434,7 @@ impl ObsWriter {
             return Ok(None);
         };
         let interval = self.interval.unwrap_or(1.0);
-        let span = if self.span.is_empty() {
-            span_name(self.last.map_or(0.0, |l| l.diff(start)) + interval)
-        } else {
-            self.span.clone()
-        };
+        let span = self.span_label();
         let name = long_name(&self.station, start, &span, interval);
         let path = self.dir.join(&name);
         let part = self.dir.join(format!("{name}.part"));
@@ -462,5 +475,159 @@ mod tests {
         assert_eq!(ssi(Some(5.0)), '1');
         assert_eq!(ssi(Some(60.0)), '9');
         assert_eq!(ssi(None), ' ');
+    }
+}
+
+/// A number as RINEX writes it: `D19.12` with an `E` and a two-digit exponent.
+pub fn d19(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return " 0.000000000000E+00".into();
+    }
+    let mut e = x.abs().log10().floor() as i32;
+    let mut m = x.abs() / 10f64.powi(e);
+    // Rounding to 12 decimals may carry into a new digit.
+    if (m * 1e12).round() >= 1e13 {
+        m /= 10.0;
+        e += 1;
+    }
+    format!("{}{m:.12}E{}{:02}", if x < 0.0 { '-' } else { ' ' }, if e < 0 { '-' } else { '+' }, e.abs())
+}
+
+fn nav_epoch(t: Gpst, scale_offset_s: f64) -> String {
+    // A calendar in the system's own time scale (GPST, GST = GPST, BDT = GPST − 14 s).
+    let (y, mo, d, h, mi, s) = calendar(t.add(scale_offset_s));
+    format!("{y:04} {mo:02} {d:02} {h:02} {mi:02} {:02}", s.round() as u32)
+}
+
+/// A RINEX 3.04 mixed navigation file of every broadcast ephemeris in the store: GPS, QZSS,
+/// Galileo and BeiDou Keplerian records and GLONASS state vectors. Ionosphere lines are not
+/// written: the stream does not carry them. Returns the path, or `None` without ephemerides.
+pub fn write_nav(
+    dir: &Path,
+    station: &StationInfo,
+    store: &crate::gnss::nav::EphemerisStore,
+    start: Gpst,
+    span: &str,
+) -> std::io::Result<Option<PathBuf>> {
+    use crate::gnss::nav::OrbitParams;
+    let mut body = String::new();
+    let mut first: Option<Gpst> = None;
+    let mut sets: Vec<&crate::gnss::nav::Ephemeris> = store.all().collect();
+    sets.sort_by(|a, b| {
+        let key = |e: &crate::gnss::nav::Ephemeris| {
+            (SYSTEM_ORDER.iter().position(|g| *g == e.sys).unwrap_or(9), rinex_prn(e.sys, e.prn))
+        };
+        key(a).cmp(&key(b)).then(a.toe.diff(b.toe).total_cmp(&0.0))
+    });
+    for e in sets {
+        first = Some(first.map_or(e.toe, |f| if e.toe.diff(f) < 0.0 { e.toe } else { f }));
+        let name = format!("{}{:02}", e.sys.letter(), rinex_prn(e.sys, e.prn));
+        let line = |out: &mut String, v: [f64; 4]| {
+            let _ = writeln!(out, "    {}{}{}{}", d19(v[0]), d19(v[1]), d19(v[2]), d19(v[3]));
+        };
+        match &e.orbit {
+            OrbitParams::Kepler { elements: k, .. } => {
+                let bds = e.sys == Gnss::Beidou;
+                let offset = if bds { crate::gnss::time::BDT_MINUS_GPST_S as f64 } else { 0.0 };
+                let _ = writeln!(
+                    body,
+                    "{name} {}{}{}{}",
+                    nav_epoch(e.toc, offset),
+                    d19(k.af0),
+                    d19(k.af1),
+                    d19(k.af2)
+                );
+                let week = if bds {
+                    e.toe.bdt().0
+                } else {
+                    e.toe.week()
+                } as f64;
+                line(&mut body, [e.iode as f64, k.crs, k.delta_n, k.m0]);
+                line(&mut body, [k.cuc, k.e, k.cus, k.sqrt_a]);
+                line(&mut body, [k.toe, k.cic, k.omega0, k.cis]);
+                line(&mut body, [k.i0, k.crc, k.omega, k.omega_dot]);
+                let health = if e.healthy { 0.0 } else { 1.0 };
+                let acc = e.accuracy_m.unwrap_or(0.0);
+                match e.sys {
+                    Gnss::Galileo => {
+                        // Data sources: I/NAV E1-B (bit 0) with E5b/E1 clocks (bit 9).
+                        line(&mut body, [k.idot, 513.0, week, 0.0]);
+                        line(&mut body, [acc, health, e.tgd[0], e.tgd[1]]);
+                        line(&mut body, [k.toe, 0.0, 0.0, 0.0]);
+                    }
+                    Gnss::Beidou => {
+                        line(&mut body, [k.idot, 0.0, week, 0.0]);
+                        line(&mut body, [acc, health, e.tgd[0], e.tgd[1]]);
+                        line(&mut body, [k.toe, 0.0, 0.0, 0.0]);
+                    }
+                    _ => {
+                        line(&mut body, [k.idot, 0.0, week, 0.0]);
+                        line(&mut body, [acc, health, e.tgd[0], e.iode as f64]);
+                        line(&mut body, [k.toe, 4.0, 0.0, 0.0]);
+                    }
+                }
+            }
+            OrbitParams::Glonass { state, channel } => {
+                // GLONASS records are dated in UTC.
+                let leap = leap_seconds_at(e.toe) as f64;
+                let _ = writeln!(
+                    body,
+                    "{name} {}{}{}{}",
+                    nav_epoch(e.toe, -leap),
+                    // RINEX writes −τn; the state holds τn as broadcast.
+                    d19(-state.tau_n),
+                    d19(state.gamma_n),
+                    d19(0.0)
+                );
+                let health = if e.healthy { 0.0 } else { 1.0 };
+                let km = |v: f64| v / 1000.0;
+                line(&mut body, [km(state.pos[0]), km(state.vel[0]), km(state.acc[0]), health]);
+                line(&mut body, [km(state.pos[1]), km(state.vel[1]), km(state.acc[1]), *channel as f64]);
+                line(&mut body, [km(state.pos[2]), km(state.vel[2]), km(state.acc[2]), 0.0]);
+            }
+        }
+    }
+    if first.is_none() {
+        return Ok(None);
+    }
+    let mut h = String::new();
+    header_line(
+        &mut h,
+        &format!("{:>9}{:11}{:<20}{:<20}", "3.04", "", "N: GNSS NAV DATA", "M: MIXED"),
+        "RINEX VERSION / TYPE",
+    );
+    let (y, mo, d, hh, mi, s) = calendar(start);
+    header_line(
+        &mut h,
+        &format!(
+            "{:<20}{:<20}{y:04}{mo:02}{d:02} {hh:02}{mi:02}{:02} GPS",
+            format!("corsd {}", env!("CARGO_PKG_VERSION")),
+            "",
+            s.floor() as u32
+        ),
+        "PGM / RUN BY / DATE",
+    );
+    header_line(&mut h, &format!("{:6}", leap_seconds_at(start)), "LEAP SECONDS");
+    header_line(&mut h, "", "END OF HEADER");
+    let name = long_name(station, start, span, 1.0).replace("_01S_MO.rnx", "_MN.rnx");
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(&name);
+    let part = dir.join(format!("{name}.part"));
+    std::fs::write(&part, format!("{h}{body}"))?;
+    std::fs::rename(&part, &path)?;
+    Ok(Some(path))
+}
+
+#[cfg(test)]
+mod nav_tests {
+    use super::*;
+
+    #[test]
+    fn d19_format() {
+        assert_eq!(d19(0.0), " 0.000000000000E+00");
+        assert_eq!(d19(-1.2345e-5), "-1.234500000000E-05");
+        assert_eq!(d19(5153.7), " 5.153700000000E+03");
+        assert_eq!(d19(9.9999999999999e2), " 1.000000000000E+03");
+        assert_eq!(d19(1.0), " 1.000000000000E+00");
     }
 }
