@@ -19,7 +19,7 @@ use crate::sinks::influx::SinkStatus;
 use crate::sinks::rinex::{ObsWriter, StationInfo, write_nav};
 use super::influx_args::InfluxArgs;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -221,6 +221,129 @@ fn pos_line(s: &Solution) -> String {
     )
 }
 
+/// What every file's replay shares.
+struct FileCtx<'a> {
+    args: &'a ReplayArgs,
+    truth: Option<Vector3<f64>>,
+    reference: Option<Gpst>,
+    opt: &'a SppOptions,
+    series: Option<&'a SeriesOut>,
+}
+
+/// What one file gave.
+#[derive(Default)]
+struct FileResult {
+    epochs: usize,
+    solved: usize,
+    sum2: f64,
+    sum_enu: Vector3<f64>,
+    pos_text: String,
+    json_text: String,
+    /// Lines for the operator, printed in file order.
+    messages: Vec<String>,
+}
+
+/// Replay one file; each solution goes to `emit` as it is found.
+fn replay_file(
+    file: &std::path::Path,
+    ctx: &FileCtx<'_>,
+    emit: &mut dyn FnMut(&Solution) -> Result<()>,
+    read_total: &AtomicU64,
+) -> Result<FileResult> {
+    let args = ctx.args;
+    let truth = ctx.truth;
+    let mut r = FileResult::default();
+    let mut input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let station = args.station.clone().unwrap_or_else(|| {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_ascii_uppercase())
+            .unwrap_or_default();
+        stem.chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect()
+    });
+    let mut pipeline = Pipeline::new(PipelineConfig {
+        station,
+        source: "replay".into(),
+        truth,
+        spp: ctx.opt.clone(),
+        smoothing: args.smoothing,
+        reference: ctx.reference,
+        points: ctx.series.is_some(),
+        data_clock: true,
+        ..Default::default()
+    });
+    let mut rinex = match &args.rinex {
+        Some(dir) => Some(ObsWriter::create(
+            dir,
+            StationInfo {
+                name: pipeline.config().station.clone(),
+                country: args.country.clone(),
+                position: truth,
+                ..Default::default()
+            },
+            "",
+        )?),
+        None => None,
+    };
+    let mut produced = Output::default();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = input
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        produced.clear();
+        if n == 0 {
+            pipeline.finish(&mut produced);
+        } else {
+            pipeline.push(&buf[..n], &mut produced);
+            read_total.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        r.epochs += produced.epochs.len();
+        if let Some(w) = rinex.as_mut() {
+            for e in &produced.epochs {
+                w.write(e)?;
+            }
+        }
+        if let Some(sink) = ctx.series {
+            sink.send(&mut produced.points)?;
+        }
+        for s in &produced.solutions {
+            r.solved += 1;
+            if let Some(t) = truth {
+                let p = Vector3::from(s.position);
+                r.sum2 += (p - t).norm_squared();
+                r.sum_enu += enu(&t, &p);
+            }
+            emit(s)?;
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    if let Some(w) = rinex.as_mut() {
+        w.learn(&pipeline.state);
+    }
+    if let Some(w) = rinex
+        && let Some(start) = w.start()
+    {
+        let (span, station) = (w.span_label(), w.station().clone());
+        if let Some(path) = w.close()? {
+            r.messages.push(format!("corsd replay: RINEX observations in {}", path.display()));
+        }
+        let dir = args.rinex.as_deref().unwrap_or(std::path::Path::new("."));
+        if let Some(path) = write_nav(dir, &station, &pipeline.state.store, start, &span)? {
+            r.messages.push(format!("corsd replay: RINEX navigation in {}", path.display()));
+        }
+    }
+    if pipeline.state.unreferenced > 0 && pipeline.state.reference.is_none() {
+        r.messages.push(format!(
+            "corsd replay: {}: no 1013 message dates this stream; give --week or --date",
+            file.display()
+        ));
+    }
+    Ok(r)
+}
+
 pub fn run(args: &ReplayArgs) -> Result<()> {
     let systems = systems(&args.systems)?;
     let truth = args.station_pos.as_deref().map(parse_xyz).transpose()?;
@@ -267,115 +390,117 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     let mut out = BufWriter::new(stdout.lock());
     let show_progress = io::stderr().is_terminal();
     let series = SeriesOut::start(args)?;
-    let (mut epochs, mut solved, mut sum2) = (0usize, 0usize, 0.0f64);
-    let mut sum_enu = Vector3::zeros();
-    for file in &args.files {
-        let mut input =
-            File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        let size = input.metadata().map(|m| m.len()).unwrap_or(0);
-        let station = args.station.clone().unwrap_or_else(|| {
-            let stem = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_ascii_uppercase())
-                .unwrap_or_default();
-            stem.chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect()
-        });
-        let mut pipeline = Pipeline::new(PipelineConfig {
-            station,
-            source: "replay".into(),
-            truth,
-            spp: opt.clone(),
-            smoothing: args.smoothing,
-            reference,
-            points: series.is_some(),
-            data_clock: true,
-            ..Default::default()
-        });
-        let mut rinex = match &args.rinex {
-            Some(dir) => Some(ObsWriter::create(
-                dir,
-                StationInfo {
-                    name: pipeline.config().station.clone(),
-                    country: args.country.clone(),
-                    position: truth,
-                    ..Default::default()
-                },
-                "",
-            )?),
-            None => None,
-        };
-        let mut produced = Output::default();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut read = 0u64;
-        let mut last_pct = u64::MAX;
-        loop {
-            let n = input
-                .read(&mut buf)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            produced.clear();
-            if n == 0 {
-                pipeline.finish(&mut produced);
-            } else {
-                pipeline.push(&buf[..n], &mut produced);
-                read += n as u64;
-            }
-            epochs += produced.epochs.len();
-            if let Some(w) = rinex.as_mut() {
-                for e in &produced.epochs {
-                    w.write(e)?;
+    let ctx = FileCtx {
+        args,
+        truth,
+        reference,
+        opt: &opt,
+        series: series.as_ref(),
+    };
+    let total: u64 = args
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let read = AtomicU64::new(0);
+    let solved_live = AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut results: Vec<Result<FileResult>> = Vec::new();
+    let next = AtomicU64::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<FileResult>>>> =
+        args.files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        if show_progress && total > 0 {
+            scope.spawn(|| {
+                let mut last = u64::MAX;
+                while !done.load(Ordering::Relaxed) {
+                    let pct = read.load(Ordering::Relaxed) * 100 / total;
+                    if pct != last {
+                        last = pct;
+                        eprint!(
+                            "\rreplay: {pct:3}% of {} file(s), {} solutions",
+                            args.files.len(),
+                            solved_live.load(Ordering::Relaxed)
+                        );
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
                 }
-            }
-            if let Some(sink) = &series {
-                sink.send(&mut produced.points)?;
-            }
-            for s in &produced.solutions {
-                solved += 1;
-                if let Some(t) = truth {
-                    let p = Vector3::from(s.position);
-                    sum2 += (p - t).norm_squared();
-                    sum_enu += enu(&t, &p);
-                }
+                eprintln!();
+            });
+        }
+        if args.files.len() == 1 {
+            // One file: positions stream straight out.
+            let mut emit = |s: &Solution| -> Result<()> {
+                solved_live.fetch_add(1, Ordering::Relaxed);
                 if let Some(w) = pos_out.as_mut() {
                     writeln!(w, "{}", pos_line(s))?;
                 }
                 if args.json {
                     writeln!(out, "{}", serde_json::to_string(s)?)?;
                 }
+                Ok(())
+            };
+            results.push(replay_file(&args.files[0], &ctx, &mut emit, &read));
+        } else {
+            // Several files in parallel; their outputs are kept and written in the order the
+            // files were given, so the output does not depend on which finished first.
+            let workers = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .min(args.files.len());
+            let mut handles = Vec::new();
+            for _ in 0..workers {
+                handles.push(scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                        let Some(file) = args.files.get(i) else { break };
+                        let mut text = (String::new(), String::new());
+                        let mut emit = |s: &Solution| -> Result<()> {
+                            solved_live.fetch_add(1, Ordering::Relaxed);
+                            if args.pos.is_some() {
+                                text.0.push_str(&pos_line(s));
+                                text.0.push('\n');
+                            }
+                            if args.json {
+                                text.1.push_str(&serde_json::to_string(s)?);
+                                text.1.push('\n');
+                            }
+                            Ok(())
+                        };
+                        let r = replay_file(file, &ctx, &mut emit, &read).map(|mut fr| {
+                            fr.pos_text = std::mem::take(&mut text.0);
+                            fr.json_text = std::mem::take(&mut text.1);
+                            fr
+                        });
+                        *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                    }
+                }));
             }
-            if show_progress && size > 0 {
-                let pct = read * 100 / size;
-                if pct != last_pct {
-                    last_pct = pct;
-                    eprint!("\r{}: {pct:3}%  {solved} solutions", file.display());
-                }
-            }
-            if n == 0 {
-                break;
+            for h in handles {
+                let _ = h.join();
             }
         }
-        if show_progress {
-            eprintln!();
+        done.store(true, Ordering::Relaxed);
+    });
+    for s in slots {
+        if let Some(r) = s.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            results.push(r);
         }
-        if let Some(w) = rinex.as_mut() {
-            w.learn(&pipeline.state);
+    }
+    let (mut epochs, mut solved, mut sum2) = (0usize, 0usize, 0.0f64);
+    let mut sum_enu = Vector3::zeros();
+    for r in results {
+        let r = r?;
+        epochs += r.epochs;
+        solved += r.solved;
+        sum2 += r.sum2;
+        sum_enu += r.sum_enu;
+        if let Some(w) = pos_out.as_mut() {
+            w.write_all(r.pos_text.as_bytes())?;
         }
-        if let Some(w) = rinex
-            && let Some(start) = w.start()
-        {
-            let (span, station) = (w.span_label(), w.station().clone());
-            if let Some(path) = w.close()? {
-                eprintln!("corsd replay: RINEX observations in {}", path.display());
-            }
-            let dir = args.rinex.as_deref().unwrap_or(std::path::Path::new("."));
-            if let Some(path) = write_nav(dir, &station, &pipeline.state.store, start, &span)? {
-                eprintln!("corsd replay: RINEX navigation in {}", path.display());
-            }
-        }
-        if pipeline.state.unreferenced > 0 && pipeline.state.reference.is_none() {
-            eprintln!(
-                "corsd replay: {}: no 1013 message dates this stream; give --week or --date",
-                file.display()
-            );
+        out.write_all(r.json_text.as_bytes())?;
+        for m in r.messages {
+            eprintln!("{m}");
         }
     }
     out.flush()?;

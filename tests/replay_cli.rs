@@ -1,0 +1,47 @@
+//! `corsd replay` over several files at once: they run in parallel, and the output is the same
+//! bytes as replaying them one by one, in the order given.
+
+mod common;
+
+use common::servers::{corsd, temp_dir};
+
+const FILES: [&str; 3] = [
+    "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3",
+    "rtcm3/swift-nav_gnss-converters/week-rollover-STR24.rtcm3",
+    "rtcm3/swift-nav_gnss-converters/week-rollover-STR17.rtcm3",
+];
+
+fn replay(files: &[&str], pos: &std::path::Path) -> (String, String) {
+    let out = corsd()
+        .args(["replay", "--json", "--pos"])
+        .arg(pos)
+        .args(files.iter().map(|f| common::data_file(f)))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    let body: String = std::fs::read_to_string(pos)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('%'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (String::from_utf8(out.stdout).unwrap(), body)
+}
+
+#[test]
+fn parallel_files_give_the_same_bytes_in_order() {
+    let dir = temp_dir("replay-par");
+    let (json_all, pos_all) = replay(&FILES, &dir.join("all.pos"));
+    let mut json_one = String::new();
+    let mut pos_one = String::new();
+    for (i, f) in FILES.iter().enumerate() {
+        let (j, p) = replay(&[f], &dir.join(format!("{i}.pos")));
+        json_one.push_str(&j);
+        pos_one.push_str(&p);
+    }
+    assert!(pos_all.lines().count() > 2000);
+    assert_eq!(pos_all, pos_one);
+    assert_eq!(json_all, json_one);
+    let _ = std::fs::remove_dir_all(&dir);
+}
