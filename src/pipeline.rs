@@ -18,7 +18,7 @@ use crate::framing::{FrameKind, Framer, FramerStats};
 use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth, enu};
 use crate::gnss::sat_name;
 use crate::gnss::obs::Epoch;
-use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve};
+use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve, velocity};
 use crate::gnss::stream::StationState;
 use crate::gnss::time::Gpst;
 use crate::messages::rtcm3;
@@ -309,7 +309,8 @@ impl Pipeline {
             self.solutions += 1;
             self.approx = Some(Vector3::from(s.position));
             if self.cfg.points {
-                out.points.push(self.position_point(s, e.sats.len()));
+                let v = velocity(&e, &self.state.store, s);
+                out.points.push(self.position_point(s, e.sats.len(), v));
             }
         }
         if self.cfg.points {
@@ -396,7 +397,7 @@ impl Pipeline {
         }
     }
 
-    fn position_point(&self, s: &Solution, tracked: usize) -> Point {
+    fn position_point(&self, s: &Solution, tracked: usize, v: Option<Vector3<f64>>) -> Point {
         let p = Vector3::from(s.position);
         let g = ecef_to_geodetic(&p);
         let mut systems: Vec<char> = s.used.iter().map(|u| u.sys.letter()).collect();
@@ -430,6 +431,14 @@ impl Pipeline {
                 .field("sde", ce[(0, 0)].max(0.0).sqrt())
                 .field("sdn", ce[(1, 1)].max(0.0).sqrt())
                 .field("sdu", ce[(2, 2)].max(0.0).sqrt());
+        }
+        if let Some(v) = v {
+            let r = crate::gnss::geodesy::enu_rotation(&g);
+            let venu = r * v;
+            pt = pt
+                .field("ve", venu.x)
+                .field("vn", venu.y)
+                .field("vu", venu.z);
         }
         pt.field("pdop", s.pdop)
             .field("hdop", s.hdop)

@@ -45,3 +45,32 @@ fn parallel_files_give_the_same_bytes_in_order() {
     assert_eq!(json_all, json_one);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Doppler velocity of a static antenna (STR1, MSM7 with Doppler): the `station_position`
+/// points carry ve/vn/vu, near zero.
+#[test]
+fn doppler_velocity_of_a_static_station_is_near_zero() {
+    let dir = temp_dir("velocity");
+    let out = corsd()
+        .args(["replay", "--station", "STR1", "--series"])
+        .arg(&dir)
+        .arg(common::data_file(FILES[2]))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = common::servers::parse_lines(&common::servers::read_series(&dir));
+    let mut sum2 = 0.0;
+    let mut n = 0;
+    for l in lines.iter().filter(|l| l.measurement == "station_position") {
+        let get = |k: &str| l.fields.iter().find(|(f, _)| f == k).map(|x| x.1);
+        if let (Some(e), Some(nn), Some(u)) = (get("ve"), get("vn"), get("vu")) {
+            sum2 += e * e + nn * nn + u * u;
+            n += 1;
+        }
+    }
+    assert!(n > 1000, "{n} velocities");
+    let rms = (sum2 / n as f64).sqrt();
+    // Measured 0.018 m/s (3D RMS over 1 094 epochs).
+    assert!(rms < 0.03, "3D velocity RMS {rms} m/s");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -511,3 +511,51 @@ impl CarrierSmoother {
         }
     }
 }
+
+/// Receiver velocity from Doppler (ECEF, m/s), given a position solution: a least-squares fit
+/// of every used satellite's measured range rate (−Doppler × wavelength) to the geometry, with
+/// one receiver clock drift. Satellite velocities and clock drifts come from the broadcast
+/// orbit by central differences. `None` without Doppler from at least five satellites (one
+/// spare, so that a single bad Doppler shows in the residuals).
+pub fn velocity(epoch: &Epoch, store: &EphemerisStore, sol: &Solution) -> Option<Vector3<f64>> {
+    let rcv = Vector3::from(sol.position);
+    let mut rows: Vec<([f64; 4], f64)> = Vec::new();
+    for u in &sol.used {
+        let Some(sat) = epoch.sats.iter().find(|s| s.sys == u.sys && s.prn == u.prn) else {
+            continue;
+        };
+        let Some((doppler, f)) = sat
+            .signals
+            .iter()
+            .find_map(|s| Some((s.doppler_hz?, s.freq_hz?)))
+        else {
+            continue;
+        };
+        let Some(eph) = store.select(u.sys, u.prn, epoch.time) else {
+            continue;
+        };
+        let (p0, _) = eph.position_clock(epoch.time);
+        let tx = epoch.time.add(-(p0 - rcv).norm() / C);
+        let h = 0.5;
+        let (pa, ca) = eph.position_clock(tx.add(-h));
+        let (pb, cb) = eph.position_clock(tx.add(h));
+        let (ps, _) = eph.position_clock(tx);
+        let vs = (pb - pa) / (2.0 * h);
+        let clk_drift = (cb - ca) / (2.0 * h);
+        let los = ps - rcv;
+        let unit = los / los.norm();
+        let rate = -doppler * C / f;
+        // rate = u·(vs − vr) + c·dtr' − c·dts'
+        rows.push((
+            [-unit.x, -unit.y, -unit.z, 1.0],
+            rate - unit.dot(&vs) + C * clk_drift,
+        ));
+    }
+    if rows.len() < 5 {
+        return None;
+    }
+    let h = DMatrix::from_fn(rows.len(), 4, |i, j| rows[i].0[j]);
+    let y = DVector::from_iterator(rows.len(), rows.iter().map(|r| r.1));
+    let x = (h.transpose() * &h).try_inverse()? * h.transpose() * y;
+    Some(Vector3::new(x[0], x[1], x[2]))
+}
