@@ -16,7 +16,9 @@ use nalgebra::Vector3;
 
 use crate::framing::{FrameKind, Framer, FramerStats};
 use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth, enu};
-use crate::gnss::sat_name;
+use crate::gnss::corrections::pseudorange_corrections;
+use crate::gnss::obs::SignalCode;
+use crate::gnss::{Gnss, sat_name};
 use crate::gnss::obs::Epoch;
 use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve, velocity};
 use crate::gnss::stream::StationState;
@@ -122,6 +124,11 @@ pub struct Pipeline {
     pub message_totals: BTreeMap<String, u64>,
     message_slot: BTreeMap<String, u64>,
     slips: BTreeMap<(char, u8, [u8; 2]), SignalSlot>,
+    multipath: crate::gnss::corrections::Multipath,
+    /// The latest multipath value of each signal.
+    mp_latest: std::collections::HashMap<(Gnss, u8, SignalCode), f64>,
+    /// PRC of each signal at the previous satellite slot, for the range-rate correction.
+    prc_prev: std::collections::HashMap<(Gnss, u8, SignalCode), (Gpst, f64)>,
     pub link: LinkState,
     /// Bytes of frames taken out of the framer (with the discarded ones: everything consumed).
     frame_bytes: u64,
@@ -171,6 +178,9 @@ impl Pipeline {
             message_totals: BTreeMap::new(),
             message_slot: BTreeMap::new(),
             slips: BTreeMap::new(),
+            multipath: Default::default(),
+            mp_latest: Default::default(),
+            prc_prev: Default::default(),
             link: LinkState {
                 connected: true,
                 ..Default::default()
@@ -296,6 +306,13 @@ impl Pipeline {
         self.last_epoch = Some(e.time);
         if self.cfg.points {
             self.count_slips(&e);
+            // Only the signals of this epoch: a value from an arc that ended is not current.
+            self.mp_latest = self
+                .multipath
+                .update(&e)
+                .into_iter()
+                .map(|(sys, prn, code, mp)| ((sys, prn, code), mp))
+                .collect();
         }
         if self.cfg.data_clock && self.cfg.points {
             self.data_ticks(e.time, out);
@@ -451,6 +468,29 @@ impl Pipeline {
 
     fn satellite_points(&mut self, e: &Epoch, sol: Option<&Solution>, out: &mut Output) {
         let at = gpst_to_unix_ns(e.time);
+        // Corrections against the surveyed position (or the solution's, without one).
+        let station = self
+            .cfg
+            .truth
+            .or_else(|| sol.map(|s| Vector3::from(s.position)));
+        let prcs: std::collections::HashMap<(Gnss, u8, SignalCode), f64> = station
+            .map(|st| {
+                pseudorange_corrections(e, &self.state.store, &st)
+                    .into_iter()
+                    .map(|p| ((p.sys, p.prn, p.code), p.prc_m))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut rrcs = std::collections::HashMap::new();
+        for (k, prc) in &prcs {
+            if let Some((t0, p0)) = self.prc_prev.get(k) {
+                let dt = e.time.diff(*t0);
+                if dt > 0.0 && dt <= 2.0 * SATELLITE_EVERY_S as f64 {
+                    rrcs.insert(*k, (prc - p0) / dt);
+                }
+            }
+        }
+        self.prc_prev = prcs.iter().map(|(k, v)| (*k, (e.time, *v))).collect();
         for sat in &e.sats {
             let used = sol.and_then(|s| {
                 s.used
@@ -480,7 +520,10 @@ impl Pipeline {
                     .field("slip", slips as i64)
                     .field_opt("el", geometry.map(|g| g.0))
                     .field_opt("az", geometry.map(|g| g.1))
-                    .field_opt("res_m", used.map(|u| u.residual_m));
+                    .field_opt("res_m", used.map(|u| u.residual_m))
+                    .field_opt("prc_m", prcs.get(&(sat.sys, sat.prn, sig.code)).copied())
+                    .field_opt("rrc_mps", rrcs.get(&(sat.sys, sat.prn, sig.code)).copied())
+                    .field_opt("mp_m", self.mp_latest.get(&(sat.sys, sat.prn, sig.code)).copied());
                 out.points.push(p);
             }
         }

@@ -195,7 +195,8 @@ fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option
     None
 }
 
-fn omega_e(e: &Ephemeris) -> f64 {
+/// The Earth rotation rate of the frame an ephemeris is given in.
+pub fn omega_e(e: &Ephemeris) -> f64 {
     match &e.orbit {
         OrbitParams::Kepler { constants, .. } => constants.omega_e,
         OrbitParams::Glonass { .. } => GLONASS_OMEGA_E,
