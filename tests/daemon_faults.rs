@@ -121,7 +121,7 @@ listen = "{health}"
             expect.insert((format!("{}_{f}", l.measurement), l.tags.clone(), l.time_ns / 1_000_000), *v);
         }
     }
-    let got = vm.export("{station=\"STR2\"}");
+    let got = vm.export_at_least("{station=\"STR2\"}", expect.len());
     let mut stored = BTreeMap::new();
     for (name, labels, ms, v) in got {
         let key = (name, labels, ms);

@@ -117,6 +117,19 @@ impl VictoriaMetrics {
         }
     }
 
+    /// [`VictoriaMetrics::export`], polled until at least `want` samples are visible (new series
+    /// become searchable shortly after a write, later on a loaded machine) or 10 s passed.
+    pub fn export_at_least(&self, selector: &str, want: usize) -> Vec<(String, Vec<(String, String)>, i64, f64)> {
+        let t0 = std::time::Instant::now();
+        loop {
+            let got = self.export(selector);
+            if got.len() >= want || t0.elapsed() > Duration::from_secs(10) {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// Every sample of the series matching `selector`, as (metric, sorted labels, ms, value).
     pub fn export(&self, selector: &str) -> Vec<(String, Vec<(String, String)>, i64, f64)> {
         curl(&[&format!("{}/internal/force_flush", self.url())]);
