@@ -2,6 +2,7 @@
 //! station state from a stream, and single point positioning (quality control lands next).
 
 pub mod atmosphere;
+pub mod crinex;
 pub mod geodesy;
 pub mod nav;
 pub mod obs;
