@@ -381,3 +381,218 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hand-made Compact RINEX file: GPS with three types, BeiDou with two; an order-3 start
+    /// (`3&`) followed by first, second and third differences (G01 over four epochs), a missing value
+    /// and its restart (G01 S1C), LLI/SSI differences (including a flag kept for a missing value),
+    /// epoch-line differences that change the time, the count and the satellite list, C06
+    /// disappearing and G07 appearing, a clock offset then none, an event (flag 4) with its record,
+    /// and the fresh start after it.
+    const SAMPLE: &str = r#"3.0                 COMPACT RINEX FORMAT                    CRINEX VERS   / TYPE
+RNX2CRX ver.4.1.0                       01-Jan-25 00:00     CRINEX PROG / DATE
+     3.04           OBSERVATION DATA    M (MIXED)           RINEX VERSION / TYPE
+G    3 C1C L1C S1C                                          SYS / # / OBS TYPES
+C    2 C2I L2I                                              SYS / # / OBS TYPES
+                                                            END OF HEADER
+> 2025 01 01 00 00 00.0000000  0  2      G01C06
+3&1500
+3&21000000123 3&110000000456 3&45250 &&1&&5
+3&38000000001 3&-5 &&06
+                   3
+10
+250 1000 -250
+1 -3
+                 1 0              3      C 6G 7G01
+-5
+-7 2 &&&7
+3&23000000000 3&120000000000  &&&1&&
+3 1100    &
+                   3              2      G 1   &&&
+
+-1 -50 3&44000    3
+500 -700 3&30500
+> 2025 01 01 00 02 00.0000000  4  1
+EVENT TEXT                                                  COMMENT
+> 2025 01 01 00 02 30.0000000  0  1      G07
+3&-123456789
+3&23000100000 3&120000500000 3&-1 &&&&&&
+                 3 0
+0
+-1000 -2000 1
+"#;
+
+    /// What CRX2RNX 4.1.0 makes of [`SAMPLE`].
+    const EXPANDED: &str = r#"     3.04           OBSERVATION DATA    M (MIXED)           RINEX VERSION / TYPE
+G    3 C1C L1C S1C                                          SYS / # / OBS TYPES
+C    2 C2I L2I                                              SYS / # / OBS TYPES
+                                                            END OF HEADER
+> 2025 01 01 00 00 00.0000000  0  2        .000000001500
+G01  21000000.123   110000000.4561         45.250 5
+C06  38000000.001           -.00506
+> 2025 01 01 00 00 30.0000000  0  2        .000000001510
+G01  21000000.373   110000001.4561         45.000 5
+C06  38000000.002           -.00806
+> 2025 01 01 00 01 00.0000000  0  3        .000000001515
+C06  37999999.996           -.009 7
+G07  23000000.000   120000000.000 1
+G01  21000000.626   110000003.556                 5
+> 2025 01 01 00 01 30.0000000  0  2
+G01  21000000.881   110000006.706 3        44.000 5
+G07  23000000.500   119999999.300 1        30.500
+> 2025 01 01 00 02 00.0000000  4  1
+EVENT TEXT                                                  COMMENT
+> 2025 01 01 00 02 30.0000000  0  1       -.000123456789
+G07  23000100.000   120000500.000           -.001
+> 2025 01 01 00 03 00.0000000  0  1       -.000123456789
+G07  23000099.000   120000498.000            .000
+"#;
+
+    fn sample_with(line: usize, new: &str) -> String {
+        let mut l: Vec<&str> = SAMPLE.lines().collect();
+        l[line - 1] = new;
+        l.join("\n") + "\n"
+    }
+
+    fn line_error(text: &str) -> (usize, String) {
+        match expand(text) {
+            Err(RinexError::Line { line, what }) => (line, what),
+            other => panic!("expected a line error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sample_expands_like_crx2rnx() {
+        assert!(is_crinex(SAMPLE));
+        assert!(!is_crinex(EXPANDED));
+        assert_eq!(expand(SAMPLE).unwrap(), EXPANDED);
+        // CRLF line ends read the same.
+        assert_eq!(expand(&SAMPLE.replace('\n', "\r\n")).unwrap(), EXPANDED);
+    }
+
+    #[test]
+    fn arcs_of_any_order_rebuild_a_cubic() {
+        let values: Vec<i64> = (0..12i64)
+            .map(|t| 7 * t * t * t - 40 * t * t + 3 * t + 21_000_000_123)
+            .collect();
+        for order in 0..=MAX_ORDER {
+            let mut arc = None;
+            let field = format!("{order}&{}", values[0]);
+            assert_eq!(numeric_field(&field, &mut arc), Ok(values[0]));
+            for i in 1..values.len() {
+                // As the encoder writes it: the k-th difference, k growing by one up to the order.
+                let k = i.min(order);
+                let mut d = values[i - k..=i].to_vec();
+                for _ in 0..k {
+                    d = d.windows(2).map(|w| w[1] - w[0]).collect();
+                }
+                let got = numeric_field(&d[0].to_string(), &mut arc);
+                assert_eq!(got, Ok(values[i]), "order {order}, epoch {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_like_crx2rnx() {
+        let cases = [
+            (0, 3, 14, "          .000"),
+            (-5, 3, 14, "         -.005"),
+            (-1000, 3, 14, "        -1.000"),
+            (9_999_999_999_999, 3, 14, "9999999999.999"),
+            (-999_999_999_999, 3, 14, "-999999999.999"),
+            (1500, 12, 15, "  .000000001500"),
+            (-9_999_999_999_999, 12, 15, "-9.999999999999"),
+        ];
+        for (v, dec, width, want) in cases {
+            let mut out = Vec::new();
+            assert!(push_fixed(&mut out, v, dec, width), "{v}");
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+        for (v, dec, width) in [(-1_000_000_000_000, 3, 14), (10_000_000_000_000, 3, 14)] {
+            assert!(!push_fixed(&mut Vec::new(), v, dec, width), "{v}");
+        }
+    }
+
+    #[test]
+    fn text_differences() {
+        let mut old = b"> 2025 01 01 00 00 30.0000000  0  2      G01C06".to_vec();
+        apply_text_diff(
+            &mut old,
+            b"                 1 0              3      C 6G 7G01",
+        );
+        assert_eq!(old, b"> 2025 01 01 00 01 00.0000000  0  3      C06G07G01");
+        apply_text_diff(
+            &mut old,
+            b"                   3              2      G 1   &&&",
+        );
+        assert_eq!(old, b"> 2025 01 01 00 01 30.0000000  0  2      G01G07   ");
+        let mut flags = Vec::new();
+        apply_text_diff(&mut flags, b"&&1&&5");
+        assert_eq!(flags, b"  1  5");
+    }
+
+    #[test]
+    fn bad_input_gives_line_errors() {
+        // A difference where the arc was never started (G07 first seen at line 18).
+        let (line, what) = line_error(&sample_with(18, "3&23000000000 120000000000  &&&1&&"));
+        assert_eq!(line, 18, "{what}");
+        assert!(what.contains("not initialised"), "{what}");
+        // A difference after a missing value (G01 S1C was missing at line 19).
+        let (line, _) = line_error(&sample_with(22, "-1 -50 44000    3"));
+        assert_eq!(line, 22);
+        // The epoch after an event must be a full line.
+        let (line, what) = line_error(&sample_with(26, "                 2 3"));
+        assert_eq!(line, 26, "{what}");
+        // Not a number, a bad order, a value too wide for F14.3, an overflowing difference.
+        for bad in ["x 1000 -250", "250 99&1 -250", "250 9999999999999999 -250"] {
+            assert_eq!(line_error(&sample_with(13, bad)).0, 13, "{bad}");
+        }
+        assert_eq!(
+            line_error(&sample_with(13, "9223372036854775807 1000 -250")).0,
+            13
+        );
+        // A satellite of a system without observation types.
+        let (line, what) = line_error(&sample_with(
+            7,
+            "> 2025 01 01 00 00 00.0000000  0  2      G01R06",
+        ));
+        assert_eq!(line, 10, "{what}");
+        // A list shorter than the count; a count that is not a number.
+        assert_eq!(
+            line_error(&sample_with(
+                7,
+                "> 2025 01 01 00 00 00.0000000  0  3      G01C06"
+            ))
+            .0,
+            7
+        );
+        assert_eq!(
+            line_error(&sample_with(7, "> 2025 01 01 00 00 00.0000000  0  x")).0,
+            7
+        );
+        // Cut short inside an epoch and inside an event; no END OF HEADER; CRINEX 1.0.
+        let cut: String = SAMPLE.lines().take(17).map(|l| format!("{l}\n")).collect();
+        assert_eq!(line_error(&cut).0, 15);
+        let cut: String = SAMPLE.lines().take(24).map(|l| format!("{l}\n")).collect();
+        assert_eq!(line_error(&cut).0, 24);
+        let head: String = SAMPLE.lines().take(5).map(|l| format!("{l}\n")).collect();
+        assert!(line_error(&head).1.contains("END OF HEADER"));
+        assert_eq!(line_error(&SAMPLE.replacen("3.0 ", "1.0 ", 1)).0, 1);
+        assert!(expand("").is_err());
+    }
+
+    proptest::proptest! {
+        /// Any change of any byte, or any cut, gives text or an error, never a panic.
+        #[test]
+        fn never_panics(pos in 0usize..2000, byte in proptest::num::u8::ANY, cut in 0usize..2000) {
+            let mut b = SAMPLE.as_bytes().to_vec();
+            let pos = pos % b.len();
+            b[pos] = byte;
+            b.truncate(cut.max(pos + 1));
+            let _ = expand(&String::from_utf8_lossy(&b));
+        }
+    }
+}
