@@ -35,18 +35,18 @@ pub fn is_crinex(text: &str) -> bool {
 
 /// One arc of differences: `d[0]` is the last value, `d[k]` its k-th difference.
 #[derive(Clone, Copy, Debug)]
-struct Arc {
+struct DataArc {
     order: u8,
     /// How many differences are known so far (grows to `order`).
     have: u8,
     d: [i64; MAX_ORDER + 1],
 }
 
-impl Arc {
-    fn start(order: u8, value: i64) -> Arc {
+impl DataArc {
+    fn start(order: u8, value: i64) -> DataArc {
         let mut d = [0; MAX_ORDER + 1];
         d[0] = value;
-        Arc { order, have: 0, d }
+        DataArc { order, have: 0, d }
     }
 
     /// Take the next difference; `None` on overflow.
@@ -66,7 +66,7 @@ impl Arc {
 /// What is kept of a satellite from one epoch to the next.
 #[derive(Clone, Debug, Default)]
 struct SatState {
-    arcs: Vec<Option<Arc>>,
+    arcs: Vec<Option<DataArc>>,
     flags: Vec<u8>,
 }
 
@@ -86,7 +86,7 @@ fn apply_text_diff(old: &mut Vec<u8>, diff: &[u8]) {
 
 /// One numeric field: `n&v` starts an arc, anything else is the next difference of `arc`.
 /// Returns the value; `arc` is left as the new state.
-fn numeric_field(field: &str, arc: &mut Option<Arc>) -> Result<i64, String> {
+fn numeric_field(field: &str, arc: &mut Option<DataArc>) -> Result<i64, String> {
     if let Some((order, value)) = field.split_once('&') {
         let order: usize = order
             .parse()
@@ -96,7 +96,7 @@ fn numeric_field(field: &str, arc: &mut Option<Arc>) -> Result<i64, String> {
         let value: i64 = value
             .parse()
             .map_err(|_| format!("bad initial value in {field:?}"))?;
-        *arc = Some(Arc::start(order as u8, value));
+        *arc = Some(DataArc::start(order as u8, value));
         return Ok(value);
     }
     let diff: i64 = field
@@ -217,7 +217,7 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
     // Body.
     let mut epoch_line: Vec<u8> = Vec::new();
     let mut must_start = true;
-    let mut clock: Option<Arc> = None;
+    let mut clock: Option<DataArc> = None;
     let mut sats: HashMap<[u8; 3], SatState> = HashMap::new();
     let mut next_sats: HashMap<[u8; 3], SatState> = HashMap::new();
     let mut vals: Vec<Option<i64>> = Vec::new();
