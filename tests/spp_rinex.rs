@@ -4,18 +4,21 @@ mod common;
 
 use corsd::gnss::Gnss;
 use corsd::gnss::nav::EphemerisStore;
-use corsd::gnss::rinex::{read_nav, read_obs};
+use corsd::gnss::rinex::{read_nav, read_obs, read_text};
 use corsd::gnss::spp::{SppOptions, solve};
 use nalgebra::Vector3;
+
+/// A data file as RINEX text (plain, gzipped or Hatanaka-compressed alike).
+fn text(rel: &str) -> String {
+    read_text(&common::data_file(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
 
 /// CUT0 from BNC's APRIORI.CRD (ITRF2008).
 const CUT0: [f64; 3] = [-2364337.4408, 4870285.6055, -3360809.6280];
 
 fn rms(systems: &[Gnss], mask_deg: f64) -> (usize, usize, f64) {
-    let nav =
-        String::from_utf8_lossy(&common::read_data("rinex/bnc_example/BRDC194M.15P")).into_owned();
-    let obs =
-        String::from_utf8_lossy(&common::read_data("rinex/bnc_example/CUT0194M.15O")).into_owned();
+    let nav = text("rinex/bnc_example/BRDC194M.15P");
+    let obs = text("rinex/bnc_example/CUT0194M.15O");
     let (ephs, _) = read_nav(&nav).expect("nav");
     let mut store = EphemerisStore::new();
     for e in ephs {
@@ -64,8 +67,7 @@ fn cut0_gps_beidou_and_beidou_only() {
 /// and the observation file's 36 epochs with 10 BeiDou satellites (C01–C05 GEO, C06–C10 IGSO).
 #[test]
 fn cut0_files_read_completely() {
-    let nav =
-        String::from_utf8_lossy(&common::read_data("rinex/bnc_example/BRDC194M.15P")).into_owned();
+    let nav = text("rinex/bnc_example/BRDC194M.15P");
     let (ephs, skipped) = read_nav(&nav).expect("nav");
     let count = |g| ephs.iter().filter(|e| e.sys == g).count();
     assert_eq!(
@@ -78,8 +80,7 @@ fn cut0_files_read_completely() {
         (13, 31, 16, 5)
     );
     assert_eq!(skipped, 50 + 180);
-    let obs =
-        String::from_utf8_lossy(&common::read_data("rinex/bnc_example/CUT0194M.15O")).into_owned();
+    let obs = text("rinex/bnc_example/CUT0194M.15O");
     let (epochs, approx) = read_obs(&obs).expect("obs");
     assert_eq!(epochs.len(), 36);
     let bds: Vec<u8> = epochs[0]
@@ -91,4 +92,43 @@ fn cut0_files_read_completely() {
     assert_eq!(bds, (1..=10).collect::<Vec<u8>>());
     assert!(approx.is_some());
     assert!(read_nav("garbage").is_err() && read_obs("garbage").is_err());
+}
+
+/// NYA1 (IGS SINEX, MANIFEST).
+const NYA1: [f64; 3] = [1202433.6131, 252632.4074, 6237772.7803];
+
+/// The Hatanaka-compressed, gzipped NYA1 day with its gzipped GPS and BeiDou navigation files goes
+/// straight into SPP: one epoch an hour, GPS+BDS.
+#[test]
+fn nya1_crinex_gzip_day_into_spp() {
+    let dir = "rinex/nav-solutions_data/NYA100NOR_S_20241240000_01D";
+    let mut store = EphemerisStore::new();
+    for nav in ["CN", "GN"] {
+        let (ephs, _) = read_nav(&text(&format!("{dir}_{nav}.rnx.gz"))).expect("nav");
+        for e in ephs {
+            store.insert(e);
+        }
+    }
+    let (epochs, approx) = read_obs(&text(&format!("{dir}_30S_MO.crx.gz"))).expect("obs");
+    assert_eq!(epochs.len(), 2880);
+    let opt = SppOptions {
+        systems: vec![Gnss::Gps, Gnss::Beidou],
+        mask: 10f64.to_radians(),
+        ..Default::default()
+    };
+    let truth = Vector3::from(NYA1);
+    let errs: Vec<f64> = epochs
+        .iter()
+        .step_by(120)
+        .filter_map(|e| solve(e, &store, &opt, approx.map(Vector3::from)))
+        .map(|s| (Vector3::from(s.position) - truth).norm())
+        .collect();
+    let worst = errs.iter().copied().fold(0.0, f64::max);
+    eprintln!(
+        "NYA1: {} of 24 hourly epochs solved, worst 3D {worst:.2} m",
+        errs.len()
+    );
+    assert_eq!(errs.len(), 24);
+    // Single epochs without carrier smoothing: 7.7 m at worst today.
+    assert!(worst < 10.0, "{worst}");
 }

@@ -1,8 +1,10 @@
 //! GNSS computations: systems, time scales, geodesy, orbits, atmosphere, the ephemeris store,
-//! station state from a stream, and single point positioning (quality control lands next).
+//! station state from a stream, single point positioning and Doppler velocity, per-signal
+//! corrections and multipath; RINEX 3 and CRINEX reading.
 
 pub mod atmosphere;
 pub mod corrections;
+pub mod crinex;
 pub mod geodesy;
 pub mod nav;
 pub mod obs;

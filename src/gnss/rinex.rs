@@ -1,9 +1,13 @@
 //! RINEX 3 reading: navigation files (GPS, Galileo, BeiDou, QZSS Keplerian records into the
 //! ephemeris store) and observation files (epochs of code, phase, Doppler and C/N0).
 //!
-//! Plain text only for now; Hatanaka-compressed and gzipped files are the next step.
+//! [`read_text`] opens a file as RINEX 3 text whatever its packing: gzipped (found by its magic
+//! bytes, not its name), Hatanaka-compressed (CRINEX 3.0, expanded by [`super::crinex`]), both, or
+//! plain. [`read_nav`] and [`read_obs`] then read the text.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
 
 use super::Gnss;
 use super::nav::{Ephemeris, OrbitParams, kepler_constants};
@@ -19,6 +23,46 @@ pub enum RinexError {
     Line { line: usize, what: String },
     #[error("not a RINEX 3 {0} file")]
     NotRinex3(&'static str),
+    #[error("{path}: {what}")]
+    Io { path: String, what: String },
+}
+
+/// The RINEX text of a file's bytes: gunzipped if they start with the gzip magic (1f 8b, any
+/// number of members), expanded if they are Compact RINEX (CRINEX 3.0), as they are otherwise.
+pub fn decode_bytes(data: &[u8]) -> Result<String, RinexError> {
+    let unzipped;
+    let bytes = if data.starts_with(&[0x1f, 0x8b]) {
+        let mut buf = Vec::with_capacity(data.len() * 8);
+        flate2::read::MultiGzDecoder::new(data)
+            .read_to_end(&mut buf)
+            .map_err(|e| RinexError::Io {
+                path: String::new(),
+                what: format!("gzip: {e}"),
+            })?;
+        unzipped = buf;
+        &unzipped[..]
+    } else {
+        data
+    };
+    let text = String::from_utf8_lossy(bytes);
+    if super::crinex::is_crinex(&text) {
+        super::crinex::expand(&text)
+    } else {
+        Ok(text.into_owned())
+    }
+}
+
+/// Read a RINEX file (plain, gzipped, Hatanaka-compressed or both) as RINEX 3 text.
+pub fn read_text(path: &Path) -> Result<String, RinexError> {
+    let io = |what: String| RinexError::Io {
+        path: path.display().to_string(),
+        what,
+    };
+    let data = std::fs::read(path).map_err(|e| io(e.to_string()))?;
+    decode_bytes(&data).map_err(|e| match e {
+        RinexError::Io { what, .. } => io(what),
+        e => e,
+    })
 }
 
 fn num(s: &str) -> f64 {
@@ -89,6 +133,8 @@ pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
                 }
             }
         }
+        // More indented lines belong to the record too (RINEX 3.05 gives GLONASS a fourth orbit line).
+        while lines.next_if(|(_, x)| x.starts_with("    ")).is_some() {}
         if !matches!(sys, Gnss::Gps | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss) {
             skipped += 1;
             continue;

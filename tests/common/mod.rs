@@ -85,12 +85,12 @@ pub fn all_rtcm_frames() -> Vec<(&'static str, Vec<u8>)> {
     out
 }
 
-/// The Python interpreter of the test venv (pyrtcm, pygnssutils), made by scripts/test.sh.
+/// The Python interpreter of the test venv (pyrtcm, pygnssutils, hatanaka), made by scripts/test.sh.
 pub fn venv_python() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
     assert!(
         p.is_file(),
-        "{} is missing: run scripts/test.sh once (it creates the venv with pyrtcm and pygnssutils)",
+        "{} is missing: run scripts/test.sh once (it creates the venv with pyrtcm, pygnssutils and hatanaka)",
         p.display()
     );
     p
