@@ -42,14 +42,21 @@ impl Vm {
         let child = Command::new(bin)
             .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
             .arg(format!("-storageDataPath={}", dir.display()))
-            .args(["-retentionPeriod=100y", "-dedup.minScrapeInterval=1ms", "-loggerLevel=ERROR"])
+            .args([
+                "-retentionPeriod=100y",
+                "-dedup.minScrapeInterval=1ms",
+                "-loggerLevel=ERROR",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start victoria-metrics");
         let t0 = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(20), "victoria-metrics did not start");
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "victoria-metrics did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Vm { child, port, dir }
@@ -99,7 +106,9 @@ fn through_sink(rt: &tokio::runtime::Runtime, s: InfluxSettings, batches: Vec<Ve
         drop(tx);
         task.await.expect("sink task").expect("sink");
     });
-    status.points_written.load(std::sync::atomic::Ordering::Relaxed)
+    status
+        .points_written
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn synthetic_points(n: usize) -> Vec<Vec<Point>> {

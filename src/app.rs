@@ -299,7 +299,11 @@ fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
                 "spool_bytes": h.sink.spool_bytes.load(Ordering::Relaxed),
             });
             (
-                if ok { "200 OK" } else { "503 Service Unavailable" },
+                if ok {
+                    "200 OK"
+                } else {
+                    "503 Service Unavailable"
+                },
                 "application/json",
                 body.to_string() + "\n",
             )
@@ -319,7 +323,9 @@ fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Prometheus text exposition.
@@ -330,61 +336,178 @@ fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
     let gauge = |o: &mut String, name: &str, help: &str, kind: &str| {
         let _ = writeln!(o, "# HELP corsd_{name} {help}\n# TYPE corsd_{name} {kind}");
     };
-    gauge(&mut o, "source_up", "1 while the source is streaming", "gauge");
+    gauge(
+        &mut o,
+        "source_up",
+        "1 while the source is streaming",
+        "gauge",
+    );
     for s in snaps {
         let up = matches!(s.state, State::Streaming) as u8;
-        let _ = writeln!(o, "corsd_source_up{{station=\"{st}\",source=\"{}\",state=\"{}\"}} {up}", esc(&s.name), s.state.as_str());
+        let _ = writeln!(
+            o,
+            "corsd_source_up{{station=\"{st}\",source=\"{}\",state=\"{}\"}} {up}",
+            esc(&s.name),
+            s.state.as_str()
+        );
     }
     type Get = fn(&sources::Snapshot) -> u64;
     let counters: [(&str, &str, Get); 9] = [
         ("source_bytes_total", "bytes received", |s| s.bytes),
         ("source_frames_total", "valid frames", |s| s.frames),
-        ("source_bad_frames_total", "frames with a bad checksum", |s| s.bad_frames),
-        ("source_discarded_bytes_total", "bytes outside any frame", |s| s.discarded_bytes),
-        ("source_epochs_received_total", "observation epochs assembled", |s| s.epochs_received),
-        ("source_epochs_expected_total", "epochs expected from the observed interval", |s| s.epochs_expected),
-        ("source_solutions_total", "position solutions", |s| s.solutions),
+        (
+            "source_bad_frames_total",
+            "frames with a bad checksum",
+            |s| s.bad_frames,
+        ),
+        (
+            "source_discarded_bytes_total",
+            "bytes outside any frame",
+            |s| s.discarded_bytes,
+        ),
+        (
+            "source_epochs_received_total",
+            "observation epochs assembled",
+            |s| s.epochs_received,
+        ),
+        (
+            "source_epochs_expected_total",
+            "epochs expected from the observed interval",
+            |s| s.epochs_expected,
+        ),
+        ("source_solutions_total", "position solutions", |s| {
+            s.solutions
+        }),
         ("source_reconnects_total", "reconnections", |s| s.reconnects),
-        ("source_connect_attempts_total", "connection attempts", |s| s.connect_attempts),
+        (
+            "source_connect_attempts_total",
+            "connection attempts",
+            |s| s.connect_attempts,
+        ),
     ];
     for (name, help, get) in counters {
         gauge(&mut o, name, help, "counter");
         for s in snaps {
-            let _ = writeln!(o, "corsd_{name}{{station=\"{st}\",source=\"{}\"}} {}", esc(&s.name), get(s));
+            let _ = writeln!(
+                o,
+                "corsd_{name}{{station=\"{st}\",source=\"{}\"}} {}",
+                esc(&s.name),
+                get(s)
+            );
         }
     }
-    gauge(&mut o, "source_latency_ms", "delay from epoch time to arrival", "gauge");
+    gauge(
+        &mut o,
+        "source_latency_ms",
+        "delay from epoch time to arrival",
+        "gauge",
+    );
     for s in snaps {
         if let Some(l) = s.latency_ms {
-            let _ = writeln!(o, "corsd_source_latency_ms{{station=\"{st}\",source=\"{}\"}} {l:.1}", esc(&s.name));
+            let _ = writeln!(
+                o,
+                "corsd_source_latency_ms{{station=\"{st}\",source=\"{}\"}} {l:.1}",
+                esc(&s.name)
+            );
         }
     }
-    gauge(&mut o, "messages_total", "frames per message type", "counter");
+    gauge(
+        &mut o,
+        "messages_total",
+        "frames per message type",
+        "counter",
+    );
     for s in snaps {
         for (t, n) in &s.messages {
-            let _ = writeln!(o, "corsd_messages_total{{station=\"{st}\",source=\"{}\",type=\"{}\"}} {n}", esc(&s.name), esc(t));
+            let _ = writeln!(
+                o,
+                "corsd_messages_total{{station=\"{st}\",source=\"{}\",type=\"{}\"}} {n}",
+                esc(&s.name),
+                esc(t)
+            );
         }
     }
     let sk = &h.sink;
     let sink_kind = h.sink_kind;
     for (name, help, v) in [
-        ("points_accepted_total", "points on disk in the spool", sk.points_accepted.load(Ordering::Relaxed)),
-        ("points_written_total", "points acknowledged by the database (or written to files)", sk.points_written.load(Ordering::Relaxed)),
-        ("points_rejected_total", "points the database refused (set aside in rejected/)", sk.points_rejected.load(Ordering::Relaxed)),
-        ("points_evicted_total", "points dropped unsent by the spool caps", sk.points_evicted.load(Ordering::Relaxed)),
-        ("write_errors_total", "failed database writes (retried)", sk.write_errors.load(Ordering::Relaxed)),
-        ("spool_bytes", "spool bytes not yet acknowledged", sk.spool_bytes.load(Ordering::Relaxed)),
+        (
+            "points_accepted_total",
+            "points on disk in the spool",
+            sk.points_accepted.load(Ordering::Relaxed),
+        ),
+        (
+            "points_written_total",
+            "points acknowledged by the database (or written to files)",
+            sk.points_written.load(Ordering::Relaxed),
+        ),
+        (
+            "points_rejected_total",
+            "points the database refused (set aside in rejected/)",
+            sk.points_rejected.load(Ordering::Relaxed),
+        ),
+        (
+            "points_evicted_total",
+            "points dropped unsent by the spool caps",
+            sk.points_evicted.load(Ordering::Relaxed),
+        ),
+        (
+            "write_errors_total",
+            "failed database writes (retried)",
+            sk.write_errors.load(Ordering::Relaxed),
+        ),
+        (
+            "spool_bytes",
+            "spool bytes not yet acknowledged",
+            sk.spool_bytes.load(Ordering::Relaxed),
+        ),
     ] {
-        gauge(&mut o, name, help, if name.ends_with("_total") { "counter" } else { "gauge" });
-        let _ = writeln!(o, "corsd_{name}{{station=\"{st}\",sink=\"{sink_kind}\"}} {v}");
+        gauge(
+            &mut o,
+            name,
+            help,
+            if name.ends_with("_total") {
+                "counter"
+            } else {
+                "gauge"
+            },
+        );
+        let _ = writeln!(
+            o,
+            "corsd_{name}{{station=\"{st}\",sink=\"{sink_kind}\"}} {v}"
+        );
     }
     if let Some(c) = &h.caster {
         for (name, help, kind, v) in [
-            ("caster_clients", "NTRIP clients connected", "gauge", c.clients.load(Ordering::Relaxed)),
-            ("caster_bytes_out_total", "bytes sent to NTRIP clients", "counter", c.bytes_out.load(Ordering::Relaxed)),
-            ("caster_dropped_clients_total", "clients disconnected for falling behind", "counter", c.dropped_clients.load(Ordering::Relaxed)),
-            ("caster_refused_total", "requests refused for credentials", "counter", c.refused.load(Ordering::Relaxed)),
-            ("caster_bad_requests_total", "malformed, oversize or slow requests", "counter", c.bad_requests.load(Ordering::Relaxed)),
+            (
+                "caster_clients",
+                "NTRIP clients connected",
+                "gauge",
+                c.clients.load(Ordering::Relaxed),
+            ),
+            (
+                "caster_bytes_out_total",
+                "bytes sent to NTRIP clients",
+                "counter",
+                c.bytes_out.load(Ordering::Relaxed),
+            ),
+            (
+                "caster_dropped_clients_total",
+                "clients disconnected for falling behind",
+                "counter",
+                c.dropped_clients.load(Ordering::Relaxed),
+            ),
+            (
+                "caster_refused_total",
+                "requests refused for credentials",
+                "counter",
+                c.refused.load(Ordering::Relaxed),
+            ),
+            (
+                "caster_bad_requests_total",
+                "malformed, oversize or slow requests",
+                "counter",
+                c.bad_requests.load(Ordering::Relaxed),
+            ),
         ] {
             gauge(&mut o, name, help, kind);
             let _ = writeln!(o, "corsd_{name}{{station=\"{st}\"}} {v}");
@@ -392,9 +515,21 @@ fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
     }
     if let Some(a) = &h.archive {
         for (name, help, v) in [
-            ("archive_frames_total", "frames written to the raw archive", a.frames.load(Ordering::Relaxed)),
-            ("archive_bytes_total", "bytes written to the raw archive", a.bytes.load(Ordering::Relaxed)),
-            ("archive_dropped_total", "frames not archived (disk floor, lag or write error)", a.dropped.load(Ordering::Relaxed)),
+            (
+                "archive_frames_total",
+                "frames written to the raw archive",
+                a.frames.load(Ordering::Relaxed),
+            ),
+            (
+                "archive_bytes_total",
+                "bytes written to the raw archive",
+                a.bytes.load(Ordering::Relaxed),
+            ),
+            (
+                "archive_dropped_total",
+                "frames not archived (disk floor, lag or write error)",
+                a.dropped.load(Ordering::Relaxed),
+            ),
         ] {
             gauge(&mut o, name, help, "counter");
             let _ = writeln!(o, "corsd_{name}{{station=\"{st}\"}} {v}");
@@ -428,7 +563,9 @@ mod tests {
             assert!(name.starts_with("corsd_"), "{line}");
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
-        assert!(body.contains("corsd_messages_total{station=\"VTE1\",source=\"demo\",type=\"1074\"} 3"));
+        assert!(
+            body.contains("corsd_messages_total{station=\"VTE1\",source=\"demo\",type=\"1074\"} 3")
+        );
         let (code, _, _) = respond("/healthz", &h);
         assert_eq!(code, "503 Service Unavailable");
     }

@@ -31,7 +31,7 @@ pub mod gnss;
 pub mod messages;
 pub mod pipeline;
 pub mod simulate;
-pub mod sources;
 pub mod sinks;
+pub mod sources;
 pub mod spool;
 pub mod telemetry;

@@ -15,14 +15,14 @@ use std::sync::Arc;
 use nalgebra::Vector3;
 
 use crate::framing::{FrameKind, Framer, FramerStats};
-use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth, enu};
 use crate::gnss::corrections::pseudorange_corrections;
-use crate::gnss::obs::SignalCode;
-use crate::gnss::{Gnss, sat_name};
+use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth, enu};
 use crate::gnss::obs::Epoch;
+use crate::gnss::obs::SignalCode;
 use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve, velocity};
 use crate::gnss::stream::StationState;
 use crate::gnss::time::Gpst;
+use crate::gnss::{Gnss, sat_name};
 use crate::messages::rtcm3;
 use crate::telemetry::{Point, gpst_to_unix_ns};
 
@@ -492,11 +492,8 @@ impl Pipeline {
         }
         self.prc_prev = prcs.iter().map(|(k, v)| (*k, (e.time, *v))).collect();
         for sat in &e.sats {
-            let used = sol.and_then(|s| {
-                s.used
-                    .iter()
-                    .find(|u| u.sys == sat.sys && u.prn == sat.prn)
-            });
+            let used =
+                sol.and_then(|s| s.used.iter().find(|u| u.sys == sat.sys && u.prn == sat.prn));
             let name = sat_name(sat.sys, sat.prn);
             // Elevation and azimuth for every tracked satellite with an orbit, used or not: the
             // sky plot should show what the receiver sees, not only what the solution kept.
@@ -523,7 +520,10 @@ impl Pipeline {
                     .field_opt("res_m", used.map(|u| u.residual_m))
                     .field_opt("prc_m", prcs.get(&(sat.sys, sat.prn, sig.code)).copied())
                     .field_opt("rrc_mps", rrcs.get(&(sat.sys, sat.prn, sig.code)).copied())
-                    .field_opt("mp_m", self.mp_latest.get(&(sat.sys, sat.prn, sig.code)).copied());
+                    .field_opt(
+                        "mp_m",
+                        self.mp_latest.get(&(sat.sys, sat.prn, sig.code)).copied(),
+                    );
                 out.points.push(p);
             }
         }

@@ -203,7 +203,10 @@ mod tests {
 
     #[test]
     fn tags_sorted_and_no_fields_no_line() {
-        let p = Point::new("m", 1).tag("z", "1").tag("a", "2").field("v", 0.1);
+        let p = Point::new("m", 1)
+            .tag("z", "1")
+            .tag("a", "2")
+            .field("v", 0.1);
         assert_eq!(p.to_line(), "m,a=2,z=1 v=0.1 1\n");
         let empty = Point::new("m", 1).field("v", f64::INFINITY);
         assert_eq!(empty.to_line(), "");

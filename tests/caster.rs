@@ -16,7 +16,9 @@ const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3
 struct Daemon(std::process::Child);
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -64,7 +66,10 @@ users = ["crew"]
         .unwrap();
     let t0 = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "caster not listening");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "caster not listening"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Daemon(child)
@@ -73,7 +78,11 @@ users = ["crew"]
 /// Whole frames of a byte stream (corsd's framer; the file's own frames were checked against
 /// rtcm-rs in the codec tests).
 fn frames(data: &[u8]) -> Vec<Vec<u8>> {
-    corsd::framing::frames(data).0.into_iter().map(|(_, b)| b).collect()
+    corsd::framing::frames(data)
+        .0
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect()
 }
 
 fn ask(port: u16, request: &str) -> String {
@@ -109,21 +118,37 @@ fn str2str_v1_gets_the_frames_byte_identical() {
     // (the file source loops, so the run may wrap around to the start).
     let source: Vec<Vec<u8>> = frames(&common::read_data(STR24));
     let received = frames(&got);
-    assert_eq!(received.concat().len(), got.len(), "partial frames or noise in the stream");
-    let start = source.iter().position(|f| *f == received[0]).expect("first frame is from the recording");
+    assert_eq!(
+        received.concat().len(),
+        got.len(),
+        "partial frames or noise in the stream"
+    );
+    let start = source
+        .iter()
+        .position(|f| *f == received[0])
+        .expect("first frame is from the recording");
     for (i, f) in received.iter().enumerate() {
         assert_eq!(*f, source[(start + i) % source.len()], "frame {i} differs");
     }
     // The MSM mount needs credentials; with them only its message set arrives.
     let answer = ask(port, "GET /MSM HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n");
-    assert!(answer.starts_with("HTTP/1.0 401 Unauthorized\r\n"), "{answer}");
-    let answer = ask(port, "GET /MSM HTTP/1.0\r\nUser-Agent: NTRIP test\r\nAuthorization: Basic Y3JldzpXUk9ORw==\r\n\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.0 401 Unauthorized\r\n"),
+        "{answer}"
+    );
+    let answer = ask(
+        port,
+        "GET /MSM HTTP/1.0\r\nUser-Agent: NTRIP test\r\nAuthorization: Basic Y3JldzpXUk9ORw==\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.0 401"), "{answer}");
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"GET /MSM HTTP/1.0\r\nUser-Agent: NTRIP test\r\nAuthorization: Basic Y3JldzpzZWNyZXQ=\r\n\r\n").unwrap();
     // A rover reports its position in-band, as v1 rovers do.
-    s.write_all(b"$GPGGA,010203.00,3520.00000,S,14900.00000,E,4,18,0.7,760.0,M,0.0,M,1.0,0000*6C\r\n").unwrap();
+    s.write_all(
+        b"$GPGGA,010203.00,3520.00000,S,14900.00000,E,4,18,0.7,760.0,M,0.0,M,1.0,0000*6C\r\n",
+    )
+    .unwrap();
     let mut data = Vec::new();
     let t0 = Instant::now();
     let mut buf = [0u8; 8192];
@@ -139,10 +164,19 @@ fn str2str_v1_gets_the_frames_byte_identical() {
         .iter()
         .filter_map(|(_, b)| corsd::messages::rtcm3::message_number(&b[3..b.len() - 3]))
         .collect();
-    assert!(types.contains(&1074) && types.iter().all(|t| [1074, 1124, 1006].contains(t)), "{types:?}");
+    assert!(
+        types.contains(&1074) && types.iter().all(|t| [1074, 1124, 1006].contains(t)),
+        "{types:?}"
+    );
     let series = common::servers::read_series(&dir.join("series"));
-    let rover = series.lines().find(|l| l.starts_with("rover,client=crew,mountpoint=MSM ")).unwrap_or_else(|| panic!("no rover point"));
-    assert!(rover.contains("fix=4i") && rover.contains("nsat=18i") && rover.contains("hdop=0.7"), "{rover}");
+    let rover = series
+        .lines()
+        .find(|l| l.starts_with("rover,client=crew,mountpoint=MSM "))
+        .unwrap_or_else(|| panic!("no rover point"));
+    assert!(
+        rover.contains("fix=4i") && rover.contains("nsat=18i") && rover.contains("hdop=0.7"),
+        "{rover}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -154,20 +188,42 @@ fn pygnssutils_v2_reads_sourcetable_and_stream() {
     let _d = start(&dir, port, &health);
     std::thread::sleep(Duration::from_secs(2));
     // The sourcetable, v2 and v1.
-    let v2 = ask(port, "GET / HTTP/1.1\r\nHost: x\r\nNtrip-Version: Ntrip/2.0\r\nUser-Agent: NTRIP test\r\n\r\n");
-    assert!(v2.starts_with("HTTP/1.1 200 OK\r\nNtrip-Version: Ntrip/2.0\r\n"), "{v2}");
+    let v2 = ask(
+        port,
+        "GET / HTTP/1.1\r\nHost: x\r\nNtrip-Version: Ntrip/2.0\r\nUser-Agent: NTRIP test\r\n\r\n",
+    );
+    assert!(
+        v2.starts_with("HTTP/1.1 200 OK\r\nNtrip-Version: Ntrip/2.0\r\n"),
+        "{v2}"
+    );
     assert!(v2.contains("Content-Type: gnss/sourcetable"), "{v2}");
-    assert!(v2.contains("STR;ALL;STR2;RTCM 3.3;") && v2.contains("STR;MSM;STR2;RTCM 3.3;1074(1),1124(1),1006(10);2;"), "{v2}");
-    assert!(v2.contains(";AUS;-35.32;149.01;") && v2.contains("BDS"), "{v2}");
+    assert!(
+        v2.contains("STR;ALL;STR2;RTCM 3.3;")
+            && v2.contains("STR;MSM;STR2;RTCM 3.3;1074(1),1124(1),1006(10);2;"),
+        "{v2}"
+    );
+    assert!(
+        v2.contains(";AUS;-35.32;149.01;") && v2.contains("BDS"),
+        "{v2}"
+    );
     assert!(v2.trim_end().ends_with("ENDSOURCETABLE"), "{v2}");
     let v1 = ask(port, "GET / HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n");
     assert!(v1.starts_with("SOURCETABLE 200 OK\r\n"), "{v1}");
-    let v2_401 = ask(port, "GET /MSM HTTP/1.1\r\nNtrip-Version: Ntrip/2.0\r\nUser-Agent: NTRIP test\r\n\r\n");
-    assert!(v2_401.starts_with("HTTP/1.1 401 Unauthorized\r\nNtrip-Version: Ntrip/2.0\r\n"), "{v2_401}");
+    let v2_401 = ask(
+        port,
+        "GET /MSM HTTP/1.1\r\nNtrip-Version: Ntrip/2.0\r\nUser-Agent: NTRIP test\r\n\r\n",
+    );
+    assert!(
+        v2_401.starts_with("HTTP/1.1 401 Unauthorized\r\nNtrip-Version: Ntrip/2.0\r\n"),
+        "{v2_401}"
+    );
     // pygnssutils' client (its Python API: the 1.3.1 command line passes a bad argument), v2
     // with credentials: the sourcetable, then the stream into a file.
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(python.is_file(), "pygnssutils is not installed: run scripts/test.sh --install");
+    assert!(
+        python.is_file(),
+        "pygnssutils is not installed: run scripts/test.sh --install"
+    );
     let script = dir.join("client.py");
     std::fs::write(
         &script,
@@ -196,9 +252,13 @@ print(json.dumps({"sourcetable": table}))
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&run.stdout);
-    let table: serde_json::Value = serde_json::from_str(printed.lines().last().unwrap_or("{}")).unwrap();
+    let table: serde_json::Value =
+        serde_json::from_str(printed.lines().last().unwrap_or("{}")).unwrap();
     let rows = table["sourcetable"].as_array().unwrap();
-    let msm = rows.iter().find(|r| r[0] == "MSM").unwrap_or_else(|| panic!("{printed}"));
+    let msm = rows
+        .iter()
+        .find(|r| r[0] == "MSM")
+        .unwrap_or_else(|| panic!("{printed}"));
     assert_eq!(msm[3], "1074(1),1124(1),1006(10)");
     assert_eq!(msm[5], "GPS+BDS");
     assert_eq!(msm[14], "B");
@@ -206,8 +266,14 @@ print(json.dumps({"sourcetable": table}))
     let (fr, stats) = corsd::framing::frames(&got);
     assert!(fr.len() > 20, "{} frames through pygnssutils", fr.len());
     assert_eq!(stats.rtcm3_crc_errors, 0);
-    assert_eq!(stats.discarded_bytes, 0, "chunk framing leaked into the data");
+    assert_eq!(
+        stats.discarded_bytes, 0,
+        "chunk framing leaked into the data"
+    );
     let (_, metrics) = curl(&[&format!("http://{health}/metrics")]);
-    assert!(metrics.contains("corsd_caster_refused_total{station=\"STR2\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("corsd_caster_refused_total{station=\"STR2\"} 1"),
+        "{metrics}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

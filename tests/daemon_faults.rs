@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::servers::{VictoriaMetrics, corsd, curl, free_port, parse_lines, read_series, temp_dir};
+use common::servers::{
+    VictoriaMetrics, corsd, curl, free_port, parse_lines, read_series, temp_dir,
+};
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
 
@@ -19,7 +21,13 @@ fn start(config: &std::path::Path, log: &std::path::Path) -> Child {
         .arg(config)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap(),
+        )
         .spawn()
         .unwrap()
 }
@@ -38,12 +46,22 @@ fn database_outage_and_sigkill_lose_nothing_and_duplicate_nothing() {
     // What the daemon must end up writing: the replay of the same file.
     let series = dir.join("expected");
     let out = corsd()
-        .args(["replay", "--station", "STR2", "--station-pos=-4467075.2780,2683011.8519,-3667007.0103", "--series"])
+        .args([
+            "replay",
+            "--station",
+            "STR2",
+            "--station-pos=-4467075.2780,2683011.8519,-3667007.0103",
+            "--series",
+        ])
         .arg(&series)
         .arg(common::data_file(STR24))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want = parse_lines(&read_series(&series));
 
     let mut vm = VictoriaMetrics::start("faults");
@@ -107,32 +125,62 @@ listen = "{health}"
         );
         std::thread::sleep(Duration::from_secs(1));
     }
-    std::process::Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
     let status = daemon.wait().unwrap();
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "{log_text}");
-    assert!(errors_while_down >= 3.0, "writes failed while the database was down: {errors_while_down}\n{log_text}");
+    assert!(
+        errors_while_down >= 3.0,
+        "writes failed while the database was down: {errors_while_down}\n{log_text}"
+    );
     assert!(log_text.contains("database write failed"), "{log_text}");
     assert!(log_text.contains("succeed again"), "{log_text}");
 
     let mut expect: BTreeMap<(String, Vec<(String, String)>, i64), f64> = BTreeMap::new();
     for l in &want {
         for (f, v) in &l.fields {
-            expect.insert((format!("{}_{f}", l.measurement), l.tags.clone(), l.time_ns / 1_000_000), *v);
+            expect.insert(
+                (
+                    format!("{}_{f}", l.measurement),
+                    l.tags.clone(),
+                    l.time_ns / 1_000_000,
+                ),
+                *v,
+            );
         }
     }
     let got = vm.export_at_least("{station=\"STR2\"}", expect.len());
     let mut stored = BTreeMap::new();
     for (name, labels, ms, v) in got {
         let key = (name, labels, ms);
-        assert!(stored.insert(key.clone(), v).is_none(), "stored twice: {key:?}");
+        assert!(
+            stored.insert(key.clone(), v).is_none(),
+            "stored twice: {key:?}"
+        );
     }
-    let missing: Vec<_> = expect.keys().filter(|k| !stored.contains_key(*k)).take(5).collect();
-    let extra: Vec<_> = stored.keys().filter(|k| !expect.contains_key(*k)).take(5).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+    let missing: Vec<_> = expect
+        .keys()
+        .filter(|k| !stored.contains_key(*k))
+        .take(5)
+        .collect();
+    let extra: Vec<_> = stored
+        .keys()
+        .filter(|k| !expect.contains_key(*k))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
     for (k, v) in &stored {
         let x = expect[k];
-        assert!((x - v).abs() <= 1e-9 * x.abs().max(1.0), "{k:?}: {x} vs {v}");
+        assert!(
+            (x - v).abs() <= 1e-9 * x.abs().max(1.0),
+            "{k:?}: {x} vs {v}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

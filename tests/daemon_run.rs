@@ -18,7 +18,10 @@ fn wait(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 }
 
 fn term(child: &mut std::process::Child) -> std::process::ExitStatus {
-    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     child.wait().unwrap()
 }
 
@@ -43,7 +46,9 @@ fn demo_station_runs_without_configuration() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0)
     };
-    wait("demo positions", 20, || metric("source_solutions_total") >= 3.0);
+    wait("demo positions", 20, || {
+        metric("source_solutions_total") >= 3.0
+    });
     let (code, body) = curl(&[&format!("http://{health}/healthz")]);
     assert_eq!(code, 200, "{body}");
     assert!(metric("archive_frames_total") > 0.0);
@@ -52,7 +57,8 @@ fn demo_station_runs_without_configuration() {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&caster).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(b"GET /VTE1 HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n").unwrap();
+        s.write_all(b"GET /VTE1 HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n")
+            .unwrap();
         let mut got = Vec::new();
         let mut buf = [0u8; 4096];
         while got.len() < 2000 {
@@ -61,28 +67,49 @@ fn demo_station_runs_without_configuration() {
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
         }
-        assert!(got.starts_with(b"ICY 200 OK\r\n"), "{}", String::from_utf8_lossy(&got));
+        assert!(
+            got.starts_with(b"ICY 200 OK\r\n"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
         let (frames, stats) = corsd::framing::frames(&got[12..]);
         assert!(!frames.is_empty() && stats.rtcm3_crc_errors == 0);
     }
     let status = term(&mut child);
     let log = std::fs::read_to_string(dir.join("log")).unwrap();
     assert!(status.success(), "{log}");
-    assert!(log.contains("demo station VTE1") && log.contains("/healthz"), "{log}");
+    assert!(
+        log.contains("demo station VTE1") && log.contains("/healthz"),
+        "{log}"
+    );
     // The time series and the archive are on disk after a clean stop.
     let series: String = std::fs::read_dir(dir.join("series"))
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    assert!(series.contains("station_position,solution=spp_if,station=VTE1"), "{series}");
+    assert!(
+        series.contains("station_position,solution=spp_if,station=VTE1"),
+        "{series}"
+    );
     let archived = walk(&dir.join("archive"));
-    assert!(archived.iter().any(|p| p.to_string_lossy().ends_with(".rtcm3")), "{archived:?}");
+    assert!(
+        archived
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".rtcm3")),
+        "{archived:?}"
+    );
     // The hour in progress is written as RINEX at the stop, and reads back.
     let rnx = archived
         .iter()
         .find(|p| p.to_string_lossy().ends_with("_01H_01S_MO.rnx"))
         .unwrap_or_else(|| panic!("no hourly RINEX in {archived:?}"));
-    assert!(rnx.file_name().unwrap().to_string_lossy().starts_with("VTE100LAO_R_"), "{rnx:?}");
+    assert!(
+        rnx.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("VTE100LAO_R_"),
+        "{rnx:?}"
+    );
     let (epochs, _) = corsd::gnss::rinex::read_obs(&std::fs::read_to_string(rnx).unwrap()).unwrap();
     assert!(epochs.len() >= 3, "{} epochs", epochs.len());
     let _ = std::fs::remove_dir_all(&dir);
@@ -116,18 +143,44 @@ fn check_config_names_file_line_and_key() {
     let dir = temp_dir("check");
     let good = dir.join("corsd.toml");
     std::fs::write(&good, format!("data_dir = \"{}\"\n{CONFIG}", dir.display())).unwrap();
-    let out = corsd().args(["check-config", "-c"]).arg(&good).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = corsd()
+        .args(["check-config", "-c"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The example in the repository is valid.
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/corsd.example.toml");
-    let out = corsd().args(["check-config", "-c", example]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = corsd()
+        .args(["check-config", "-c", example])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bad = dir.join("bad.toml");
-    std::fs::write(&bad, CONFIG.replace("name = \"first\"", "name = \"first\"\nbaud_rate = 9600")).unwrap();
-    let out = corsd().args(["check-config", "-c"]).arg(&bad).output().unwrap();
+    std::fs::write(
+        &bad,
+        CONFIG.replace("name = \"first\"", "name = \"first\"\nbaud_rate = 9600"),
+    )
+    .unwrap();
+    let out = corsd()
+        .args(["check-config", "-c"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("bad.toml:8: baud_rate: unknown field `baud_rate`"), "{err}");
+    assert!(
+        err.contains("bad.toml:8: baud_rate: unknown field `baud_rate`"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -137,7 +190,14 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
     let health = format!("127.0.0.1:{}", free_port());
     let cfg = dir.join("corsd.toml");
     let write = |text: &str| {
-        std::fs::write(&cfg, format!("data_dir = \"{}\"\n[health]\nlisten = \"{health}\"\n{text}", dir.display())).unwrap()
+        std::fs::write(
+            &cfg,
+            format!(
+                "data_dir = \"{}\"\n[health]\nlisten = \"{health}\"\n{text}",
+                dir.display()
+            ),
+        )
+        .unwrap()
     };
     write(CONFIG);
     let mut child = corsd()
@@ -153,19 +213,31 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
             .ok()
             .and_then(|v| v[0]["name"].as_str().map(str::to_string))
     };
-    wait("first config", 10, || source_name().as_deref() == Some("first"));
+    wait("first config", 10, || {
+        source_name().as_deref() == Some("first")
+    });
     write(&CONFIG.replace("first", "second"));
     let hup = |c: &std::process::Child| {
-        std::process::Command::new("kill").args(["-HUP", &c.id().to_string()]).status().unwrap();
+        std::process::Command::new("kill")
+            .args(["-HUP", &c.id().to_string()])
+            .status()
+            .unwrap();
     };
     hup(&child);
-    wait("reloaded config", 10, || source_name().as_deref() == Some("second"));
+    wait("reloaded config", 10, || {
+        source_name().as_deref() == Some("second")
+    });
     write(&CONFIG.replace("kind = \"simulate\"", "kind = \"teleport\""));
     hup(&child);
     std::thread::sleep(Duration::from_secs(2));
     let log = std::fs::read_to_string(dir.join("log")).unwrap();
-    assert!(log.contains("invalid; running on with the previous one"), "{log}");
-    wait("still the good config", 10, || source_name().as_deref() == Some("second"));
+    assert!(
+        log.contains("invalid; running on with the previous one"),
+        "{log}"
+    );
+    wait("still the good config", 10, || {
+        source_name().as_deref() == Some("second")
+    });
     assert!(term(&mut child).success());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -43,7 +43,11 @@ impl Daemon {
         let d = Daemon { child, health, log };
         let t0 = Instant::now();
         while curl(&[&format!("http://{}/healthz", d.health)]).0 == 0 {
-            assert!(t0.elapsed() < Duration::from_secs(10), "no health endpoint: {}", d.log_text());
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "no health endpoint: {}",
+                d.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         d
@@ -59,14 +63,23 @@ impl Daemon {
     }
 
     /// Wait until `cond` holds on the source's status, or fail with the log.
-    fn wait_for(&self, what: &str, secs: u64, cond: impl Fn(&serde_json::Value) -> bool) -> Duration {
+    fn wait_for(
+        &self,
+        what: &str,
+        secs: u64,
+        cond: impl Fn(&serde_json::Value) -> bool,
+    ) -> Duration {
         let t0 = Instant::now();
         loop {
             let s = self.status();
             if cond(&s) {
                 return t0.elapsed();
             }
-            assert!(t0.elapsed() < Duration::from_secs(secs), "{what}: {s}\n{}", self.log_text());
+            assert!(
+                t0.elapsed() < Duration::from_secs(secs),
+                "{what}: {s}\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -74,7 +87,9 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -92,7 +107,10 @@ fn socat_pair(dir: &std::path::Path) -> Child {
         .unwrap();
     let t0 = Instant::now();
     while !(a.exists() && b.exists()) {
-        assert!(t0.elapsed() < Duration::from_secs(5), "socat made no pty pair");
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "socat made no pty pair"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child
@@ -128,25 +146,39 @@ fn serial_port_that_vanishes_is_detected_and_reopened() {
     );
     d.wait_for("serial open", 10, |s| s["state"] == "streaming");
     let at = feed(&dir.join("ttyA"), &data, 0, 4);
-    let frames = d.wait_for("frames through the pty", 10, |s| s["frames"].as_u64().unwrap_or(0) > 20);
+    let frames = d.wait_for("frames through the pty", 10, |s| {
+        s["frames"].as_u64().unwrap_or(0) > 20
+    });
     let _ = frames;
     // The port vanishes (USB receiver unplugged): found within the watchdog time.
-    let _ = Command::new("kill").args(["-TERM", &socat.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &socat.id().to_string()])
+        .status();
     socat.wait().unwrap();
     let lost = d.wait_for("disconnect detected", 10, |s| s["state"] != "streaming");
     assert!(lost <= Duration::from_secs(4), "detected after {lost:?}");
     let before = d.status()["frames"].as_u64().unwrap();
     // It comes back under the same name: reopened, and data flows again.
     let mut socat = socat_pair(&dir);
-    d.wait_for("port reopened", 30, |s| s["state"] == "streaming" && s["reconnects"].as_u64().unwrap_or(0) >= 1);
+    d.wait_for("port reopened", 30, |s| {
+        s["state"] == "streaming" && s["reconnects"].as_u64().unwrap_or(0) >= 1
+    });
     feed(&dir.join("ttyA"), &data, at, 4);
-    d.wait_for("frames after the reopen", 10, |s| s["frames"].as_u64().unwrap_or(0) > before + 20);
+    d.wait_for("frames after the reopen", 10, |s| {
+        s["frames"].as_u64().unwrap_or(0) > before + 20
+    });
     let s = d.status();
     assert_eq!(s["bad_frames"].as_u64(), Some(0), "{s}");
     // The outage and the recovery are in the time series as events.
     let series = common::servers::read_series(&dir.join("series"));
-    assert!(series.contains("event,kind=outage,source=rx,station=STR2"), "{series}");
-    assert!(series.contains("event,kind=recovery,source=rx,station=STR2"), "{series}");
+    assert!(
+        series.contains("event,kind=outage,source=rx,station=STR2"),
+        "{series}"
+    );
+    assert!(
+        series.contains("event,kind=recovery,source=rx,station=STR2"),
+        "{series}"
+    );
     let _ = socat.kill();
     let _ = socat.wait();
     drop(d);
@@ -188,7 +220,9 @@ fn ntrip_v1_from_str2str_caster() {
             "[[source]]\nkind = \"ntrip\"\nname = \"caster\"\nurl = \"ntrip://127.0.0.1:{port}/STR2\"\nversion = 1\nuser = \"crew\"\npassword_file = \"pw\"\ngga = \"auto\"\n"
         ),
     );
-    d.wait_for("frames from str2str", 30, |s| s["frames"].as_u64().unwrap_or(0) > 200);
+    d.wait_for("frames from str2str", 30, |s| {
+        s["frames"].as_u64().unwrap_or(0) > 200
+    });
     let s = d.status();
     assert_eq!(s["state"], "streaming", "{s}");
     assert_eq!(s["bad_frames"].as_u64(), Some(0), "{s}");
@@ -231,11 +265,25 @@ fn a_caster_that_sends_nothing_is_retried_with_growing_delays() {
     let times = accepts.lock().unwrap().clone();
     // A fixed 2 s loop would have made 20 connections; backoff (1, 2, 4, 8, 16 s, jittered 50–100 %)
     // on top of the 2 s watchdog makes at most 7.
-    assert!(times.len() >= 3 && times.len() <= 7, "{} connections: {s}", times.len());
-    let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
-    assert!(gaps.last().unwrap() > gaps.first().unwrap(), "gaps do not grow: {gaps:?}");
+    assert!(
+        times.len() >= 3 && times.len() <= 7,
+        "{} connections: {s}",
+        times.len()
+    );
+    let gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .collect();
+    assert!(
+        gaps.last().unwrap() > gaps.first().unwrap(),
+        "gaps do not grow: {gaps:?}"
+    );
     assert!(d.log_text().contains("stalled"), "{}", d.log_text());
-    assert_eq!(s["connect_attempts"].as_u64(), Some(times.len() as u64), "{s}");
+    assert_eq!(
+        s["connect_attempts"].as_u64(),
+        Some(times.len() as u64),
+        "{s}"
+    );
     drop(d);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -258,11 +306,30 @@ fn ntrip_v2_from_pygnssutils_caster() {
         }
     });
     let gnssserver = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/gnssserver");
-    assert!(gnssserver.is_file(), "pygnssutils is not installed: run scripts/test.sh --install");
+    assert!(
+        gnssserver.is_file(),
+        "pygnssutils is not installed: run scripts/test.sh --install"
+    );
     let port = free_port();
     let mut caster = Command::new(gnssserver)
-        .args(["-S", &format!("127.0.0.1:{rx_port}"), "-O", &port.to_string(), "-H", "127.0.0.1"])
-        .args(["-N", "1", "--ntripversion", "2.0", "--ntripuser", "crew", "--ntrippassword", "secret"])
+        .args([
+            "-S",
+            &format!("127.0.0.1:{rx_port}"),
+            "-O",
+            &port.to_string(),
+            "-H",
+            "127.0.0.1",
+        ])
+        .args([
+            "-N",
+            "1",
+            "--ntripversion",
+            "2.0",
+            "--ntripuser",
+            "crew",
+            "--ntrippassword",
+            "secret",
+        ])
         .args(["--format", "2", "--verbosity", "-1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -270,7 +337,10 @@ fn ntrip_v2_from_pygnssutils_caster() {
         .unwrap();
     let t0 = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(20), "gnssserver did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "gnssserver did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::fs::write(dir.join("pw"), "secret\n").unwrap();
@@ -282,7 +352,9 @@ fn ntrip_v2_from_pygnssutils_caster() {
             "[[source]]\nkind = \"ntrip\"\nname = \"caster\"\nurl = \"ntrip://127.0.0.1:{port}/pygnssutils\"\nversion = 2\nuser = \"crew\"\npassword_file = \"pw\"\n"
         ),
     );
-    d.wait_for("frames from pygnssutils", 40, |s| s["frames"].as_u64().unwrap_or(0) > 100);
+    d.wait_for("frames from pygnssutils", 40, |s| {
+        s["frames"].as_u64().unwrap_or(0) > 100
+    });
     let s = d.status();
     assert_eq!(s["bad_frames"].as_u64(), Some(0), "{s}");
     drop(d);

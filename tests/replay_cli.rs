@@ -57,7 +57,11 @@ fn doppler_velocity_of_a_static_station_is_near_zero() {
         .arg(common::data_file(FILES[2]))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = common::servers::parse_lines(&common::servers::read_series(&dir));
     let mut sum2 = 0.0;
     let mut n = 0;
@@ -92,7 +96,11 @@ fn multipath_and_corrections_on_simulated_streams() {
             .args(*extra)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let series = dir.join(format!("series{i}"));
         let out = corsd()
             .args(["replay", "--date", "2026-03-01", station, "--series"])
@@ -100,7 +108,11 @@ fn multipath_and_corrections_on_simulated_streams() {
             .arg(&file)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let lines = common::servers::parse_lines(&common::servers::read_series(&series));
         let field = |k: &str| -> Vec<f64> {
             lines
@@ -111,12 +123,27 @@ fn multipath_and_corrections_on_simulated_streams() {
         };
         let rms = |v: &[f64]| (v.iter().map(|x| x * x).sum::<f64>() / v.len().max(1) as f64).sqrt();
         let (mp, prc) = (field("mp_m"), field("prc_m"));
-        assert!(mp.len() > 500 && prc.len() > 500, "{} mp, {} prc", mp.len(), prc.len());
-        assert!(prc.iter().all(|p| p.abs() < 100.0), "PRC beyond the atmosphere");
+        assert!(
+            mp.len() > 500 && prc.len() > 500,
+            "{} mp, {} prc",
+            mp.len(),
+            prc.len()
+        );
+        assert!(
+            prc.iter().all(|p| p.abs() < 100.0),
+            "PRC beyond the atmosphere"
+        );
         stats.push(rms(&mp));
     }
-    assert!(stats[0] < 0.01, "multipath without multipath: {} m", stats[0]);
+    assert!(
+        stats[0] < 0.01,
+        "multipath without multipath: {} m",
+        stats[0]
+    );
     // Measured: 0.048 m with the simulator's multipath, against < 0.01 m without.
-    assert!(stats[1] > 0.02 && stats[1] > 5.0 * stats[0], "simulated multipath not seen: {stats:?} m");
+    assert!(
+        stats[1] > 0.02 && stats[1] > 5.0 * stats[0],
+        "simulated multipath not seen: {stats:?} m"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

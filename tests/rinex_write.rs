@@ -28,7 +28,15 @@ fn values(epochs: &[Epoch]) -> BTreeMap<Key, f64> {
                     ('S', sig.cn0_dbhz),
                 ] {
                     if let Some(v) = v {
-                        m.insert((e.time.secs(), s.sys.letter(), s.prn, format!("{t}{}", sig.code)), v);
+                        m.insert(
+                            (
+                                e.time.secs(),
+                                s.sys.letter(),
+                                s.prn,
+                                format!("{t}{}", sig.code),
+                            ),
+                            v,
+                        );
                     }
                 }
             }
@@ -50,7 +58,10 @@ fn ours(dir: &std::path::Path) -> Vec<Epoch> {
     assert!(err.contains(name), "{err}");
     let text = std::fs::read_to_string(dir.join(name)).unwrap();
     assert!(text.starts_with("     3.04           OBSERVATION DATA    M (MIXED)"));
-    assert!(text.contains("TRIMBLE NETR9") && text.contains("LEIAR25.R3"), "1033 in the header");
+    assert!(
+        text.contains("TRIMBLE NETR9") && text.contains("LEIAR25.R3"),
+        "1033 in the header"
+    );
     read_obs(&text).unwrap().0
 }
 
@@ -71,7 +82,9 @@ fn read_back_equals_the_decoded_stream() {
     assert_eq!(written.len(), decoded.len(), "values written vs decoded");
     let mut worst: f64 = 0.0;
     for (k, v) in &decoded {
-        let w = written.get(k).unwrap_or_else(|| panic!("{k:?} not written"));
+        let w = written
+            .get(k)
+            .unwrap_or_else(|| panic!("{k:?} not written"));
         worst = worst.max((w - v).abs());
     }
     // F14.3: half a unit of the last digit.
@@ -80,7 +93,10 @@ fn read_back_equals_the_decoded_stream() {
     let again = temp_dir("rinex-back-2");
     ours(&again);
     let name = "STR200AUS_R_20181932337_22M_01S_MO.rnx";
-    assert_eq!(std::fs::read(dir.join(name)).unwrap(), std::fs::read(again.join(name)).unwrap());
+    assert_eq!(
+        std::fs::read(dir.join(name)).unwrap(),
+        std::fs::read(again.join(name)).unwrap()
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&again);
 }
@@ -91,7 +107,18 @@ fn same_observations_as_rtklib_convbin() {
     let mine = values(&ours(&dir));
     let conv = dir.join("convbin.obs");
     let status = Command::new(require("convbin", "rtklib"))
-        .args(["-r", "rtcm3", "-v", "3.03", "-tr", "2018/07/12", "23:00:00", "-od", "-os", "-o"])
+        .args([
+            "-r",
+            "rtcm3",
+            "-v",
+            "3.03",
+            "-tr",
+            "2018/07/12",
+            "23:00:00",
+            "-od",
+            "-os",
+            "-o",
+        ])
         .arg(&conv)
         .arg(common::data_file(STR24))
         .stdout(std::process::Stdio::null())
@@ -99,7 +126,11 @@ fn same_observations_as_rtklib_convbin() {
         .status()
         .unwrap();
     assert!(status.success());
-    let theirs = values(&read_obs(&std::fs::read_to_string(&conv).unwrap()).unwrap().0);
+    let theirs = values(
+        &read_obs(&std::fs::read_to_string(&conv).unwrap())
+            .unwrap()
+            .0,
+    );
     let (mut compared, mut only_ours) = (0usize, 0usize);
     let mut bad = Vec::new();
     for (k, v) in &mine {
@@ -125,14 +156,28 @@ fn same_observations_as_rtklib_convbin() {
     let only: Vec<&Key> = theirs.keys().filter(|k| !mine.contains_key(*k)).collect();
     let unexplained: Vec<&&Key> = only
         .iter()
-        .filter(|k| !(k.1 == 'R' && k.3.starts_with('L') && first_phase.get(&k.2).is_none_or(|t| k.0 < *t)))
+        .filter(|k| {
+            !(k.1 == 'R' && k.3.starts_with('L') && first_phase.get(&k.2).is_none_or(|t| k.0 < *t))
+        })
         .collect();
     let only_theirs = unexplained.len();
-    assert!(bad.is_empty(), "{} of {compared} values differ, e.g. {:?}", bad.len(), &bad[..bad.len().min(5)]);
+    assert!(
+        bad.is_empty(),
+        "{} of {compared} values differ, e.g. {:?}",
+        bad.len(),
+        &bad[..bad.len().min(5)]
+    );
     assert!(compared > 200_000, "{compared} values compared");
     // convbin starts two epochs later (it waits for its first complete epoch).
-    assert!(only_theirs == 0, "{only_theirs} values only convbin wrote, e.g. {:?}", &unexplained[..only_theirs.min(5)]);
-    assert!(only_ours < compared / 50, "{only_ours} values only corsd wrote");
+    assert!(
+        only_theirs == 0,
+        "{only_theirs} values only convbin wrote, e.g. {:?}",
+        &unexplained[..only_theirs.min(5)]
+    );
+    assert!(
+        only_ours < compared / 50,
+        "{only_ours} values only corsd wrote"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -147,13 +192,31 @@ fn rtklib_positions_from_our_rinex_match_its_own_conversion() {
     let nav_text = std::fs::read_to_string(&nav).unwrap();
     assert!(nav_text.starts_with("     3.04           N: GNSS NAV DATA    M: MIXED"));
     for sys in ['G', 'R', 'E', 'J', 'C'] {
-        assert!(nav_text.lines().any(|l| l.starts_with(sys)), "no {sys} record");
+        assert!(
+            nav_text.lines().any(|l| l.starts_with(sys)),
+            "no {sys} record"
+        );
     }
     // Our reader takes the Keplerian records back (GLONASS is not read yet).
     let (sets, glonass) = corsd::gnss::rinex::read_nav(&nav_text).unwrap();
-    assert!(sets.len() > 30 && glonass > 5, "{} sets, {glonass} skipped", sets.len());
+    assert!(
+        sets.len() > 30 && glonass > 5,
+        "{} sets, {glonass} skipped",
+        sets.len()
+    );
     let status = Command::new(require("convbin", "rtklib"))
-        .args(["-r", "rtcm3", "-v", "3.03", "-tr", "2018/07/12", "23:00:00", "-od", "-os", "-o"])
+        .args([
+            "-r",
+            "rtcm3",
+            "-v",
+            "3.03",
+            "-tr",
+            "2018/07/12",
+            "23:00:00",
+            "-od",
+            "-os",
+            "-o",
+        ])
         .arg(dir.join("c.obs"))
         .arg("-n")
         .arg(dir.join("c.nav"))
@@ -180,7 +243,12 @@ fn rtklib_positions_from_our_rinex_match_its_own_conversion() {
         let mut sum = 0.0;
         let mut n = 0;
         for l in text.lines().filter(|l| !l.starts_with('%')) {
-            let f: Vec<f64> = l.split_whitespace().skip(2).take(3).map(|x| x.parse().unwrap()).collect();
+            let f: Vec<f64> = l
+                .split_whitespace()
+                .skip(2)
+                .take(3)
+                .map(|x| x.parse().unwrap())
+                .collect();
             sum += (0..3).map(|i| (f[i] - truth[i]).powi(2)).sum::<f64>();
             n += 1;
         }
@@ -188,7 +256,13 @@ fn rtklib_positions_from_our_rinex_match_its_own_conversion() {
     };
     let (n_ours, rms_ours) = solve(&dir.join("STR200AUS_R_20181932337_22M_01S_MO.rnx"), &nav);
     let (n_conv, rms_conv) = solve(&dir.join("c.obs"), &dir.join("c.nav"));
-    assert!(n_ours >= n_conv, "{n_ours} solutions from corsd's files, {n_conv} from convbin's");
-    assert!(rms_ours <= rms_conv * 1.05, "3D RMS {rms_ours:.2} m from corsd's files, {rms_conv:.2} m from convbin's");
+    assert!(
+        n_ours >= n_conv,
+        "{n_ours} solutions from corsd's files, {n_conv} from convbin's"
+    );
+    assert!(
+        rms_ours <= rms_conv * 1.05,
+        "3D RMS {rms_ours:.2} m from corsd's files, {rms_conv:.2} m from convbin's"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -43,12 +43,20 @@ impl InfluxArgs {
             message,
         };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(bad("--influx-url", format!("{url:?}: expected http://host:port")));
+            return Err(bad(
+                "--influx-url",
+                format!("{url:?}: expected http://host:port"),
+            ));
         }
         let token = match &self.influx_token_file {
             Some(f) => Some(Secret::new(
                 std::fs::read_to_string(f)
-                    .map_err(|e| bad("--influx-token-file", format!("cannot read {}: {e}", f.display())))?
+                    .map_err(|e| {
+                        bad(
+                            "--influx-token-file",
+                            format!("cannot read {}: {e}", f.display()),
+                        )
+                    })?
                     .trim(),
             )),
             None => None,

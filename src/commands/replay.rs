@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, NaiveDate, Timelike};
 use nalgebra::Vector3;
 
+use super::influx_args::InfluxArgs;
 use crate::gnss::Gnss;
 use crate::gnss::geodesy::enu;
 use crate::gnss::spp::{Solution, SppOptions};
@@ -17,7 +18,6 @@ use crate::gnss::time::Gpst;
 use crate::pipeline::{Output, Pipeline, PipelineConfig};
 use crate::sinks::influx::SinkStatus;
 use crate::sinks::rinex::{ObsWriter, StationInfo, write_nav};
-use super::influx_args::InfluxArgs;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -81,9 +81,7 @@ struct SeriesOut {
 
 impl SeriesOut {
     fn start(args: &ReplayArgs) -> Result<Option<SeriesOut>> {
-        let influx = args
-            .influx
-            .settings(PathBuf::from("corsd-replay-spool"))?;
+        let influx = args.influx.settings(PathBuf::from("corsd-replay-spool"))?;
         if influx.is_none() && args.series.is_none() {
             return Ok(None);
         }
@@ -98,7 +96,13 @@ impl SeriesOut {
             (Some(i), _) => {
                 let what = format!("{} (spool {})", i.url, i.spool_dir.display());
                 (
-                    runtime.spawn(crate::sinks::influx::run(i, rx, status.clone(), stop_rx, true)),
+                    runtime.spawn(crate::sinks::influx::run(
+                        i,
+                        rx,
+                        status.clone(),
+                        stop_rx,
+                        true,
+                    )),
                     what,
                 )
             }
@@ -259,7 +263,10 @@ fn replay_file(
             .file_stem()
             .map(|s| s.to_string_lossy().to_ascii_uppercase())
             .unwrap_or_default();
-        stem.chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect()
+        stem.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(4)
+            .collect()
     });
     let mut pipeline = Pipeline::new(PipelineConfig {
         station,
@@ -328,11 +335,17 @@ fn replay_file(
     {
         let (span, station) = (w.span_label(), w.station().clone());
         if let Some(path) = w.close()? {
-            r.messages.push(format!("corsd replay: RINEX observations in {}", path.display()));
+            r.messages.push(format!(
+                "corsd replay: RINEX observations in {}",
+                path.display()
+            ));
         }
         let dir = args.rinex.as_deref().unwrap_or(std::path::Path::new("."));
         if let Some(path) = write_nav(dir, &station, &pipeline.state.store, start, &span)? {
-            r.messages.push(format!("corsd replay: RINEX navigation in {}", path.display()));
+            r.messages.push(format!(
+                "corsd replay: RINEX navigation in {}",
+                path.display()
+            ));
         }
     }
     if pipeline.state.unreferenced > 0 && pipeline.state.reference.is_none() {
@@ -407,8 +420,11 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     let done = std::sync::atomic::AtomicBool::new(false);
     let mut results: Vec<Result<FileResult>> = Vec::new();
     let next = AtomicU64::new(0);
-    let slots: Vec<std::sync::Mutex<Option<Result<FileResult>>>> =
-        args.files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let slots: Vec<std::sync::Mutex<Option<Result<FileResult>>>> = args
+        .files
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
     std::thread::scope(|scope| {
         if show_progress && total > 0 {
             scope.spawn(|| {

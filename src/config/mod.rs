@@ -46,11 +46,20 @@ impl fmt::Debug for Secret {
 /// Where a source's bytes come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SourceKind {
-    Serial { path: PathBuf, baud: u32 },
-    Tcp { address: String },
-    TcpServer { listen: SocketAddr },
+    Serial {
+        path: PathBuf,
+        baud: u32,
+    },
+    Tcp {
+        address: String,
+    },
+    TcpServer {
+        listen: SocketAddr,
+    },
     Ntrip(NtripSettings),
-    Udp { listen: SocketAddr },
+    Udp {
+        listen: SocketAddr,
+    },
     File {
         path: PathBuf,
         speed: f64,
@@ -60,7 +69,10 @@ pub enum SourceKind {
     },
     Stdin,
     /// The built-in simulator at the live clock (the demo station).
-    Simulate { seed: u64, msm: u8 },
+    Simulate {
+        seed: u64,
+        msm: u8,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -214,9 +226,7 @@ fn locate_toml_error(text: &str, e: &toml::de::Error) -> (usize, String) {
         let region = &text[span.start.min(text.len())..span.end.min(text.len())];
         for (i, l) in region.lines().enumerate() {
             let t = l.trim_start();
-            if t.starts_with(k.as_str())
-                && t[k.len()..].trim_start().starts_with('=')
-            {
+            if t.starts_with(k.as_str()) && t[k.len()..].trim_start().starts_with('=') {
                 return (line_of(text, span.start) + i, k.clone());
             }
         }
@@ -226,7 +236,12 @@ fn locate_toml_error(text: &str, e: &toml::de::Error) -> (usize, String) {
         let start = span.start.min(text.len());
         let line_start = text[..start].rfind('\n').map_or(0, |p| p + 1);
         let l = &text[line_start..];
-        l.split('=').next().unwrap_or("").trim().trim_matches(['[', ']']).to_string()
+        l.split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(['[', ']'])
+            .to_string()
     });
     (line_of(text, span.start), key)
 }
@@ -418,7 +433,15 @@ impl Validator<'_> {
     fn caster(&mut self, i: usize, c: raw::RawCaster) -> Option<CasterConfig> {
         let t = "caster";
         let Ok(listen) = c.listen.parse() else {
-            self.err(t, Some(i), "listen", format!("{:?}: expected address:port such as \"0.0.0.0:2101\"", c.listen));
+            self.err(
+                t,
+                Some(i),
+                "listen",
+                format!(
+                    "{:?}: expected address:port such as \"0.0.0.0:2101\"",
+                    c.listen
+                ),
+            );
             return None;
         };
         let mut credentials = std::collections::BTreeMap::new();
@@ -426,39 +449,71 @@ impl Validator<'_> {
             let path = self.path(f);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    for l in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                    for l in text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    {
                         match l.split_once(':') {
                             Some((u, p)) => {
                                 credentials.insert(u.to_string(), Secret::new(p));
                             }
-                            None => self.err(t, Some(i), "credentials_file", format!("{}: lines are user:password", path.display())),
+                            None => self.err(
+                                t,
+                                Some(i),
+                                "credentials_file",
+                                format!("{}: lines are user:password", path.display()),
+                            ),
                         }
                     }
                 }
-                Err(e) => self.err(t, Some(i), "credentials_file", format!("cannot read {}: {e}", path.display())),
+                Err(e) => self.err(
+                    t,
+                    Some(i),
+                    "credentials_file",
+                    format!("cannot read {}: {e}", path.display()),
+                ),
             }
         }
         if c.mount.is_empty() {
-            self.err(t, Some(i), "mount", "a caster needs at least one [[caster.mount]]");
+            self.err(
+                t,
+                Some(i),
+                "mount",
+                "a caster needs at least one [[caster.mount]]",
+            );
         }
         let mut mounts = Vec::new();
         for m in c.mount {
             let ok_name = !m.name.is_empty()
                 && m.name.len() <= 100
-                && m.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
+                && m.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
             if !ok_name {
-                self.err("caster.mount", None, "name", format!("{:?}: letters, digits, - _ . (up to 100)", m.name));
+                self.err(
+                    "caster.mount",
+                    None,
+                    "name",
+                    format!("{:?}: letters, digits, - _ . (up to 100)", m.name),
+                );
             }
-            let messages = match crate::sinks::caster::parse_messages(m.messages.as_deref().unwrap_or("")) {
-                Ok(v) => v,
-                Err(e) => {
-                    self.err("caster.mount", None, "messages", e);
-                    Vec::new()
-                }
-            };
+            let messages =
+                match crate::sinks::caster::parse_messages(m.messages.as_deref().unwrap_or("")) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.err("caster.mount", None, "messages", e);
+                        Vec::new()
+                    }
+                };
             for u in &m.users {
                 if !credentials.contains_key(u) {
-                    self.err("caster.mount", None, "users", format!("user {u:?} is not in the caster's credentials_file"));
+                    self.err(
+                        "caster.mount",
+                        None,
+                        "users",
+                        format!("user {u:?} is not in the caster's credentials_file"),
+                    );
                 }
             }
             mounts.push(MountConfig {
@@ -501,7 +556,10 @@ impl Validator<'_> {
                 );
             }
         }
-        let country = raw.country.unwrap_or_else(|| "XXX".into()).to_ascii_uppercase();
+        let country = raw
+            .country
+            .unwrap_or_else(|| "XXX".into())
+            .to_ascii_uppercase();
         if country.len() != 3 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
             self.err(
                 "station",
@@ -528,7 +586,12 @@ impl Validator<'_> {
             Some(w) => match parse_duration(w) {
                 Some(d) if d >= Duration::from_secs(1) => d,
                 _ => {
-                    self.err(t, idx, "watchdog", format!("{w:?}: a duration of at least 1s, such as \"30s\""));
+                    self.err(
+                        t,
+                        idx,
+                        "watchdog",
+                        format!("{w:?}: a duration of at least 1s, such as \"30s\""),
+                    );
                     Duration::from_secs(30)
                 }
             },
@@ -554,14 +617,24 @@ impl Validator<'_> {
             "tcp" => {
                 let address = need(self, "address", &r.address)?;
                 if !address.contains(':') {
-                    self.err(t, idx, "address", format!("{address:?}: expected host:port"));
+                    self.err(
+                        t,
+                        idx,
+                        "address",
+                        format!("{address:?}: expected host:port"),
+                    );
                 }
                 SourceKind::Tcp { address }
             }
             "tcp-server" | "udp" => {
                 let listen = need(self, "listen", &r.listen)?;
                 let Ok(listen) = listen.parse() else {
-                    self.err(t, idx, "listen", format!("{listen:?}: expected address:port such as \"0.0.0.0:5017\""));
+                    self.err(
+                        t,
+                        idx,
+                        "listen",
+                        format!("{listen:?}: expected address:port such as \"0.0.0.0:5017\""),
+                    );
                     return None;
                 };
                 if r.kind == "udp" {
@@ -573,7 +646,12 @@ impl Validator<'_> {
             "ntrip" => {
                 let url = need(self, "url", &r.url)?;
                 let Some(n) = parse_ntrip_url(&url) else {
-                    self.err(t, idx, "url", format!("{url:?}: expected ntrip://host:port/MOUNT (or ntrips:// for TLS)"));
+                    self.err(
+                        t,
+                        idx,
+                        "url",
+                        format!("{url:?}: expected ntrip://host:port/MOUNT (or ntrips:// for TLS)"),
+                    );
                     return None;
                 };
                 let version = r.version.unwrap_or(2);
@@ -611,14 +689,24 @@ impl Validator<'_> {
                 }
                 let speed = r.speed.unwrap_or(1.0);
                 if !(speed >= 0.0 && speed.is_finite()) {
-                    self.err(t, idx, "speed", "0 (as fast as possible) or a positive factor of real time");
+                    self.err(
+                        t,
+                        idx,
+                        "speed",
+                        "0 (as fast as possible) or a positive factor of real time",
+                    );
                 }
                 let date = match r.date.as_deref() {
                     None => None,
                     Some(d) => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
                         Ok(d) => Some(d),
                         Err(_) => {
-                            self.err(t, idx, "date", format!("{d:?}: a date such as \"2026-03-01\""));
+                            self.err(
+                                t,
+                                idx,
+                                "date",
+                                format!("{d:?}: a date such as \"2026-03-01\""),
+                            );
                             None
                         }
                     },
@@ -664,34 +752,66 @@ impl Validator<'_> {
             "v2" => InfluxApi::V2,
             "v1" => InfluxApi::V1,
             other => {
-                self.err(t, None, "api", format!("{other:?}: \"v2\" (InfluxDB 2/3, VictoriaMetrics) or \"v1\" (InfluxDB 1.x)"));
+                self.err(
+                    t,
+                    None,
+                    "api",
+                    format!(
+                        "{other:?}: \"v2\" (InfluxDB 2/3, VictoriaMetrics) or \"v1\" (InfluxDB 1.x)"
+                    ),
+                );
                 InfluxApi::V2
             }
         };
         if !(r.url.starts_with("http://") || r.url.starts_with("https://")) {
-            self.err(t, None, "url", format!("{:?}: expected http://host:port or https://…", r.url));
+            self.err(
+                t,
+                None,
+                "url",
+                format!("{:?}: expected http://host:port or https://…", r.url),
+            );
         }
         let token = self.secret_file(t, None, "token_file", &r.token_file);
         let password = self.secret_file(t, None, "password_file", &r.password_file);
         if api == InfluxApi::V2 && (r.org.is_none() || r.bucket.is_none()) {
-            self.err(t, None, if r.org.is_none() { "org" } else { "bucket" }, "api = \"v2\" needs org and bucket");
+            self.err(
+                t,
+                None,
+                if r.org.is_none() { "org" } else { "bucket" },
+                "api = \"v2\" needs org and bucket",
+            );
         }
         if api == InfluxApi::V1 && r.db.is_none() {
             self.err(t, None, "db", "api = \"v1\" needs db");
         }
         let max = r.spool_max_bytes.as_deref().unwrap_or("1GiB");
         let spool_max_bytes = parse_bytes(max).unwrap_or_else(|| {
-            self.err(t, None, "spool_max_bytes", format!("{max:?} is not a size such as \"2GiB\""));
+            self.err(
+                t,
+                None,
+                "spool_max_bytes",
+                format!("{max:?} is not a size such as \"2GiB\""),
+            );
             1 << 30
         });
         let age = r.spool_max_age.as_deref().unwrap_or("30d");
         let spool_max_age = parse_duration(age).unwrap_or_else(|| {
-            self.err(t, None, "spool_max_age", format!("{age:?} is not a duration such as \"30d\""));
+            self.err(
+                t,
+                None,
+                "spool_max_age",
+                format!("{age:?} is not a duration such as \"30d\""),
+            );
             Duration::from_secs(30 * 86400)
         });
         let iv = r.batch_interval.as_deref().unwrap_or("1s");
         let batch_interval = parse_duration(iv).unwrap_or_else(|| {
-            self.err(t, None, "batch_interval", format!("{iv:?} is not a duration such as \"1s\""));
+            self.err(
+                t,
+                None,
+                "batch_interval",
+                format!("{iv:?} is not a duration such as \"1s\""),
+            );
             Duration::from_secs(1)
         });
         InfluxSettings {
@@ -873,7 +993,10 @@ watchdog = "5s"
         let SourceKind::Ntrip(n) = &s.sources[0].kind else {
             panic!()
         };
-        assert_eq!((n.host.as_str(), n.port, n.mountpoint.as_str(), n.version), ("127.0.0.1", 2101, "VTE1", 1));
+        assert_eq!(
+            (n.host.as_str(), n.port, n.mountpoint.as_str(), n.version),
+            ("127.0.0.1", 2101, "VTE1", 1)
+        );
         assert_eq!(n.gga, Some(Duration::from_secs(10)));
         assert_eq!(s.sources[1].watchdog, Duration::from_secs(5));
         assert_eq!(s.sources[1].name, "tcp1");
@@ -886,7 +1009,11 @@ watchdog = "5s"
         let e = parse_str(&bad).unwrap_err();
         assert_eq!(e.key, "baudrate", "{e}");
         assert_eq!(e.line, 20, "{e}");
-        assert!(e.to_string().starts_with("corsd.toml:20: baudrate: unknown field"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("corsd.toml:20: baudrate: unknown field"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -913,7 +1040,10 @@ watchdog = "5s"
         let dir = std::env::temp_dir().join(format!("corsd-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("pw"), "hunter2\n").unwrap();
-        let text = GOOD.replace("gga = \"auto\"", "gga = \"auto\"\nuser = \"crew\"\npassword_file = \"pw\"");
+        let text = GOOD.replace(
+            "gga = \"auto\"",
+            "gga = \"auto\"\nuser = \"crew\"\npassword_file = \"pw\"",
+        );
         let s = parse(&text, "c.toml", &dir).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
         let SourceKind::Ntrip(n) = &s.sources[0].kind else {

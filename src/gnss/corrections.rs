@@ -122,7 +122,8 @@ impl Multipath {
         for sat in &epoch.sats {
             for s1 in &sat.signals {
                 let key = (sat.sys, sat.prn, s1.code);
-                let (Some(p1), Some(l1), Some(f1)) = (s1.pseudorange_m, s1.phase_cycles, s1.freq_hz)
+                let (Some(p1), Some(l1), Some(f1)) =
+                    (s1.pseudorange_m, s1.phase_cycles, s1.freq_hz)
                 else {
                     self.arcs.remove(&key);
                     continue;

@@ -180,8 +180,12 @@ impl Archive {
                 };
                 if (today - date).num_days() > days {
                     match std::fs::remove_dir_all(d.path()) {
-                        Ok(()) => tracing::info!(dir = %d.path().display(), "archive: day removed after the retention period"),
-                        Err(e) => tracing::warn!(dir = %d.path().display(), error = %e, "archive: cannot remove an expired day"),
+                        Ok(()) => {
+                            tracing::info!(dir = %d.path().display(), "archive: day removed after the retention period")
+                        }
+                        Err(e) => {
+                            tracing::warn!(dir = %d.path().display(), error = %e, "archive: cannot remove an expired day")
+                        }
                     }
                 }
             }
@@ -276,7 +280,11 @@ mod tests {
         let h1 = path_for(&dir, "VTE1", start.add(10.0));
         assert_ne!(h0, h1);
         let (b0, b1) = (std::fs::read(&h0).unwrap(), std::fs::read(&h1).unwrap());
-        assert_eq!([b0.clone(), b1.clone()].concat(), bytes, "nothing lost or doubled");
+        assert_eq!(
+            [b0.clone(), b1.clone()].concat(),
+            bytes,
+            "nothing lost or doubled"
+        );
         // The first hour holds exactly the 5 epochs before the boundary.
         let epochs_in = |b: &[u8]| {
             let mut p = Pipeline::new(PipelineConfig {

@@ -170,7 +170,10 @@ pub fn parse_request(head: &str) -> Option<Request> {
         match k.trim().to_ascii_lowercase().as_str() {
             "ntrip-version" => v2 = v.contains("2.0"),
             "authorization" => {
-                if let Some(b) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")) {
+                if let Some(b) = v
+                    .strip_prefix("Basic ")
+                    .or_else(|| v.strip_prefix("basic "))
+                {
                     let d = base64_decode(b)?;
                     let d = String::from_utf8(d).ok()?;
                     let (u, p) = d.split_once(':')?;
@@ -273,7 +276,11 @@ pub fn sourcetable(s: &CasterSettings, seen: &BTreeMap<u16, f64>) -> String {
                 v2.push(x);
             }
         }
-        if v2.is_empty() { "GPS".into() } else { v2.join("+") }
+        if v2.is_empty() {
+            "GPS".into()
+        } else {
+            v2.join("+")
+        }
     };
     for m in &s.mounts {
         let numbers: Vec<u16> = if m.messages.is_empty() {
@@ -331,10 +338,19 @@ pub async fn run(
     points: mpsc::Sender<Vec<crate::telemetry::Point>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tokio::spawn(caster_points(settings.clone(), status.clone(), points.clone(), shutdown.clone()));
+    tokio::spawn(caster_points(
+        settings.clone(),
+        status.clone(),
+        points.clone(),
+        shutdown.clone(),
+    ));
     // Message intervals actually observed, for the sourcetable.
     let seen: Arc<Mutex<BTreeMap<u16, f64>>> = Arc::default();
-    tokio::spawn(observe_rates(frames.subscribe(), seen.clone(), shutdown.clone()));
+    tokio::spawn(observe_rates(
+        frames.subscribe(),
+        seen.clone(),
+        shutdown.clone(),
+    ));
     loop {
         tokio::select! {
             r = listener.accept() => {
@@ -368,7 +384,10 @@ async fn caster_points(
             .tag("listen", settings.listen.to_string())
             .field("clients", status.clients.load(Ordering::Relaxed))
             .field("bytes_out", status.bytes_out.load(Ordering::Relaxed))
-            .field("dropped_clients", status.dropped_clients.load(Ordering::Relaxed));
+            .field(
+                "dropped_clients",
+                status.dropped_clients.load(Ordering::Relaxed),
+            );
         if points.send(vec![p]).await.is_err() {
             return;
         }
@@ -539,13 +558,25 @@ async fn client(
         .unwrap_or_else(|| peer.ip().to_string());
     let now_ns = || chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
     if let Some(g) = &req.gga
-        && let Some(p) = rover_point(g.as_bytes(), &mount.name, &client_name, settings.station_xyz.as_ref(), now_ns())
+        && let Some(p) = rover_point(
+            g.as_bytes(),
+            &mount.name,
+            &client_name,
+            settings.station_xyz.as_ref(),
+            now_ns(),
+        )
     {
         let _ = points.try_send(vec![p]);
     }
     // Bytes that came with the request (a v1 rover's first GGA) are the start of the in-band data.
     let mut inband: Vec<u8> = early;
-    for p in drain_gga(&mut inband, &mount.name, &client_name, settings.station_xyz.as_ref(), now_ns()) {
+    for p in drain_gga(
+        &mut inband,
+        &mount.name,
+        &client_name,
+        settings.station_xyz.as_ref(),
+        now_ns(),
+    ) {
         let _ = points.try_send(vec![p]);
     }
     let writer_status = status.clone();
@@ -631,7 +662,13 @@ mod tests {
     fn message_sets() {
         let m = parse_messages("1006(10),1074(1), 1230").unwrap();
         assert_eq!(m.len(), 3);
-        assert_eq!(m[0], MessageRate { number: 1006, interval_s: 10.0 });
+        assert_eq!(
+            m[0],
+            MessageRate {
+                number: 1006,
+                interval_s: 10.0
+            }
+        );
         assert_eq!(m[2].interval_s, 0.0);
         assert!(parse_messages("1006(ten)").is_err());
         assert!(parse_messages("99(1)").is_err());
@@ -640,11 +677,16 @@ mod tests {
 
     #[test]
     fn requests_and_versions() {
-        let r = parse_request("GET /VTE1 HTTP/1.1\r\nUser-Agent: NTRIP x\r\nAuthorization: Basic Y3JldzpzZWNyZXQ=").unwrap();
+        let r = parse_request(
+            "GET /VTE1 HTTP/1.1\r\nUser-Agent: NTRIP x\r\nAuthorization: Basic Y3JldzpzZWNyZXQ=",
+        )
+        .unwrap();
         assert_eq!(r.mount, "VTE1");
         assert!(!r.v2, "HTTP/1.1 alone does not make v2");
         assert_eq!(r.auth, Some(("crew".into(), "secret".into())));
-        let r = parse_request("GET / HTTP/1.1\r\nNtrip-Version: Ntrip/2.0\r\nNtrip-GGA: $GPGGA,1*00").unwrap();
+        let r =
+            parse_request("GET / HTTP/1.1\r\nNtrip-Version: Ntrip/2.0\r\nNtrip-GGA: $GPGGA,1*00")
+                .unwrap();
         assert!(r.v2);
         assert_eq!(r.mount, "");
         assert_eq!(r.gga.as_deref(), Some("$GPGGA,1*00"));
@@ -657,9 +699,14 @@ mod tests {
         let g = crate::sources::ntrip::gga(18.0657, 102.6331, 150.0, 3600.0);
         let p = rover_point(g.trim_end().as_bytes(), "VTE1", "crew1", Some(&st), 7).unwrap();
         let line = p.to_line();
-        assert!(line.starts_with("rover,client=crew1,mountpoint=VTE1 lat=18.0657"), "{line}");
+        assert!(
+            line.starts_with("rover,client=crew1,mountpoint=VTE1 lat=18.0657"),
+            "{line}"
+        );
         let km = p.fields.iter().find(|(k, _)| *k == "baseline_km").unwrap();
-        let crate::telemetry::Field::Float(km) = km.1 else { panic!() };
+        let crate::telemetry::Field::Float(km) = km.1 else {
+            panic!()
+        };
         assert!((km - 9.97).abs() < 0.05, "{km}");
         assert!(rover_point(b"$GPRMC,,V,,,,,,,,,,N*53", "M", "c", None, 0).is_none());
     }

@@ -288,7 +288,9 @@ pub async fn run(
         status
             .points_evicted
             .fetch_add(rep.evicted_points, Ordering::Relaxed);
-        status.spool_bytes.store(sp.backlog_bytes(), Ordering::Relaxed);
+        status
+            .spool_bytes
+            .store(sp.backlog_bytes(), Ordering::Relaxed);
         buf.clear();
         *count = 0;
         notify.notify_one();
@@ -322,7 +324,9 @@ pub async fn run(
     notify.notify_one();
     let _ = shipper.await;
     let sp = spool.lock().unwrap_or_else(|p| p.into_inner());
-    status.spool_bytes.store(sp.backlog_bytes(), Ordering::Relaxed);
+    status
+        .spool_bytes
+        .store(sp.backlog_bytes(), Ordering::Relaxed);
     Ok(())
 }
 
@@ -357,10 +361,7 @@ async fn ship(
         }
         // Several spool records go in one request (fewer round trips); the last one is
         // acknowledged for all.
-        let next = spool
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pending(16);
+        let next = spool.lock().unwrap_or_else(|p| p.into_inner()).pending(16);
         let (rec, payload) = match next {
             Ok(v) if !v.is_empty() => {
                 let mut payload = Vec::new();
@@ -400,7 +401,9 @@ async fn ship(
                 if let Err(e) = sp.ack(&rec) {
                     tracing::error!(error = %e, "spool: cannot record the acknowledgement");
                 }
-                status.spool_bytes.store(sp.backlog_bytes(), Ordering::Relaxed);
+                status
+                    .spool_bytes
+                    .store(sp.backlog_bytes(), Ordering::Relaxed);
                 status.batches_written.fetch_add(1, Ordering::Relaxed);
                 if last_error_kind.take().is_some() {
                     tracing::info!("database writes succeed again; the spool is being sent");
@@ -456,7 +459,13 @@ async fn send_record(
                     stack.push(b);
                     stack.push(a);
                 }
-                None => set_aside(rejected, rec, &part, "HTTP 413: one line larger than the server accepts", status),
+                None => set_aside(
+                    rejected,
+                    rec,
+                    &part,
+                    "HTTP 413: one line larger than the server accepts",
+                    status,
+                ),
             },
             Action::Reject(msg) => set_aside(rejected, rec, &part, &msg, status),
             Action::Retry(after) => {
@@ -501,7 +510,9 @@ fn set_aside(dir: &Path, rec: &Record, part: &[u8], msg: &str, status: &SinkStat
             server = %msg,
             "the database rejected a batch; it is set aside with the server's answer and the following data goes on"
         ),
-        Err(e) => tracing::error!(points = n, error = %e, server = %msg, "the database rejected a batch and it could not be set aside: lost"),
+        Err(e) => {
+            tracing::error!(points = n, error = %e, server = %msg, "the database rejected a batch and it could not be set aside: lost")
+        }
     }
 }
 
@@ -544,7 +555,10 @@ mod tests {
     #[test]
     fn split_at_lines() {
         let (a, b) = split_lines(b"a 1\nb 2\nc 3\n").unwrap();
-        assert_eq!((a.as_slice(), b.as_slice()), (&b"a 1\n"[..], &b"b 2\nc 3\n"[..]));
+        assert_eq!(
+            (a.as_slice(), b.as_slice()),
+            (&b"a 1\n"[..], &b"b 2\nc 3\n"[..])
+        );
         assert!(split_lines(b"a 1\n").is_none());
     }
 }

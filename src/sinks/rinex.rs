@@ -306,14 +306,20 @@ impl ObsWriter {
         let mut h = String::new();
         header_line(
             &mut h,
-            &format!("{:>9}{:11}{:<20}{:<20}", "3.04", "", "OBSERVATION DATA", "M (MIXED)"),
+            &format!(
+                "{:>9}{:11}{:<20}{:<20}",
+                "3.04", "", "OBSERVATION DATA", "M (MIXED)"
+            ),
             "RINEX VERSION / TYPE",
         );
         // The run date is the data's own end, not the wall clock: the same input gives the same
         // file.
         let date = self.last.map(|t| {
             let (y, mo, d, hh, mi, s) = calendar(t);
-            format!("{y:04}{mo:02}{d:02} {hh:02}{mi:02}{:02} GPS", s.floor() as u32)
+            format!(
+                "{y:04}{mo:02}{d:02} {hh:02}{mi:02}{:02} GPS",
+                s.floor() as u32
+            )
         });
         header_line(
             &mut h,
@@ -372,7 +378,10 @@ impl ObsWriter {
         if let Some(i) = self.interval {
             header_line(&mut h, &format!("{i:10.3}"), "INTERVAL");
         }
-        for (t, label) in [(self.first, "TIME OF FIRST OBS"), (self.last, "TIME OF LAST OBS")] {
+        for (t, label) in [
+            (self.first, "TIME OF FIRST OBS"),
+            (self.last, "TIME OF LAST OBS"),
+        ] {
             if let Some(t) = t {
                 let (y, mo, d, hh, mi, s) = calendar(t);
                 header_line(
@@ -388,7 +397,11 @@ impl ObsWriter {
             if let Some(list) = self.types.get(&sys) {
                 for (t, c) in list {
                     if *t == 'L' {
-                        header_line(&mut h, &format!("{} L{c}", sys.letter()), "SYS / PHASE SHIFT");
+                        header_line(
+                            &mut h,
+                            &format!("{} L{c}", sys.letter()),
+                            "SYS / PHASE SHIFT",
+                        );
                     }
                 }
             }
@@ -407,7 +420,11 @@ impl ObsWriter {
                     "    ".to_string()
                 };
                 first = false;
-                header_line(&mut h, &format!("{lead}{}", chunk.join(" ")), "GLONASS SLOT / FRQ #");
+                header_line(
+                    &mut h,
+                    &format!("{lead}{}", chunk.join(" ")),
+                    "GLONASS SLOT / FRQ #",
+                );
             }
             if slots.is_empty() {
                 header_line(&mut h, "  0", "GLONASS SLOT / FRQ #");
@@ -465,8 +482,14 @@ mod tests {
         };
         // 2018-07-15 00:00:00 GPST.
         let t = Gpst::from_week_tow(2010, 0.0);
-        assert_eq!(long_name(&st, t, "01H", 1.0), "VTE100LAO_R_20181960000_01H_01S_MO.rnx");
-        assert_eq!(long_name(&st, t, "01D", 30.0), "VTE100LAO_R_20181960000_01D_30S_MO.rnx");
+        assert_eq!(
+            long_name(&st, t, "01H", 1.0),
+            "VTE100LAO_R_20181960000_01H_01S_MO.rnx"
+        );
+        assert_eq!(
+            long_name(&st, t, "01D", 30.0),
+            "VTE100LAO_R_20181960000_01D_30S_MO.rnx"
+        );
     }
 
     #[test]
@@ -490,13 +513,21 @@ pub fn d19(x: f64) -> String {
         m /= 10.0;
         e += 1;
     }
-    format!("{}{m:.12}E{}{:02}", if x < 0.0 { '-' } else { ' ' }, if e < 0 { '-' } else { '+' }, e.abs())
+    format!(
+        "{}{m:.12}E{}{:02}",
+        if x < 0.0 { '-' } else { ' ' },
+        if e < 0 { '-' } else { '+' },
+        e.abs()
+    )
 }
 
 fn nav_epoch(t: Gpst, scale_offset_s: f64) -> String {
     // A calendar in the system's own time scale (GPST, GST = GPST, BDT = GPST − 14 s).
     let (y, mo, d, h, mi, s) = calendar(t.add(scale_offset_s));
-    format!("{y:04} {mo:02} {d:02} {h:02} {mi:02} {:02}", s.round() as u32)
+    format!(
+        "{y:04} {mo:02} {d:02} {h:02} {mi:02} {:02}",
+        s.round() as u32
+    )
 }
 
 /// A RINEX 3.04 mixed navigation file of every broadcast ephemeris in the store: GPS, QZSS,
@@ -515,7 +546,10 @@ pub fn write_nav(
     let mut sets: Vec<&crate::gnss::nav::Ephemeris> = store.all().collect();
     sets.sort_by(|a, b| {
         let key = |e: &crate::gnss::nav::Ephemeris| {
-            (SYSTEM_ORDER.iter().position(|g| *g == e.sys).unwrap_or(9), rinex_prn(e.sys, e.prn))
+            (
+                SYSTEM_ORDER.iter().position(|g| *g == e.sys).unwrap_or(9),
+                rinex_prn(e.sys, e.prn),
+            )
         };
         key(a).cmp(&key(b)).then(a.toe.diff(b.toe).total_cmp(&0.0))
     });
@@ -523,12 +557,23 @@ pub fn write_nav(
         first = Some(first.map_or(e.toe, |f| if e.toe.diff(f) < 0.0 { e.toe } else { f }));
         let name = format!("{}{:02}", e.sys.letter(), rinex_prn(e.sys, e.prn));
         let line = |out: &mut String, v: [f64; 4]| {
-            let _ = writeln!(out, "    {}{}{}{}", d19(v[0]), d19(v[1]), d19(v[2]), d19(v[3]));
+            let _ = writeln!(
+                out,
+                "    {}{}{}{}",
+                d19(v[0]),
+                d19(v[1]),
+                d19(v[2]),
+                d19(v[3])
+            );
         };
         match &e.orbit {
             OrbitParams::Kepler { elements: k, .. } => {
                 let bds = e.sys == Gnss::Beidou;
-                let offset = if bds { crate::gnss::time::BDT_MINUS_GPST_S as f64 } else { 0.0 };
+                let offset = if bds {
+                    crate::gnss::time::BDT_MINUS_GPST_S as f64
+                } else {
+                    0.0
+                };
                 let _ = writeln!(
                     body,
                     "{name} {}{}{}{}",
@@ -537,11 +582,7 @@ pub fn write_nav(
                     d19(k.af1),
                     d19(k.af2)
                 );
-                let week = if bds {
-                    e.toe.bdt().0
-                } else {
-                    e.toe.week()
-                } as f64;
+                let week = if bds { e.toe.bdt().0 } else { e.toe.week() } as f64;
                 line(&mut body, [e.iode as f64, k.crs, k.delta_n, k.m0]);
                 line(&mut body, [k.cuc, k.e, k.cus, k.sqrt_a]);
                 line(&mut body, [k.toe, k.cic, k.omega0, k.cis]);
@@ -581,9 +622,23 @@ pub fn write_nav(
                 );
                 let health = if e.healthy { 0.0 } else { 1.0 };
                 let km = |v: f64| v / 1000.0;
-                line(&mut body, [km(state.pos[0]), km(state.vel[0]), km(state.acc[0]), health]);
-                line(&mut body, [km(state.pos[1]), km(state.vel[1]), km(state.acc[1]), *channel as f64]);
-                line(&mut body, [km(state.pos[2]), km(state.vel[2]), km(state.acc[2]), 0.0]);
+                line(
+                    &mut body,
+                    [km(state.pos[0]), km(state.vel[0]), km(state.acc[0]), health],
+                );
+                line(
+                    &mut body,
+                    [
+                        km(state.pos[1]),
+                        km(state.vel[1]),
+                        km(state.acc[1]),
+                        *channel as f64,
+                    ],
+                );
+                line(
+                    &mut body,
+                    [km(state.pos[2]), km(state.vel[2]), km(state.acc[2]), 0.0],
+                );
             }
         }
     }
@@ -593,7 +648,10 @@ pub fn write_nav(
     let mut h = String::new();
     header_line(
         &mut h,
-        &format!("{:>9}{:11}{:<20}{:<20}", "3.04", "", "N: GNSS NAV DATA", "M: MIXED"),
+        &format!(
+            "{:>9}{:11}{:<20}{:<20}",
+            "3.04", "", "N: GNSS NAV DATA", "M: MIXED"
+        ),
         "RINEX VERSION / TYPE",
     );
     let (y, mo, d, hh, mi, s) = calendar(start);
@@ -607,7 +665,11 @@ pub fn write_nav(
         ),
         "PGM / RUN BY / DATE",
     );
-    header_line(&mut h, &format!("{:6}", leap_seconds_at(start)), "LEAP SECONDS");
+    header_line(
+        &mut h,
+        &format!("{:6}", leap_seconds_at(start)),
+        "LEAP SECONDS",
+    );
     header_line(&mut h, "", "END OF HEADER");
     let name = long_name(station, start, span, 1.0).replace("_01S_MO.rnx", "_MN.rnx");
     std::fs::create_dir_all(dir)?;

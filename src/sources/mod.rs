@@ -30,8 +30,8 @@ use crate::pipeline::{
 };
 use crate::simulate::{SimConfig, Simulator};
 use crate::sinks::rinex::{ObsWriter, StationInfo};
-use std::path::Path;
 use crate::telemetry::Point;
+use std::path::Path;
 
 /// Elevation mask of the live solution (degrees), the same as `corsd replay`'s default.
 pub const REPLAY_MASK_DEG: f64 = 5.0;
@@ -238,7 +238,10 @@ impl Runner {
                 p.link.latency_ms = Some(lat);
             }
             self.update_snapshot(&p, &out);
-            if p.state.reference.is_none() && p.state.unreferenced > 0 && self.logged_error.is_none() {
+            if p.state.reference.is_none()
+                && p.state.unreferenced > 0
+                && self.logged_error.is_none()
+            {
                 self.logged_error = Some("undated".into());
                 tracing::warn!(
                     source = %self.settings.name,
@@ -250,7 +253,11 @@ impl Runner {
             let now = unix_ns_now();
             let secs = (now - since) as f64 / 1e9;
             tracing::info!(source = %self.settings.name, outage_s = secs.round(), "data flows again");
-            out.points.push(self.event(now, "recovery", &format!("data again after {secs:.0} s without ({why})")));
+            out.points.push(self.event(
+                now,
+                "recovery",
+                &format!("data again after {secs:.0} s without ({why})"),
+            ));
         }
         if self.ctx.rinex_dir.is_some() {
             for e in &out.epochs {
@@ -308,7 +315,13 @@ impl Runner {
 
     fn close_rinex(&mut self) {
         if let Some((_, mut w)) = self.rinex.take() {
-            w.learn(&self.pipeline.lock().unwrap_or_else(|p| p.into_inner()).state);
+            w.learn(
+                &self
+                    .pipeline
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .state,
+            );
             match w.close() {
                 Ok(Some(p)) => tracing::info!(file = %p.display(), "hourly RINEX file written"),
                 Ok(None) => {}
@@ -357,8 +370,8 @@ impl Runner {
             loop {
                 // Sleep to the next whole 10 s of UTC, so points from many stations line up.
                 let now = Utc::now();
-                let into = (now.second() as i64 % STREAM_EVERY_S) as f64
-                    + now.nanosecond() as f64 * 1e-9;
+                let into =
+                    (now.second() as i64 % STREAM_EVERY_S) as f64 + now.nanosecond() as f64 * 1e-9;
                 let wait = Duration::from_secs_f64(STREAM_EVERY_S as f64 - into);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
@@ -407,46 +420,60 @@ impl Runner {
                 p.reset_link();
             }
             first = false;
-            self.frames_at_connect = self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).frames;
+            self.frames_at_connect = self
+                .snapshot
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .frames;
             let end = match self.settings.kind.clone() {
                 SourceKind::Simulate { seed, msm } => self.simulate(seed, msm).await,
                 SourceKind::Udp { listen } => match UdpSocket::bind(listen).await {
                     Ok(sock) => self.udp(sock).await,
                     Err(e) => End::Error(format!("cannot listen on udp {listen}: {e}")),
                 },
-                SourceKind::File { path, speed, looped, .. } => {
-                    match tokio::fs::File::open(&path).await {
-                        Ok(f) => {
-                            let end = self.stream(Box::new(f), None, None, speed).await;
-                            if matches!(end, End::Eof) {
-                                let mut out = Output::default();
-                                self.pipeline
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .finish(&mut out);
-                                self.send_points(&mut out.points).await;
-                                if !looped {
-                                    self.set_state(State::Finished);
-                                    tracing::info!(source = %self.settings.name, file = %path.display(), "file replayed to its end");
-                                    break;
-                                }
-                                continue;
+                SourceKind::File {
+                    path,
+                    speed,
+                    looped,
+                    ..
+                } => match tokio::fs::File::open(&path).await {
+                    Ok(f) => {
+                        let end = self.stream(Box::new(f), None, None, speed).await;
+                        if matches!(end, End::Eof) {
+                            let mut out = Output::default();
+                            self.pipeline
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .finish(&mut out);
+                            self.send_points(&mut out.points).await;
+                            if !looped {
+                                self.set_state(State::Finished);
+                                tracing::info!(source = %self.settings.name, file = %path.display(), "file replayed to its end");
+                                break;
                             }
-                            end
+                            continue;
                         }
-                        Err(e) => End::Error(format!("cannot open {}: {e}", path.display())),
+                        end
                     }
-                }
+                    Err(e) => End::Error(format!("cannot open {}: {e}", path.display())),
+                },
                 other => match self.open(&other, &mut tcp_listener).await {
                     Ok((r, w, gga)) => self.stream(r, w, gga, 0.0).await,
                     Err(e) => End::Error(e),
                 },
             };
-            let delivered = self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).frames
+            let delivered = self
+                .snapshot
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .frames
                 > self.frames_at_connect;
             match end {
                 End::Shutdown => break,
-                End::Eof => self.failure("the source closed the connection; reconnecting", "end of data (peer closed, or device gone)"),
+                End::Eof => self.failure(
+                    "the source closed the connection; reconnecting",
+                    "end of data (peer closed, or device gone)",
+                ),
                 End::Stalled => self.failure(
                     "no data within the watchdog time; reconnecting",
                     &format!("stalled: no byte for {:?}", self.settings.watchdog),
@@ -477,7 +504,13 @@ impl Runner {
                 _ = shutdown.changed() => {}
             }
         }
-        if !matches!(self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).state, State::Finished) {
+        if !matches!(
+            self.snapshot
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .state,
+            State::Finished
+        ) {
             self.set_state(State::Stopped);
         }
         if let Some(t) = ticker {
@@ -502,10 +535,13 @@ impl Runner {
                 Ok((Box::new(port), None, None))
             }
             SourceKind::Tcp { address } => {
-                let s = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(address.as_str()))
-                    .await
-                    .map_err(|_| format!("connecting to {address} timed out"))?
-                    .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+                let s = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    TcpStream::connect(address.as_str()),
+                )
+                .await
+                .map_err(|_| format!("connecting to {address} timed out"))?
+                .map_err(|e| format!("cannot connect to {address}: {e}"))?;
                 let _ = s.set_nodelay(true);
                 Ok((Box::new(s), None, None))
             }
@@ -580,10 +616,17 @@ impl Runner {
         let answer = loop {
             let k = tokio::time::timeout(ntrip::ANSWER_TIMEOUT, r.read(&mut tmp))
                 .await
-                .map_err(|_| format!("caster {addr} did not answer within {:?}", ntrip::ANSWER_TIMEOUT))?
+                .map_err(|_| {
+                    format!(
+                        "caster {addr} did not answer within {:?}",
+                        ntrip::ANSWER_TIMEOUT
+                    )
+                })?
                 .map_err(|e| format!("reading the answer of {addr}: {e}"))?;
             if k == 0 {
-                return Err(format!("caster {addr} closed the connection without an answer"));
+                return Err(format!(
+                    "caster {addr} closed the connection without an answer"
+                ));
             }
             buf.extend_from_slice(&tmp[..k]);
             match ntrip::parse_answer(&buf, &n.mountpoint) {
@@ -779,7 +822,10 @@ impl AsyncRead for ChunkedReader {
             if !this.raw.is_empty() {
                 let raw = std::mem::take(&mut this.raw);
                 if let Err(e) = this.de.feed(&raw, &mut this.pending) {
-                    return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)));
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        e,
+                    )));
                 }
             }
             if !this.pending.is_empty() {

@@ -197,7 +197,10 @@ pub fn gga(lat_deg: f64, lon_deg: f64, h: f64, utc_secs_of_day: f64) -> String {
         lo.trunc() as u32,
         lo.fract() * 60.0
     );
-    format!("${body}*{:02X}\r\n", crate::framing::nmea_checksum(body.as_bytes()))
+    format!(
+        "${body}*{:02X}\r\n",
+        crate::framing::nmea_checksum(body.as_bytes())
+    )
 }
 
 /// How long to wait for the caster's answer.
@@ -246,14 +249,29 @@ mod tests {
     fn answers() {
         assert_eq!(
             parse_answer(b"ICY 200 OK\r\n\xd3\x00", "M"),
-            Answer::Stream { chunked: false, consumed: 12 }
+            Answer::Stream {
+                chunked: false,
+                consumed: 12
+            }
         );
-        assert_eq!(parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Enc", "M"), Answer::Incomplete);
         assert_eq!(
-            parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nab", "M"),
-            Answer::Stream { chunked: true, consumed: 47 }
+            parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Enc", "M"),
+            Answer::Incomplete
         );
-        assert!(matches!(parse_answer(b"SOURCETABLE 200 OK\r\n", "M"), Answer::Refused(_)));
+        assert_eq!(
+            parse_answer(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nab",
+                "M"
+            ),
+            Answer::Stream {
+                chunked: true,
+                consumed: 47
+            }
+        );
+        assert!(matches!(
+            parse_answer(b"SOURCETABLE 200 OK\r\n", "M"),
+            Answer::Refused(_)
+        ));
         assert!(matches!(
             parse_answer(b"HTTP/1.1 401 Unauthorized\r\n\r\n", "M"),
             Answer::Refused(m) if m.contains("credentials")
@@ -272,13 +290,20 @@ mod tests {
             assert_eq!(out, b"abcdefg");
             assert!(d.finished);
         }
-        assert!(Dechunker::default().feed(b"zz\r\n", &mut Vec::new()).is_err());
+        assert!(
+            Dechunker::default()
+                .feed(b"zz\r\n", &mut Vec::new())
+                .is_err()
+        );
     }
 
     #[test]
     fn gga_sentence() {
         let g = gga(17.9757, 102.6331, 180.0, 3723.5);
-        assert!(g.starts_with("$GPGGA,010203.50,1758.54200,N,10237.98600,E,1,12,1.0,180.000,M"), "{g}");
+        assert!(
+            g.starts_with("$GPGGA,010203.50,1758.54200,N,10237.98600,E,1,12,1.0,180.000,M"),
+            "{g}"
+        );
         let parsed = crate::messages::nmea::parse(g.trim_end().as_bytes());
         assert!(parsed.is_ok(), "{g}");
     }

@@ -132,7 +132,11 @@ const CRC32_TABLE: [u32; 256] = {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -151,7 +155,12 @@ fn crc32(data: &[u8]) -> u32 {
 
 /// Read up to `max` valid records of a segment from `from`; returns them, the end of the last
 /// valid one (where a torn tail starts, when reading to the end) and the file's length.
-fn read_records(path: &Path, seq: u64, from: u64, max: usize) -> io::Result<(Vec<Record>, u64, u64)> {
+fn read_records(
+    path: &Path,
+    seq: u64,
+    from: u64,
+    max: usize,
+) -> io::Result<(Vec<Record>, u64, u64)> {
     let f = File::open(path)?;
     let len = f.metadata()?.len();
     let mut r = io::BufReader::with_capacity(256 * 1024, f);
@@ -222,7 +231,8 @@ impl Spool {
         let segs = spool.segments()?;
         if let Some(&(last, _)) = segs.last() {
             let path = spool.dir.join(seg_name(last));
-            let (_, valid_end, len) = read_records(&path, last, 0, usize::MAX).map_err(io_err(&path))?;
+            let (_, valid_end, len) =
+                read_records(&path, last, 0, usize::MAX).map_err(io_err(&path))?;
             if valid_end < len {
                 report.torn_bytes += len - valid_end;
                 let f = OpenOptions::new()
@@ -524,8 +534,20 @@ mod tests {
         assert_eq!(s.pending(10).unwrap().len(), 2);
         // Writing goes on after the cut, in a new segment.
         s.append(b"d v=4 4\n").unwrap();
-        let all: Vec<Vec<u8>> = s.pending(10).unwrap().into_iter().map(|r| r.payload).collect();
-        assert_eq!(all, vec![b"a v=1 1\n".to_vec(), b"b v=2 2\n".to_vec(), b"d v=4 4\n".to_vec()]);
+        let all: Vec<Vec<u8>> = s
+            .pending(10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.payload)
+            .collect();
+        assert_eq!(
+            all,
+            vec![
+                b"a v=1 1\n".to_vec(),
+                b"b v=2 2\n".to_vec(),
+                b"d v=4 4\n".to_vec()
+            ]
+        );
     }
 
     #[test]

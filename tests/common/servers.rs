@@ -97,7 +97,10 @@ impl VictoriaMetrics {
         let log = self.dir.join("vm.log");
         let child = Command::new(bin)
             .arg(format!("-httpListenAddr=127.0.0.1:{}", self.port))
-            .arg(format!("-storageDataPath={}", self.dir.join("data").display()))
+            .arg(format!(
+                "-storageDataPath={}",
+                self.dir.join("data").display()
+            ))
             .arg("-retentionPeriod=100y")
             .arg("-dedup.minScrapeInterval=1ms")
             .arg("-loggerLevel=WARN")
@@ -107,7 +110,12 @@ impl VictoriaMetrics {
             .spawn()
             .expect("start victoria-metrics");
         self.child = Some(child);
-        wait_http(&format!("{}/health", self.url()), 200, "victoria-metrics", &log);
+        wait_http(
+            &format!("{}/health", self.url()),
+            200,
+            "victoria-metrics",
+            &log,
+        );
     }
 
     pub fn stop(&mut self) {
@@ -119,7 +127,11 @@ impl VictoriaMetrics {
 
     /// [`VictoriaMetrics::export`], polled until at least `want` samples are visible (new series
     /// become searchable shortly after a write, later on a loaded machine) or 10 s passed.
-    pub fn export_at_least(&self, selector: &str, want: usize) -> Vec<(String, Vec<(String, String)>, i64, f64)> {
+    pub fn export_at_least(
+        &self,
+        selector: &str,
+        want: usize,
+    ) -> Vec<(String, Vec<(String, String)>, i64, f64)> {
         let t0 = std::time::Instant::now();
         loop {
             let got = self.export(selector);
@@ -164,7 +176,12 @@ impl VictoriaMetrics {
             let ts = v["timestamps"].as_array().unwrap();
             let vals = v["values"].as_array().unwrap();
             for (t, x) in ts.iter().zip(vals) {
-                out.push((name.clone(), labels.clone(), t.as_i64().unwrap(), x.as_f64().unwrap_or(f64::NAN)));
+                out.push((
+                    name.clone(),
+                    labels.clone(),
+                    t.as_i64().unwrap(),
+                    x.as_f64().unwrap_or(f64::NAN),
+                ));
             }
         }
         out

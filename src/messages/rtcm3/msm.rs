@@ -242,7 +242,11 @@ impl Msm {
 
     /// The carrier frequency, taking a GLONASS channel the message lacks (MSM1–4 carry none)
     /// from `channel_of(prn)`, e.g. from the 1020 ephemerides.
-    pub fn frequency_hz_with(&self, cell: &MsmCell, channel_of: &dyn Fn(u8) -> Option<i8>) -> Option<f64> {
+    pub fn frequency_hz_with(
+        &self,
+        cell: &MsmCell,
+        channel_of: &dyn Fn(u8) -> Option<i8>,
+    ) -> Option<f64> {
         let code = signal_code(self.system, cell.signal)?;
         let sat = self.sats.get(cell.sat as usize)?;
         let channel = sat
