@@ -328,6 +328,20 @@ fn esc(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// One sample per row with its HELP and TYPE lines; names ending in `_total` are counters.
+fn rows(o: &mut String, labels: &str, rows: &[(&str, &str, u64)]) {
+    use std::fmt::Write as _;
+    for (name, help, v) in rows {
+        let kind = if name.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        let _ = writeln!(o, "# HELP corsd_{name} {help}\n# TYPE corsd_{name} {kind}");
+        let _ = writeln!(o, "corsd_{name}{{{labels}}} {v}");
+    }
+}
+
 /// Prometheus text exposition.
 fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
     use std::fmt::Write as _;
@@ -428,112 +442,99 @@ fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
         }
     }
     let sk = &h.sink;
-    let sink_kind = h.sink_kind;
-    for (name, help, v) in [
-        (
-            "points_accepted_total",
-            "points on disk in the spool",
-            sk.points_accepted.load(Ordering::Relaxed),
-        ),
-        (
-            "points_written_total",
-            "points acknowledged by the database (or written to files)",
-            sk.points_written.load(Ordering::Relaxed),
-        ),
-        (
-            "points_rejected_total",
-            "points the database refused (set aside in rejected/)",
-            sk.points_rejected.load(Ordering::Relaxed),
-        ),
-        (
-            "points_evicted_total",
-            "points dropped unsent by the spool caps",
-            sk.points_evicted.load(Ordering::Relaxed),
-        ),
-        (
-            "write_errors_total",
-            "failed database writes (retried)",
-            sk.write_errors.load(Ordering::Relaxed),
-        ),
-        (
-            "spool_bytes",
-            "spool bytes not yet acknowledged",
-            sk.spool_bytes.load(Ordering::Relaxed),
-        ),
-    ] {
-        gauge(
-            &mut o,
-            name,
-            help,
-            if name.ends_with("_total") {
-                "counter"
-            } else {
-                "gauge"
-            },
-        );
-        let _ = writeln!(
-            o,
-            "corsd_{name}{{station=\"{st}\",sink=\"{sink_kind}\"}} {v}"
-        );
-    }
+    let load = |x: &std::sync::atomic::AtomicU64| x.load(Ordering::Relaxed);
+    rows(
+        &mut o,
+        &format!("station=\"{st}\",sink=\"{}\"", h.sink_kind),
+        &[
+            (
+                "points_accepted_total",
+                "points on disk in the spool",
+                load(&sk.points_accepted),
+            ),
+            (
+                "points_written_total",
+                "points acknowledged by the database (or written to files)",
+                load(&sk.points_written),
+            ),
+            (
+                "points_rejected_total",
+                "points the database refused (set aside in rejected/)",
+                load(&sk.points_rejected),
+            ),
+            (
+                "points_evicted_total",
+                "points dropped unsent by the spool caps",
+                load(&sk.points_evicted),
+            ),
+            (
+                "write_errors_total",
+                "failed database writes (retried)",
+                load(&sk.write_errors),
+            ),
+            (
+                "spool_bytes",
+                "spool bytes not yet acknowledged",
+                load(&sk.spool_bytes),
+            ),
+        ],
+    );
+    let station_label = format!("station=\"{st}\"");
     if let Some(c) = &h.caster {
-        for (name, help, kind, v) in [
-            (
-                "caster_clients",
-                "NTRIP clients connected",
-                "gauge",
-                c.clients.load(Ordering::Relaxed),
-            ),
-            (
-                "caster_bytes_out_total",
-                "bytes sent to NTRIP clients",
-                "counter",
-                c.bytes_out.load(Ordering::Relaxed),
-            ),
-            (
-                "caster_dropped_clients_total",
-                "clients disconnected for falling behind",
-                "counter",
-                c.dropped_clients.load(Ordering::Relaxed),
-            ),
-            (
-                "caster_refused_total",
-                "requests refused for credentials",
-                "counter",
-                c.refused.load(Ordering::Relaxed),
-            ),
-            (
-                "caster_bad_requests_total",
-                "malformed, oversize or slow requests",
-                "counter",
-                c.bad_requests.load(Ordering::Relaxed),
-            ),
-        ] {
-            gauge(&mut o, name, help, kind);
-            let _ = writeln!(o, "corsd_{name}{{station=\"{st}\"}} {v}");
-        }
+        rows(
+            &mut o,
+            &station_label,
+            &[
+                (
+                    "caster_clients",
+                    "NTRIP clients connected",
+                    load(&c.clients),
+                ),
+                (
+                    "caster_bytes_out_total",
+                    "bytes sent to NTRIP clients",
+                    load(&c.bytes_out),
+                ),
+                (
+                    "caster_dropped_clients_total",
+                    "clients disconnected for falling behind",
+                    load(&c.dropped_clients),
+                ),
+                (
+                    "caster_refused_total",
+                    "requests refused for credentials",
+                    load(&c.refused),
+                ),
+                (
+                    "caster_bad_requests_total",
+                    "malformed, oversize or slow requests",
+                    load(&c.bad_requests),
+                ),
+            ],
+        );
     }
     if let Some(a) = &h.archive {
-        for (name, help, v) in [
-            (
-                "archive_frames_total",
-                "frames written to the raw archive",
-                a.frames.load(Ordering::Relaxed),
-            ),
-            (
-                "archive_bytes_total",
-                "bytes written to the raw archive",
-                a.bytes.load(Ordering::Relaxed),
-            ),
-            (
-                "archive_dropped_total",
-                "frames not archived (disk floor, lag or write error)",
-                a.dropped.load(Ordering::Relaxed),
-            ),
-        ] {
-            gauge(&mut o, name, help, "counter");
-            let _ = writeln!(o, "corsd_{name}{{station=\"{st}\"}} {v}");
-        }
+        rows(
+            &mut o,
+            &station_label,
+            &[
+                (
+                    "archive_frames_total",
+                    "frames written to the raw archive",
+                    load(&a.frames),
+                ),
+                (
+                    "archive_bytes_total",
+                    "bytes written to the raw archive",
+                    load(&a.bytes),
+                ),
+                (
+                    "archive_dropped_total",
+                    "frames not archived (disk floor, lag or write error)",
+                    load(&a.dropped),
+                ),
+            ],
+        );
     }
     o
 }
