@@ -78,7 +78,7 @@ pub async fn run(
     let mut caster_tasks = Vec::new();
     let caster_status = Arc::new(crate::sinks::caster::CasterStatus::default());
     for c in &settings.casters {
-        let l = TcpListener::bind(c.listen)
+        let l = bind_again(c.listen)
             .await
             .with_context(|| format!("the NTRIP caster cannot listen on {}", c.listen))?;
         let local = l.local_addr()?;
@@ -159,14 +159,19 @@ pub async fn run(
         casters: caster_addrs,
         ..Default::default()
     };
+    let mut health_task = None;
     if let Some(addr) = settings.health_listen {
-        let l = TcpListener::bind(addr)
+        let l = bind_again(addr)
             .await
             .with_context(|| format!("cannot listen for /healthz and /metrics on {addr}"))?;
         let local = l.local_addr()?;
         b.health = Some(local);
         tracing::info!(addr = %local, "health: http://{local}/healthz and /metrics");
-        tokio::spawn(serve_health(l, health.clone(), stop_rx.clone()));
+        health_task = Some(tokio::spawn(serve_health(
+            l,
+            health.clone(),
+            stop_rx.clone(),
+        )));
     }
     if let Some(tx) = bound {
         let _ = tx.send(b);
@@ -188,6 +193,10 @@ pub async fn run(
     }
     if let Some(a) = archive_task {
         let _ = a.await;
+    }
+    if let Some(h) = health_task {
+        // Closed before returning so that a reload can bind the same port.
+        let _ = h.await;
     }
     match sink.await {
         Ok(r) => r?,
@@ -231,6 +240,21 @@ async fn systemd_watchdog(mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Binds a listener, retrying for a few seconds while the port is still held: after a SIGHUP
+/// reload the previous run's sockets may take a moment to close.
+pub(crate) async fn bind_again(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(addr).await {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            r => return r,
         }
     }
 }

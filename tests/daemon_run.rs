@@ -9,10 +9,20 @@ use std::time::{Duration, Instant};
 
 use common::servers::{corsd, curl, free_port, temp_dir};
 
-fn wait(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool) {
+    wait_log(what, secs, None, cond)
+}
+
+/// Like `wait`, with the daemon's log in the failure message.
+fn wait_log(what: &str, secs: u64, log: Option<&std::path::Path>, mut cond: impl FnMut() -> bool) {
     let t0 = Instant::now();
     while !cond() {
-        assert!(t0.elapsed() < Duration::from_secs(secs), "{what}");
+        if t0.elapsed() >= Duration::from_secs(secs) {
+            let log = log
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            panic!("{what}\n--- corsd log ---\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -213,7 +223,7 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
             .ok()
             .and_then(|v| v[0]["name"].as_str().map(str::to_string))
     };
-    wait("first config", 10, || {
+    wait("first config", 30, || {
         source_name().as_deref() == Some("first")
     });
     write(&CONFIG.replace("first", "second"));
@@ -224,7 +234,7 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
             .unwrap();
     };
     hup(&child);
-    wait("reloaded config", 10, || {
+    wait_log("reloaded config", 30, Some(&dir.join("log")), || {
         source_name().as_deref() == Some("second")
     });
     write(&CONFIG.replace("kind = \"simulate\"", "kind = \"teleport\""));
@@ -235,7 +245,7 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
         log.contains("invalid; running on with the previous one"),
         "{log}"
     );
-    wait("still the good config", 10, || {
+    wait_log("still the good config", 30, Some(&dir.join("log")), || {
         source_name().as_deref() == Some("second")
     });
     assert!(term(&mut child).success());
