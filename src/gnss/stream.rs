@@ -40,7 +40,7 @@ pub struct StationState {
     /// GLONASS frequency channels by slot, from the 1020 ephemerides (MSM1–4 carry none).
     pub glonass_channels: std::collections::BTreeMap<u8, i8>,
     /// Lock time of each signal at its previous epoch, for cycle-slip flags.
-    locks: std::collections::HashMap<(Gnss, u8, super::obs::SignalCode), f64>,
+    locks: std::collections::HashMap<(Gnss, u8, super::obs::SignalCode), (f64, Gpst)>,
     /// Receiver make and antenna from 1033/1008.
     pub receiver: Option<String>,
     pub firmware: Option<String>,
@@ -94,12 +94,12 @@ impl StationState {
                 };
                 let t = match m.system {
                     Gnss::Glonass => {
-                        let (_, tod) = m.glonass_day_tod_ms()?;
+                        let (day, tod) = m.glonass_day_tod_ms()?;
                         if tod >= 86_400_000 {
                             self.invalid_epochs += 1;
                             return None;
                         }
-                        r.nearest_glonass_tod(tod as f64 / 1000.0)
+                        r.nearest_glonass_day_tod(day, tod as f64 / 1000.0)
                     }
                     sys => {
                         let raw = m.tow_ms()? as i64;
@@ -149,14 +149,20 @@ impl StationState {
                 });
                 let channels = &self.glonass_channels;
                 let mut obs = m.observations_with(&|prn| channels.get(&prn).copied());
-                // A lock time that went down means the receiver lost lock in between: a cycle
-                // slip the phase must be flagged for (RINEX LLI bit 0).
+                // A slip is certain when the lock time now cannot have grown by the time since
+                // the signal's previous epoch: the indicator's range ends at most at twice its
+                // lower bound (or 32 ms above it, for the finest steps), and the lock then was at
+                // least its lower bound. This flags a lock that went down as well as one that
+                // stays at its minimum epoch after epoch (the receiver re-acquiring each time).
                 for s in &mut obs {
                     for sig in &mut s.signals {
                         if let Some(lock) = sig.lock_s {
                             let key = (s.sys, s.prn, sig.code);
-                            if self.locks.insert(key, lock).is_some_and(|prev| lock < prev) {
-                                sig.slip = true;
+                            if let Some((prev, at)) = self.locks.insert(key, (lock, t)) {
+                                let upper = (2.0 * lock).max(lock + 0.032);
+                                if upper < prev + t.diff(at) - 1e-6 {
+                                    sig.slip = true;
+                                }
                             }
                         }
                     }

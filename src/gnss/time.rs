@@ -118,9 +118,11 @@ impl Gpst {
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
-    /// Midnight UTC of a calendar date, as GPS time (for `--date`).
+    /// Noon UTC of a calendar date, as GPS time (for `--date`). Noon, not midnight: a time of
+    /// day alone (GLONASS without its day of week) resolves to the instant nearest the reference,
+    /// which must then fall on the given date rather than the evening before.
     pub fn from_date(date: NaiveDate) -> Gpst {
-        Gpst::from_utc(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()))
+        Gpst::from_utc(Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap_or_default()))
     }
 
     pub fn secs(self) -> i64 {
@@ -199,6 +201,18 @@ impl Gpst {
         nearest_periodic(self, self.add(tod - ref_tod), SECONDS_PER_DAY)
     }
 
+    /// [`Gpst::nearest_glonass_tod`] with the MSM's day of week (0 = Sunday; 7 = unknown): with
+    /// it the day is right even when the reference is only a date (`--date`), hours away.
+    pub fn nearest_glonass_day_tod(self, day: u8, tod: f64) -> Gpst {
+        if day >= 7 {
+            return self.nearest_glonass_tod(tod);
+        }
+        let (ref_day, ref_tod) = self.glonass_day_tod();
+        let candidate =
+            self.add((day as i64 - ref_day) as f64 * SECONDS_PER_DAY as f64 + tod - ref_tod);
+        nearest_periodic(self, candidate, SECONDS_PER_WEEK)
+    }
+
     /// Resolve a 10-bit (mod 1024) GPS week against this reference.
     pub fn full_gps_week(self, week_mod: i64, modulus: i64) -> i64 {
         let w = self.week();
@@ -275,6 +289,11 @@ mod tests {
             Gpst::from_week_tow(2009, 604_000.0).nearest_glonass_tod(10_782.0),
             t
         );
+        // Only the date known (2018-07-14 00:00 UTC): the time of day alone gives Saturday,
+        // the day of week gives the Sunday the epoch is in.
+        let date = Gpst::from_utc(utc("2018-07-14 00:00:00"));
+        assert_eq!(date.nearest_glonass_day_tod(0, 10_782.0), t);
+        assert_eq!(date.nearest_glonass_day_tod(7, 10_782.0), t.add(-86_400.0));
     }
 
     #[test]
