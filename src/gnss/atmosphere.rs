@@ -25,9 +25,13 @@ pub fn troposphere_delay(lat_rad: f64, h_m: f64, el: f64) -> f64 {
         return 0.0;
     }
     let (zhd, zwd) = saastamoinen_zenith(lat_rad, h_m);
-    // Black & Eisner mapping: finite at the horizon, 1/sin(el) above ~15°.
-    let m = 1.001 / (0.002_001 + el.sin().powi(2)).sqrt();
-    (zhd + zwd) * m
+    (zhd + zwd) * tropo_mapping(el.sin())
+}
+
+/// Black & Eisner mapping from the sine of the elevation: finite at the horizon, 1/sin(el)
+/// above ~15°.
+pub fn tropo_mapping(sin_el: f64) -> f64 {
+    1.001 / (0.002_001 + sin_el * sin_el).sqrt()
 }
 
 /// Klobuchar coefficients (α0..α3 in s, s/sc, s/sc², s/sc³; β0..β3 in s, …).

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::Gnss;
 use super::orbit::{
     BEIDOU_CONSTANTS, GALILEO_CONSTANTS, GPS_CONSTANTS, GlonassState, Kepler, SystemConstants,
-    glonass_clock, glonass_position, kepler_clock, kepler_position,
+    glonass_clock, glonass_position, kepler_clock, kepler_clock_poly, kepler_position,
 };
 use super::time::{BDT_MINUS_GPST_S, Gpst};
 
@@ -88,6 +88,17 @@ impl Ephemeris {
                 let dt = t.diff(self.toe);
                 (glonass_position(state, dt), glonass_clock(state, dt))
             }
+        }
+    }
+
+    /// Clock offset (s) without the relativistic term (below 0.1 µs; 0.1 mm of satellite
+    /// motion): cheap, to date the transmission before the orbit is evaluated.
+    pub fn clock_approx(&self, t: Gpst) -> f64 {
+        match &self.orbit {
+            OrbitParams::Kepler { elements, .. } => {
+                kepler_clock_poly(elements, t.add(system_offset_s(self.sys)).tow())
+            }
+            OrbitParams::Glonass { state, .. } => glonass_clock(state, t.diff(self.toe)),
         }
     }
 

@@ -89,31 +89,22 @@ pub fn kepler_position(
 ) -> (Vector3<f64>, f64) {
     let a = k.sqrt_a * k.sqrt_a;
     let tk = wrap_week(t - k.toe);
-    let n = (c.mu / (a * a * a)).sqrt() + k.delta_n;
-    let m = k.m0 + n * tk;
-    let mut ecc = m;
-    for _ in 0..30 {
-        let next = ecc - (ecc - k.e * ecc.sin() - m) / (1.0 - k.e * ecc.cos());
-        if (next - ecc).abs() < 1e-14 {
-            ecc = next;
-            break;
-        }
-        ecc = next;
-    }
-    let (se, ce) = ecc.sin_cos();
+    let (ecc, se, ce) = eccentric_anomaly(k, c, tk);
     let nu = ((1.0 - k.e * k.e).sqrt() * se).atan2(ce - k.e);
     let phi = nu + k.omega;
     let (s2, c2) = (2.0 * phi).sin_cos();
     let u = phi + k.cus * s2 + k.cuc * c2;
     let r = a * (1.0 - k.e * ce) + k.crs * s2 + k.crc * c2;
     let i = k.i0 + k.cis * s2 + k.cic * c2 + k.idot * tk;
-    let (xp, yp) = (r * u.cos(), r * u.sin());
+    let (su, cu) = u.sin_cos();
+    let (xp, yp) = (r * cu, r * su);
     let (si, ci) = i.sin_cos();
     if beidou_geo {
         let big_omega = k.omega0 + k.omega_dot * tk - c.omega_e * k.toe;
         let (so, co) = big_omega.sin_cos();
         let g = Vector3::new(xp * co - yp * ci * so, xp * so + yp * ci * co, yp * si);
-        let (s5, c5) = (-5f64.to_radians()).sin_cos();
+        // sin and cos of −5°.
+        let (s5, c5) = (-0.087_155_742_747_658_17, 0.996_194_698_091_745_5);
         // R_x(−5°) applied to g, then R_z(ω_e·tk).
         let rx = Vector3::new(g.x, c5 * g.y + s5 * g.z, -s5 * g.y + c5 * g.z);
         let (sz, cz) = (c.omega_e * tk).sin_cos();
@@ -127,6 +118,35 @@ pub fn kepler_position(
             ecc,
         )
     }
+}
+
+/// Eccentric anomaly (rad) `tk` seconds from the reference time (Kepler's equation by Newton),
+/// with its sine and cosine.
+fn eccentric_anomaly(k: &Kepler, c: &SystemConstants, tk: f64) -> (f64, f64, f64) {
+    let a = k.sqrt_a * k.sqrt_a;
+    let n = (c.mu / (a * a * a)).sqrt() + k.delta_n;
+    let m = k.m0 + n * tk;
+    // Second-order start: two Newton steps reach 1e-13 rad (a few µm along the orbit) for the
+    // eccentricities of navigation satellites.
+    let (sm, cm) = m.sin_cos();
+    let mut ecc = m + k.e * sm / (1.0 - k.e * cm);
+    let (mut s, mut co) = ecc.sin_cos();
+    for _ in 0..30 {
+        let step = (ecc - k.e * s - m) / (1.0 - k.e * co);
+        ecc -= step;
+        (s, co) = ecc.sin_cos();
+        if step.abs() < 1e-13 {
+            break;
+        }
+    }
+    (ecc, s, co)
+}
+
+/// The clock polynomial alone (s), without the relativistic term (which stays below 0.1 µs):
+/// enough to date the transmission before the orbit is evaluated.
+pub fn kepler_clock_poly(k: &Kepler, t: f64) -> f64 {
+    let dt = wrap_week(t - k.toc);
+    k.af0 + k.af1 * dt + k.af2 * dt * dt
 }
 
 /// Satellite clock offset (s) of a Keplerian ephemeris at system time `t`, including the

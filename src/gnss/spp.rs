@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector, Vector3};
 use serde::Serialize;
 
 use super::Gnss;
-use super::atmosphere::{Klobuchar, troposphere_delay};
+use super::atmosphere::{Klobuchar, saastamoinen_zenith, tropo_mapping};
 use super::geodesy::{ecef_to_geodetic, enu_rotation};
 use super::nav::{Ephemeris, EphemerisStore, OrbitParams};
 use super::obs::{Epoch, SatObs, SignalCode};
@@ -99,28 +99,47 @@ struct Meas<'a> {
 }
 
 /// Signal pairs for the ionosphere-free combination, preferred first: (code1, code2).
-fn if_pairs(sys: Gnss) -> &'static [(&'static str, &'static str)] {
+fn if_pairs(sys: Gnss) -> &'static [(SignalCode, SignalCode)] {
     match sys {
         Gnss::Gps | Gnss::Qzss => &[
-            ("1C", "2W"),
-            ("1C", "2L"),
-            ("1C", "2X"),
-            ("1C", "5Q"),
-            ("1C", "5X"),
+            (SignalCode([b'1', b'C']), SignalCode([b'2', b'W'])),
+            (SignalCode([b'1', b'C']), SignalCode([b'2', b'L'])),
+            (SignalCode([b'1', b'C']), SignalCode([b'2', b'X'])),
+            (SignalCode([b'1', b'C']), SignalCode([b'5', b'Q'])),
+            (SignalCode([b'1', b'C']), SignalCode([b'5', b'X'])),
         ],
-        Gnss::Galileo => &[("1C", "5Q"), ("1X", "5X"), ("1C", "7Q"), ("1X", "7X")],
-        Gnss::Beidou => &[("2I", "6I"), ("2X", "6X"), ("2I", "7I")],
+        Gnss::Galileo => &[
+            (SignalCode([b'1', b'C']), SignalCode([b'5', b'Q'])),
+            (SignalCode([b'1', b'X']), SignalCode([b'5', b'X'])),
+            (SignalCode([b'1', b'C']), SignalCode([b'7', b'Q'])),
+            (SignalCode([b'1', b'X']), SignalCode([b'7', b'X'])),
+        ],
+        Gnss::Beidou => &[
+            (SignalCode([b'2', b'I']), SignalCode([b'6', b'I'])),
+            (SignalCode([b'2', b'X']), SignalCode([b'6', b'X'])),
+            (SignalCode([b'2', b'I']), SignalCode([b'7', b'I'])),
+        ],
         _ => &[],
     }
 }
 
 /// Single-frequency signals in order of preference.
-fn single(sys: Gnss) -> &'static [&'static str] {
+fn single(sys: Gnss) -> &'static [SignalCode] {
     match sys {
-        Gnss::Gps | Gnss::Qzss => &["1C", "1X", "1W"],
-        Gnss::Galileo => &["1C", "1X"],
-        Gnss::Beidou => &["2I", "2X", "1P", "1X", "6I"],
-        Gnss::Glonass => &["1C", "1P"],
+        Gnss::Gps | Gnss::Qzss => &[
+            SignalCode([b'1', b'C']),
+            SignalCode([b'1', b'X']),
+            SignalCode([b'1', b'W']),
+        ],
+        Gnss::Galileo => &[SignalCode([b'1', b'C']), SignalCode([b'1', b'X'])],
+        Gnss::Beidou => &[
+            SignalCode([b'2', b'I']),
+            SignalCode([b'2', b'X']),
+            SignalCode([b'1', b'P']),
+            SignalCode([b'1', b'X']),
+            SignalCode([b'6', b'I']),
+        ],
+        Gnss::Glonass => &[SignalCode([b'1', b'C']), SignalCode([b'1', b'P'])],
         _ => &[],
     }
 }
@@ -150,8 +169,8 @@ pub fn group_delay_m(e: &Ephemeris, code: SignalCode) -> f64 {
 }
 
 fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option<Meas<'a>> {
-    let get = |c: &str| {
-        let code = SignalCode::new(c)?;
+    let get = |code: &SignalCode| {
+        let code = *code;
         let s = sat.signal(code)?;
         Some((code, s.pseudorange_m?, s.freq_hz?))
     };
@@ -204,11 +223,11 @@ pub fn omega_e(e: &Ephemeris) -> f64 {
 }
 
 /// Satellite position at transmission (rotated into the ECEF frame at reception) and clock.
-/// The travel time comes from the pseudorange itself, so two orbit evaluations suffice: one for
-/// the satellite clock, one at the corrected transmission time.
+/// The travel time comes from the pseudorange itself and the clock polynomial dates the
+/// transmission, so one orbit evaluation suffices.
 fn satellite(m: &Meas, t_rx: Gpst) -> (Vector3<f64>, f64) {
     let tau = m.range / C;
-    let (_, clk0) = m.eph.position_clock(t_rx.add(-tau));
+    let clk0 = m.eph.clock_approx(t_rx.add(-tau));
     let (p, clk) = m.eph.position_clock(t_rx.add(-tau - clk0));
     (earth_rotation(&p, omega_e(m.eph), tau + clk0), clk)
 }
@@ -230,9 +249,11 @@ pub fn solve(
             measurement(s, eph, opt)
         })
         .collect();
+    // Satellite positions depend on the pseudoranges only: once per epoch, kept through RAIM.
+    let mut sats: Vec<(Vector3<f64>, f64)> = meas.iter().map(|m| satellite(m, t)).collect();
     let mut excluded = Vec::new();
     loop {
-        let sol = estimate(&meas, t, opt, approx)?;
+        let sol = estimate(&meas, &sats, t, opt, approx)?;
         if !opt.raim || sol.used.len() <= sol.clocks_m.len() + 4 {
             return Some(Solution { excluded, ..sol });
         }
@@ -259,7 +280,11 @@ pub fn solve(
             .max_by(|a, b| a.residual_m.abs().total_cmp(&b.residual_m.abs()))?;
         let key = (worst.sys, worst.prn);
         excluded.push(key);
-        meas.retain(|m| (m.sys, m.prn) != key);
+        let keep: Vec<bool> = meas.iter().map(|m| (m.sys, m.prn) != key).collect();
+        let mut k = keep.iter();
+        meas.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        sats.retain(|_| *k.next().unwrap_or(&true));
     }
 }
 
@@ -275,8 +300,13 @@ fn ephemeris_prn(sys: Gnss, prn: u8) -> u8 {
 
 /// Standard deviation (m) of a code measurement at elevation `el`.
 fn sigma(el: f64, noise: f64) -> f64 {
+    sigma_sin(el.sin(), noise)
+}
+
+/// [`sigma`] from the sine of the elevation.
+fn sigma_sin(sin_el: f64, noise: f64) -> f64 {
     let (a, b) = (0.3, 0.3);
-    (noise * (a * a + b * b / el.sin().max(0.1).powi(2))).sqrt()
+    (noise * (a * a + b * b / sin_el.max(0.1).powi(2))).sqrt()
 }
 
 /// Chi-square threshold at 1e-3 false-alarm probability (Wilson–Hilferty approximation).
@@ -288,13 +318,18 @@ fn chi2_threshold(dof: f64) -> f64 {
 
 fn estimate(
     meas: &[Meas],
+    sats: &[(Vector3<f64>, f64)],
     t: Gpst,
     opt: &SppOptions,
     approx: Option<Vector3<f64>>,
 ) -> Option<Solution> {
-    let mut systems: Vec<Gnss> = meas.iter().map(|m| m.sys).collect();
-    systems.sort();
-    systems.dedup();
+    let mut systems: Vec<Gnss> = Vec::with_capacity(8);
+    for m in meas {
+        if !systems.contains(&m.sys) {
+            systems.push(m.sys);
+        }
+    }
+    systems.sort_unstable();
     let nclk = systems.len();
     let npar = 3 + nclk;
     if meas.len() < npar {
@@ -304,42 +339,42 @@ fn estimate(
     if let Some(a) = approx {
         x.fixed_rows_mut::<3>(0).copy_from(&a);
     }
-    let sats: Vec<(Vector3<f64>, f64)> = meas.iter().map(|m| satellite(m, t)).collect();
+    let sin_mask = opt.mask.sin();
     let mut iono_uncorrected;
-    let mut rows: Vec<(usize, f64, f64)> = Vec::new();
+    // One row per satellite used: its design row (unit vector and clock column), prefit
+    // residual, weight, and which measurement and elevation it came from. The normal equations
+    // are summed row by row; a dense design matrix would cost more than the solution.
+    let mut rows: Vec<Row> = Vec::with_capacity(meas.len());
     for iter in 0..12 {
         let pos = Vector3::new(x[0], x[1], x[2]);
         let geo = ecef_to_geodetic(&pos);
         let rot = enu_rotation(&geo);
         let near_earth = pos.norm() > 6.0e6;
-        let mut h = DMatrix::<f64>::zeros(meas.len(), npar);
-        let mut v = DVector::<f64>::zeros(meas.len());
-        let mut w = DVector::<f64>::zeros(meas.len());
+        let zenith = if near_earth {
+            let (zhd, zwd) = saastamoinen_zenith(geo.lat, geo.h);
+            zhd + zwd
+        } else {
+            0.0
+        };
         rows.clear();
-        let mut n = 0;
         iono_uncorrected = false;
-        for (mi, (m, (sp, sclk))) in meas.iter().zip(&sats).enumerate() {
+        for (mi, (m, (sp, sclk))) in meas.iter().zip(sats).enumerate() {
             let d = sp - pos;
             let r = d.norm();
-            let (el, az) = if near_earth {
-                let e = rot * d;
-                (
-                    e.z.atan2((e.x * e.x + e.y * e.y).sqrt()),
-                    e.x.atan2(e.y).rem_euclid(std::f64::consts::TAU),
-                )
-            } else {
-                (std::f64::consts::FRAC_PI_2, 0.0)
-            };
-            if near_earth && el < opt.mask {
+            let e = rot * d;
+            let sin_el = if near_earth { e.z / r } else { 1.0 };
+            if near_earth && sin_el < sin_mask {
                 continue;
             }
-            let tropo = if near_earth {
-                troposphere_delay(geo.lat, geo.h, el)
+            let tropo = if near_earth && sin_el > 0.0 {
+                zenith * tropo_mapping(sin_el)
             } else {
                 0.0
             };
             let iono = match (m.iono_free, m.freq, &opt.klobuchar) {
                 (false, Some(f), Some(k)) if near_earth => {
+                    let el = sin_el.asin();
+                    let az = e.x.atan2(e.y).rem_euclid(std::f64::consts::TAU);
                     k.delay_l1(geo.lat, geo.lon, el, az, t.tow()) * (1_575.42e6 / f).powi(2)
                 }
                 (false, _, None) => {
@@ -350,47 +385,56 @@ fn estimate(
             };
             let k = systems.iter().position(|s| *s == m.sys).unwrap_or(0);
             let model = r + x[3 + k] - C * sclk + tropo + iono;
-            for j in 0..3 {
-                h[(n, j)] = -d[j] / r;
-            }
-            h[(n, 3 + k)] = 1.0;
-            v[n] = m.range - model;
-            w[n] = 1.0 / sigma(el, m.noise).powi(2);
-            rows.push((mi, el, az));
-            n += 1;
+            rows.push(Row {
+                unit: -d / r,
+                clock: 3 + k,
+                prefit: m.range - model,
+                weight: 1.0 / sigma_sin(sin_el, m.noise).powi(2),
+                meas: mi,
+                enu: e,
+            });
         }
+        let n = rows.len();
         if n < npar {
             return None;
         }
-        let h = h.rows(0, n).into_owned();
-        let v = v.rows(0, n).into_owned();
-        let wv = DMatrix::from_diagonal(&w.rows(0, n).into_owned());
-        let n_mat = h.transpose() * &wv * &h;
-        let q = n_mat.clone().try_inverse()?;
-        let dx = &q * h.transpose() * &wv * &v;
+        let (q, dx) = normal_solve(&rows, npar, true)?;
         x += &dx;
         if dx.fixed_rows::<3>(0).norm() < 1e-4 || iter == 11 {
             // Final residuals at the solution.
             let pos = Vector3::new(x[0], x[1], x[2]);
-            let res = &v - &h * &dx;
+            let res: Vec<f64> = rows
+                .iter()
+                .map(|r| r.prefit - r.unit.dot(&dx.fixed_rows::<3>(0)) - dx[r.clock])
+                .collect();
             let used: Vec<SatResidual> = rows
                 .iter()
                 .zip(res.iter())
-                .map(|(&(mi, el, az), r)| SatResidual {
-                    sys: meas[mi].sys,
-                    prn: meas[mi].prn,
-                    elevation_deg: el.to_degrees(),
-                    azimuth_deg: az.to_degrees(),
-                    residual_m: *r,
-                    iono_free: meas[mi].iono_free,
+                .map(|(row, r)| {
+                    let e = &row.enu;
+                    let (el, az) = if near_earth {
+                        (
+                            e.z.atan2((e.x * e.x + e.y * e.y).sqrt()),
+                            e.x.atan2(e.y).rem_euclid(std::f64::consts::TAU),
+                        )
+                    } else {
+                        (std::f64::consts::FRAC_PI_2, 0.0)
+                    };
+                    SatResidual {
+                        sys: meas[row.meas].sys,
+                        prn: meas[row.meas].prn,
+                        elevation_deg: el.to_degrees(),
+                        azimuth_deg: az.to_degrees(),
+                        residual_m: *r,
+                        iono_free: meas[row.meas].iono_free,
+                    }
                 })
                 .collect();
             let rms = (res.iter().map(|r| r * r).sum::<f64>() / n as f64).sqrt();
             // DOPs from the unweighted geometry in east/north/up.
             let g = ecef_to_geodetic(&pos);
             let rot = enu_rotation(&g);
-            let hu = DMatrix::from_fn(n, npar, |i, j| h[(i, j)]);
-            let qu = (hu.transpose() * &hu).try_inverse()?;
+            let (qu, _) = normal_solve(&rows, npar, false)?;
             let qpos = qu.fixed_view::<3, 3>(0, 0).into_owned();
             let qenu = rot * qpos * rot.transpose();
             let clk_var: f64 = (0..nclk).map(|k| qu[(3 + k, 3 + k)]).sum::<f64>() / nclk as f64;
@@ -429,6 +473,41 @@ fn estimate(
         }
     }
     None
+}
+
+/// One pseudorange in the least-squares problem.
+struct Row {
+    /// Design row: the negated line-of-sight unit vector (receiver → satellite)…
+    unit: Vector3<f64>,
+    /// …and a 1 in this receiver-clock column.
+    clock: usize,
+    prefit: f64,
+    weight: f64,
+    meas: usize,
+    /// Line of sight in east/north/up (m).
+    enu: Vector3<f64>,
+}
+
+/// Inverse of the normal matrix and the update, summed row by row (each row has 4 non-zero
+/// entries). Unweighted (`weighted == false`) gives the geometry alone, for the DOPs.
+fn normal_solve(rows: &[Row], npar: usize, weighted: bool) -> Option<(DMatrix<f64>, DVector<f64>)> {
+    let mut nm = DMatrix::<f64>::zeros(npar, npar);
+    let mut b = DVector::<f64>::zeros(npar);
+    for r in rows {
+        let w = if weighted { r.weight } else { 1.0 };
+        let h = [r.unit.x, r.unit.y, r.unit.z, 1.0];
+        let col = [0, 1, 2, r.clock];
+        for i in 0..4 {
+            let wh = w * h[i];
+            b[col[i]] += wh * r.prefit;
+            for j in 0..4 {
+                nm[(col[i], col[j])] += wh * h[j];
+            }
+        }
+    }
+    let q = nm.try_inverse()?;
+    let dx = &q * b;
+    Some((q, dx))
 }
 
 /// Carrier-smoothed code (Hatch filter), per satellite and signal: the code is averaged over
