@@ -8,7 +8,7 @@
 //! BGD E1/E5b). The broadcast ionosphere is applied to single-frequency signals only when the
 //! caller supplies coefficients from a real source; otherwise the solution says so.
 
-use nalgebra::{DMatrix, DVector, Vector3};
+use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
 use serde::Serialize;
 
 use super::Gnss;
@@ -398,7 +398,7 @@ fn estimate(
         if n < npar {
             return None;
         }
-        let (q, dx) = normal_solve(&rows, npar, true)?;
+        let Normal { q_pos: q, dx, .. } = normal_solve(&rows, npar, true)?;
         x += &dx;
         if dx.fixed_rows::<3>(0).norm() < 1e-4 || iter == 11 {
             // Final residuals at the solution.
@@ -434,10 +434,10 @@ fn estimate(
             // DOPs from the unweighted geometry in east/north/up.
             let g = ecef_to_geodetic(&pos);
             let rot = enu_rotation(&g);
-            let (qu, _) = normal_solve(&rows, npar, false)?;
-            let qpos = qu.fixed_view::<3, 3>(0, 0).into_owned();
+            let geometry = normal_solve(&rows, npar, false)?;
+            let qpos = geometry.q_pos;
             let qenu = rot * qpos * rot.transpose();
-            let clk_var: f64 = (0..nclk).map(|k| qu[(3 + k, 3 + k)]).sum::<f64>() / nclk as f64;
+            let clk_var: f64 = geometry.clock_var.iter().sum::<f64>() / nclk as f64;
             let gdop = (qenu.trace() + clk_var).sqrt();
             if !(gdop <= MAX_GDOP) {
                 // Near-degenerate geometry (a few BeiDou GEOs, all in the equatorial plane, have
@@ -488,26 +488,58 @@ struct Row {
     enu: Vector3<f64>,
 }
 
-/// Inverse of the normal matrix and the update, summed row by row (each row has 4 non-zero
-/// entries). Unweighted (`weighted == false`) gives the geometry alone, for the DOPs.
-fn normal_solve(rows: &[Row], npar: usize, weighted: bool) -> Option<(DMatrix<f64>, DVector<f64>)> {
-    let mut nm = DMatrix::<f64>::zeros(npar, npar);
-    let mut b = DVector::<f64>::zeros(npar);
+/// What the least-squares step gives: the position block of the inverse normal matrix, each
+/// receiver clock's variance, and the update (position, then one clock per system).
+struct Normal {
+    q_pos: Matrix3<f64>,
+    clock_var: Vec<f64>,
+    dx: DVector<f64>,
+}
+
+/// One least-squares step, summed row by row. Each clock column touches only its own system's
+/// rows, so the clocks are eliminated system by system (Schur complement) and only a 3×3 system
+/// is inverted. Unweighted (`weighted == false`) gives the geometry alone, for the DOPs.
+fn normal_solve(rows: &[Row], npar: usize, weighted: bool) -> Option<Normal> {
+    let nclk = npar - 3;
+    let mut npp = Matrix3::<f64>::zeros();
+    let mut bp = Vector3::<f64>::zeros();
+    // Per clock: Σw, Σw·h (position part), Σw·prefit.
+    let mut nkk = vec![0.0; nclk];
+    let mut npk = vec![Vector3::<f64>::zeros(); nclk];
+    let mut bk = vec![0.0; nclk];
     for r in rows {
         let w = if weighted { r.weight } else { 1.0 };
-        let h = [r.unit.x, r.unit.y, r.unit.z, 1.0];
-        let col = [0, 1, 2, r.clock];
-        for i in 0..4 {
-            let wh = w * h[i];
-            b[col[i]] += wh * r.prefit;
-            for j in 0..4 {
-                nm[(col[i], col[j])] += wh * h[j];
-            }
-        }
+        let k = r.clock - 3;
+        let wu = w * r.unit;
+        npp += wu * r.unit.transpose();
+        bp += wu * r.prefit;
+        nkk[k] += w;
+        npk[k] += wu;
+        bk[k] += w * r.prefit;
     }
-    let q = nm.try_inverse()?;
-    let dx = &q * b;
-    Some((q, dx))
+    let mut reduced = npp;
+    let mut rb = bp;
+    for k in 0..nclk {
+        if nkk[k] <= 0.0 {
+            return None;
+        }
+        reduced -= npk[k] * npk[k].transpose() / nkk[k];
+        rb -= npk[k] * (bk[k] / nkk[k]);
+    }
+    let q_pos = reduced.try_inverse()?;
+    let dp = q_pos * rb;
+    let mut dx = DVector::<f64>::zeros(npar);
+    dx.fixed_rows_mut::<3>(0).copy_from(&dp);
+    let mut clock_var = Vec::with_capacity(nclk);
+    for k in 0..nclk {
+        dx[3 + k] = (bk[k] - npk[k].dot(&dp)) / nkk[k];
+        clock_var.push(1.0 / nkk[k] + npk[k].dot(&(q_pos * npk[k])) / (nkk[k] * nkk[k]));
+    }
+    Some(Normal {
+        q_pos,
+        clock_var,
+        dx,
+    })
 }
 
 /// Carrier-smoothed code (Hatch filter), per satellite and signal: the code is averaged over
