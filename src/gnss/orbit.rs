@@ -90,13 +90,19 @@ pub fn kepler_position(
     let a = k.sqrt_a * k.sqrt_a;
     let tk = wrap_week(t - k.toe);
     let (ecc, se, ce) = eccentric_anomaly(k, c, tk);
-    let nu = ((1.0 - k.e * k.e).sqrt() * se).atan2(ce - k.e);
-    let phi = nu + k.omega;
-    let (s2, c2) = (2.0 * phi).sin_cos();
-    let u = phi + k.cus * s2 + k.cuc * c2;
-    let r = a * (1.0 - k.e * ce) + k.crs * s2 + k.crc * c2;
+    // True anomaly, argument of latitude and its harmonic correction by their sines and
+    // cosines (angle sums) rather than angles: one sin_cos instead of two and an atan2.
+    let den = 1.0 - k.e * ce;
+    let (snu, cnu) = ((1.0 - k.e * k.e).sqrt() * se / den, (ce - k.e) / den);
+    let (sw, cw) = k.omega.sin_cos();
+    let (sphi, cphi) = (snu * cw + cnu * sw, cnu * cw - snu * sw);
+    let (s2, c2) = (2.0 * sphi * cphi, cphi * cphi - sphi * sphi);
+    // The correction is ~1e-5 rad: third-order sine and cosine are exact to 1e-20.
+    let du = k.cus * s2 + k.cuc * c2;
+    let (sdu, cdu) = (du - du * du * du / 6.0, 1.0 - du * du / 2.0);
+    let (su, cu) = (sphi * cdu + cphi * sdu, cphi * cdu - sphi * sdu);
+    let r = a * den + k.crs * s2 + k.crc * c2;
     let i = k.i0 + k.cis * s2 + k.cic * c2 + k.idot * tk;
-    let (su, cu) = u.sin_cos();
     let (xp, yp) = (r * cu, r * su);
     let (si, ci) = i.sin_cos();
     if beidou_geo {
