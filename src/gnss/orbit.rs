@@ -132,18 +132,20 @@ fn eccentric_anomaly(k: &Kepler, c: &SystemConstants, tk: f64) -> (f64, f64, f64
     let a = k.sqrt_a * k.sqrt_a;
     let n = (c.mu / (a * a * a)).sqrt() + k.delta_n;
     let m = k.m0 + n * tk;
-    // Second-order start: two Newton steps reach 1e-13 rad (a few µm along the orbit) for the
-    // eccentricities of navigation satellites.
+    // Second-order start (error ~e³): one Newton step reaches 1e-13 rad (µm along the orbit)
+    // for the eccentricities of navigation satellites.
     let (sm, cm) = m.sin_cos();
     let mut ecc = m + k.e * sm / (1.0 - k.e * cm);
     let (mut s, mut co) = ecc.sin_cos();
     for _ in 0..30 {
-        let step = (ecc - k.e * s - m) / (1.0 - k.e * co);
-        ecc -= step;
-        (s, co) = ecc.sin_cos();
-        if step.abs() < 1e-13 {
+        // Stop on the equation's own residual: from the start above one Newton step usually
+        // suffices, and the sine and cosine at hand are those of the returned anomaly.
+        let f = ecc - k.e * s - m;
+        if f.abs() < 1e-13 {
             break;
         }
+        ecc -= f / (1.0 - k.e * co);
+        (s, co) = ecc.sin_cos();
     }
     (ecc, s, co)
 }
