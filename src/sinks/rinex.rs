@@ -83,8 +83,9 @@ pub fn long_name(station: &StationInfo, start: Gpst, span: &str, interval_s: f64
     };
     format!(
         "{:4.4}00{:3.3}_R_{:04}{:03}{:02}{:02}_{span}_{rate}_MO.rnx",
-        format!("{:<4}", station.name.to_ascii_uppercase()),
-        format!("{:<3}", station.country.to_ascii_uppercase()),
+        // A short name is padded with X (as an unknown country is XXX): no blanks in file names.
+        format!("{:X<4}", station.name.to_ascii_uppercase()),
+        format!("{:X<3}", station.country.to_ascii_uppercase()),
         c.year(),
         c.ordinal(),
         c.hour(),
@@ -489,6 +490,15 @@ mod tests {
         assert_eq!(
             long_name(&st, t, "01D", 30.0),
             "VTE100LAO_R_20181960000_01D_30S_MO.rnx"
+        );
+        let short = StationInfo {
+            name: "day".into(),
+            country: "".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            long_name(&short, t, "01D", 1.0),
+            "DAYX00XXX_R_20181960000_01D_01S_MO.rnx"
         );
     }
 
