@@ -293,6 +293,7 @@ fn replay_file(
         None => None,
     };
     let mut produced = Output::default();
+    let mut qc = crate::gnss::qc::Qc::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = input
@@ -306,6 +307,9 @@ fn replay_file(
             read_total.fetch_add(n as u64, Ordering::Relaxed);
         }
         r.epochs += produced.epochs.len();
+        for e in &produced.epochs {
+            qc.add(e);
+        }
         if let Some(w) = rinex.as_mut() {
             for e in &produced.epochs {
                 w.write(e)?;
@@ -326,6 +330,17 @@ fn replay_file(
         if n == 0 {
             break;
         }
+    }
+    let fs = pipeline.framer_stats();
+    r.messages.push(format!(
+        "corsd replay: {}: {} frames, {} with a bad CRC, {} bytes outside frames",
+        file.display(),
+        fs.rtcm3_frames + fs.nmea_frames + fs.ubx_frames,
+        fs.rtcm3_crc_errors + fs.nmea_errors + fs.ubx_checksum_errors,
+        fs.discarded_bytes
+    ));
+    for l in qc.lines() {
+        r.messages.push(format!("  {l}"));
     }
     if let Some(w) = rinex.as_mut() {
         w.learn(&pipeline.state);

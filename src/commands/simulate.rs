@@ -103,6 +103,13 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         sim.epochs_done(),
         args.output.display()
     );
+    let f = sim.faults_made;
+    if f != crate::simulate::FaultCounts::default() {
+        eprintln!(
+            "  faults: {} epochs left out, {} cycle slips, {} frames corrupted",
+            f.gap_epochs, f.slips, f.corrupted_frames
+        );
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod geodesy;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
+pub mod qc;
 pub mod rinex;
 pub mod spp;
 pub mod stream;

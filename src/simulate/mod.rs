@@ -116,6 +116,19 @@ pub struct Simulator {
     issued: BTreeMap<(Gnss, u8), Issued>,
     /// Rotating ephemeris index per system.
     eph_cursor: BTreeMap<Gnss, usize>,
+    /// The faults made so far, for tests and the closing line.
+    pub faults_made: FaultCounts,
+}
+
+/// Faults the simulator put in, to check that a receiver of the stream finds each of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Epochs left out.
+    pub gap_epochs: u64,
+    /// Slips of a satellite that was tracked before and is seen at the slip's epoch.
+    pub slips: u64,
+    /// Frames with a flipped bit.
+    pub corrupted_frames: u64,
 }
 
 /// One epoch's observations, grouped by system.
@@ -133,6 +146,7 @@ impl Simulator {
             tracks: BTreeMap::new(),
             issued: BTreeMap::new(),
             eph_cursor: BTreeMap::new(),
+            faults_made: FaultCounts::default(),
         }
     }
 
@@ -159,7 +173,9 @@ impl Simulator {
         let obs = self.observe_all(t);
         let gap = self.cfg.faults.gap > 0.0 && self.rng.uniform() < self.cfg.faults.gap;
         let mut frames = Vec::new();
-        if !gap {
+        if gap {
+            self.faults_made.gap_epochs += 1;
+        } else {
             for payload in compose::epoch_payloads(self, t, &obs) {
                 frames.push(crate::framing::rtcm3_frame(&payload));
             }
@@ -169,6 +185,7 @@ impl Simulator {
                 if self.rng.uniform() < self.cfg.faults.corrupt && f.len() > 4 {
                     let at = 3 + (self.rng.next_u64() as usize) % (f.len() - 3);
                     f[at] ^= 1 << (self.rng.next_u64() % 8);
+                    self.faults_made.corrupted_frames += 1;
                 }
             }
         }
@@ -201,7 +218,9 @@ impl Simulator {
                 continue;
             };
             let track = self.tracks.entry(key).or_default();
+            let mut slipped = false;
             if self.cfg.faults.slip > 0.0 && self.rng.uniform() < self.cfg.faults.slip {
+                slipped = track.lock_since.is_some();
                 track.ambiguity_m.clear();
                 track.lock_since = None;
             }
@@ -229,6 +248,9 @@ impl Simulator {
             );
             match seen {
                 Some(o) => {
+                    if slipped {
+                        self.faults_made.slips += 1;
+                    }
                     let since = *track.lock_since.get_or_insert(t);
                     out.entry(sat.sys).or_default().push((o, t.diff(since)));
                 }
