@@ -12,7 +12,7 @@ use nalgebra::Vector3;
 /// a national datum 1.57 m away.
 const STR2: [f64; 3] = [-4467075.2780, 2683011.8519, -3667007.0103];
 
-/// The engine issue's bar for STR24 with GPS+GAL+QZS+BDS (RTKLIB 2.4.3: 2.11 m).
+/// The engine issue's bar for STR24 with GPS+GLO+GAL+QZS+BDS (RTKLIB 2.4.3: 2.11 m).
 const MULTI_GNSS_BAR_M: f64 = 2.0;
 /// The engine issue's bar for STR24 BeiDou only, GEOs included (RTKLIB 2.4.3: 7.98 m,
 /// RTKLIB-EX 2.5.1: 5.81 m).
@@ -102,12 +102,18 @@ fn str24_multi_gnss_and_beidou_only() {
     let f = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
     let all = run(
         f,
-        &[Gnss::Gps, Gnss::Galileo, Gnss::Beidou, Gnss::Qzss],
+        &[
+            Gnss::Gps,
+            Gnss::Glonass,
+            Gnss::Galileo,
+            Gnss::Beidou,
+            Gnss::Qzss,
+        ],
         STR2,
     );
     let bds = run(f, &[Gnss::Beidou], STR2);
     eprintln!(
-        "STR24 GPS+GAL+QZS+BDS: {}/{} epochs, 3D RMS {:.2} m; BDS only: {}/{} epochs, 3D RMS {:.2} m",
+        "STR24 GPS+GLO+GAL+QZS+BDS: {}/{} epochs, 3D RMS {:.2} m; BDS only: {}/{} epochs, 3D RMS {:.2} m",
         all.solved, all.epochs, all.rms3d, bds.solved, bds.epochs, bds.rms3d
     );
     assert!(all.solved > 1200);

@@ -175,10 +175,11 @@ fn systems(letters: &str) -> Result<Vec<Gnss>> {
     for c in letters.chars() {
         let g = Gnss::from_letter(c)
             .with_context(|| format!("--systems: unknown system letter {c:?}"))?;
-        if !matches!(g, Gnss::Gps | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss) {
-            bail!(
-                "--systems: {c} is not yet part of the solution (G, E, C and J are); GLONASS is decoded but not positioned"
-            );
+        if !matches!(
+            g,
+            Gnss::Gps | Gnss::Glonass | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss
+        ) {
+            bail!("--systems: {c} is not part of the solution (G, R, E, C and J are)");
         }
         out.push(g);
     }

@@ -39,7 +39,13 @@ pub struct SppOptions {
 impl Default for SppOptions {
     fn default() -> Self {
         SppOptions {
-            systems: vec![Gnss::Gps, Gnss::Galileo, Gnss::Beidou, Gnss::Qzss],
+            systems: vec![
+                Gnss::Gps,
+                Gnss::Glonass,
+                Gnss::Galileo,
+                Gnss::Beidou,
+                Gnss::Qzss,
+            ],
             mask: 15f64.to_radians(),
             klobuchar: None,
             iono_free: true,
@@ -113,6 +119,10 @@ fn if_pairs(sys: Gnss) -> &'static [(SignalCode, SignalCode)] {
             (SignalCode([b'1', b'X']), SignalCode([b'5', b'X'])),
             (SignalCode([b'1', b'C']), SignalCode([b'7', b'Q'])),
             (SignalCode([b'1', b'X']), SignalCode([b'7', b'X'])),
+        ],
+        Gnss::Glonass => &[
+            (SignalCode([b'1', b'C']), SignalCode([b'2', b'C'])),
+            (SignalCode([b'1', b'P']), SignalCode([b'2', b'P'])),
         ],
         Gnss::Beidou => &[
             (SignalCode([b'2', b'I']), SignalCode([b'6', b'I'])),
@@ -190,7 +200,7 @@ fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option
                     sys: sat.sys,
                     prn: sat.prn,
                     range: (g1 * p1 - g2 * p2) / (g1 - g2),
-                    noise: k * k,
+                    noise: k * k * system_variance(sat.sys),
                     iono_free: true,
                     freq: None,
                     eph,
@@ -204,7 +214,7 @@ fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option
                 sys: sat.sys,
                 prn: sat.prn,
                 range: p - group_delay_m(eph, code),
-                noise: 1.0,
+                noise: system_variance(sat.sys),
                 iono_free: false,
                 freq: Some(f),
                 eph,
@@ -213,6 +223,17 @@ fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option
     }
     None
 }
+
+/// Variance factor of a system's code. GLONASS FDMA pseudoranges carry receiver biases that
+/// differ per frequency channel (metres on many receivers) and its broadcast orbits are coarser.
+fn system_variance(sys: Gnss) -> f64 {
+    match sys {
+        Gnss::Glonass => GLONASS_VARIANCE,
+        _ => 1.0,
+    }
+}
+
+const GLONASS_VARIANCE: f64 = 9.0;
 
 /// The Earth rotation rate of the frame an ephemeris is given in.
 pub fn omega_e(e: &Ephemeris) -> f64 {
