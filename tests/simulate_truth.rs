@@ -42,7 +42,7 @@ fn noise_free_simulation_gives_the_truth_within_1_cm() {
         "{}",
         String::from_utf8_lossy(&sim.stderr)
     );
-    for systems in ["GECJ", "C"] {
+    for systems in ["GRECJ", "C"] {
         let out = Command::new(env!("CARGO_BIN_EXE_corsd"))
             .args([
                 "replay",

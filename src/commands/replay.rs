@@ -32,8 +32,8 @@ pub struct ReplayArgs {
     /// Print each solution as a JSON line on standard output.
     #[arg(long)]
     pub json: bool,
-    /// Systems for the solution as RINEX letters (G GPS, E Galileo, C BeiDou, J QZSS).
-    #[arg(long, default_value = "GECJ")]
+    /// Systems for the solution as RINEX letters (G GPS, R GLONASS, E Galileo, C BeiDou, J QZSS).
+    #[arg(long, default_value = "GRECJ")]
     pub systems: String,
     /// GPS week of the data, when the stream has no 1013 message to date it.
     #[arg(long, conflicts_with = "date")]
