@@ -194,6 +194,51 @@ fn check_config_names_file_line_and_key() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A mountpoint declared for u-blox F9P rovers with a message set they cannot use is refused,
+/// each broken rule named, at the line of the `profile` key.
+#[test]
+fn f9p_profile_names_every_broken_rule() {
+    let dir = temp_dir("f9p");
+    let cfg = dir.join("f9p.toml");
+    let mount = |messages: &str| {
+        format!(
+            "data_dir = \"{}\"\n{CONFIG}[[caster]]\nlisten = \"127.0.0.1:0\"\n[[caster.mount]]\nname = \"CREW\"\nmessages = \"{messages}\"\nprofile = \"f9p\"\n",
+            dir.display()
+        )
+    };
+    std::fs::write(&cfg, mount("1006(10),1230(10),1074(1),1084(1),1124(1)")).unwrap();
+    let out = corsd()
+        .args(["check-config", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = mount("1074(1),1077(1),1084(5)");
+    std::fs::write(&cfg, &text).unwrap();
+    let out = corsd()
+        .args(["check-config", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = text.lines().position(|l| l.starts_with("profile")).unwrap() + 1;
+    assert!(
+        err.contains(&format!(
+            "f9p.toml:{line}: caster.mount[0].profile: mount CREW:"
+        )),
+        "{err}"
+    );
+    for rule in ["1005 or 1006", "one type per GNSS", "one rate", "1230"] {
+        assert!(err.contains(rule), "{rule}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn sighup_reloads_and_keeps_running_on_a_bad_config() {
     let dir = temp_dir("hup");

@@ -198,6 +198,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Settings, ConfigErro
         file,
         base,
         errors: Vec::new(),
+        mounts_seen: 0,
     };
     let s = v.settings(raw);
     match v.errors.into_iter().next() {
@@ -251,6 +252,8 @@ struct Validator<'a> {
     file: &'a str,
     base: &'a Path,
     errors: Vec<ConfigError>,
+    /// `[[caster.mount]]` tables met so far, across casters: the index that finds a mount's line.
+    mounts_seen: usize,
 }
 
 /// `1.5GiB`, `200 MB`, `1048576`.
@@ -485,6 +488,8 @@ impl Validator<'_> {
         }
         let mut mounts = Vec::new();
         for m in c.mount {
+            let mi = Some(self.mounts_seen);
+            self.mounts_seen += 1;
             let ok_name = !m.name.is_empty()
                 && m.name.len() <= 100
                 && m.name
@@ -493,7 +498,7 @@ impl Validator<'_> {
             if !ok_name {
                 self.err(
                     "caster.mount",
-                    None,
+                    mi,
                     "name",
                     format!("{:?}: letters, digits, - _ . (up to 100)", m.name),
                 );
@@ -502,15 +507,25 @@ impl Validator<'_> {
                 match crate::sinks::caster::parse_messages(m.messages.as_deref().unwrap_or("")) {
                     Ok(v) => v,
                     Err(e) => {
-                        self.err("caster.mount", None, "messages", e);
+                        self.err("caster.mount", mi, "messages", e);
                         Vec::new()
                     }
                 };
+            if let Some(p) = &m.profile
+                && let Err(broken) = crate::sinks::profiles::check(p, &messages)
+            {
+                self.err(
+                    "caster.mount",
+                    mi,
+                    "profile",
+                    format!("mount {}: {}", m.name, broken.join("; ")),
+                );
+            }
             for u in &m.users {
                 if !credentials.contains_key(u) {
                     self.err(
                         "caster.mount",
-                        None,
+                        mi,
                         "users",
                         format!("user {u:?} is not in the caster's credentials_file"),
                     );

@@ -39,6 +39,8 @@ pub struct RawMount {
     pub messages: Option<String>,
     #[serde(default)]
     pub users: Vec<String>,
+    /// A rover profile the message set must satisfy (`f9p`).
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

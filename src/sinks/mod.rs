@@ -1,10 +1,12 @@
 //! Where the pipeline's products go: [`influx`] (batched into the durable spool, shipped to
 //! InfluxDB v2/v1 or VictoriaMetrics) or, without a database, [`files`] (hourly line-protocol
 //! files), [`archive`] (the raw frames in hourly files by GNSS time) and [`rinex`] (RINEX 3.04
-//! observation files).
+//! observation files); [`caster`] serves the corrections, and [`profiles`] checks a message set
+//! against what a kind of rover needs.
 
 pub mod archive;
 pub mod caster;
 pub mod files;
 pub mod influx;
+pub mod profiles;
 pub mod rinex;
