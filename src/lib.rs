@@ -7,6 +7,7 @@
 //! | [`framing`] | the resynchronising demultiplexer: finds RTCM3, NMEA and UBX frames in a byte stream, checks CRC-24Q / XOR / Fletcher checksums, counts discarded bytes and bad frames |
 //! | [`messages`] | [`messages::bits`]: nom bit parsers and the data-field table type; [`messages::rtcm3`]: typed SI-unit structs for every decoded RTCM3 message, each with its encoder; [`messages::nmea`]: NMEA 0183/4.11 sentences and the merged sky view |
 //! | [`gnss`] | systems, time scales (GPST/BDT/GST/GLONASST/UTC), geodesy, broadcast orbits and clocks (Kepler with BeiDou GEO rotation, GLONASS RK4), atmosphere models, the ephemeris store, observation epochs, RINEX 3 reading (plain, gzipped, Hatanaka CRINEX 3.0 expanded by corsd's own decoder), station state from a decoded stream (epoch assembly, time resolution), single point positioning (weighted least squares, RAIM, carrier smoothing), Doppler velocity, per-signal pseudorange/range-rate corrections and code multipath, and the observation QC summary (epochs expected/received, gaps, completeness per signal, slips) |
+//! | [`convert`] | one output's message set over the station stream ([`convert::Transcoder`]: passthrough by data-time interval, MSM5–7 → MSM4 and MSM4–7 → 1004/1012 for older rovers, epoch grouping) and RTCM 2.3 DGNSS corrections (types 1, 3, 31) for GIS handhelds |
 //! | [`pipeline`] | one source's station pipeline as a synchronous value: bytes → frames (raw fan-out) → messages → epochs → solutions → time-series points, shared by the daemon and `replay` |
 //! | [`telemetry`] | time-series points (DESIGN §4) and their line-protocol encoding; GNSS time → UTC ns |
 //! | [`config`] | the TOML configuration: raw serde structs (unknown keys refused, secrets from files) validated into settings, errors with file, line and key; the demo station |
@@ -26,6 +27,7 @@ pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod convert;
 pub mod framing;
 pub mod gnss;
 pub mod messages;
