@@ -740,7 +740,7 @@ mod tests {
             panic!()
         };
         assert_eq!(g.len(), 8);
-        assert_eq!(g[0].iod, 13 * 3 & 0x7F);
+        assert_eq!(g[0].iod, (13 * 3) & 0x7F);
         // Sequence numbers count modulo 8.
         for w in msgs.windows(2) {
             assert_eq!(w[1].header.seq, (w[0].header.seq + 1) & 7);
