@@ -678,6 +678,16 @@ mod tests {
     }
 
     #[test]
+    fn garbage_never_panics() {
+        let mut dec = Decoder::new();
+        let mut x: u32 = 12345;
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let _ = dec.push(&[0x40 | (x >> 16) as u8 & 0x3F, (x >> 8) as u8]);
+        }
+    }
+
+    #[test]
     fn six_of_eight_bytes() {
         // 30 bits 100000 000000 … : the first bit goes to the least significant bit of a byte.
         let b = to_bytes(&[1 << 29]);
