@@ -57,6 +57,9 @@ pub struct PipelineConfig {
     pub data_clock: bool,
     /// Time-series points at all (replay without a sink skips building them).
     pub points: bool,
+    /// RTCM 2.3 DGNSS corrections (types 1, 3, 31) per epoch against `truth`, with this
+    /// reference station ID, into [`Output::rtcm2`].
+    pub rtcm2_station: Option<u16>,
 }
 
 impl Default for PipelineConfig {
@@ -71,6 +74,7 @@ impl Default for PipelineConfig {
             keep_frames: false,
             data_clock: true,
             points: true,
+            rtcm2_station: None,
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct Output {
     pub epochs: Vec<Epoch>,
     pub solutions: Vec<Solution>,
     pub points: Vec<Point>,
+    /// RTCM 2.3 bytes ("6 of 8"), when [`PipelineConfig::rtcm2_station`] is set.
+    pub rtcm2: Vec<u8>,
 }
 
 impl Output {
@@ -90,6 +96,7 @@ impl Output {
         self.epochs.clear();
         self.solutions.clear();
         self.points.clear();
+        self.rtcm2.clear();
     }
 }
 
@@ -130,6 +137,8 @@ pub struct Pipeline {
     /// PRC of each signal at the previous satellite slot, for the range-rate correction.
     prc_prev: std::collections::HashMap<(Gnss, u8, SignalCode), (Gpst, f64)>,
     pub link: LinkState,
+    /// The RTCM 2.3 output, when asked for.
+    pub rtcm2: Option<crate::convert::rtcm2::Rtcm2Encoder>,
     /// Bytes of frames taken out of the framer (with the discarded ones: everything consumed).
     frame_bytes: u64,
     first_epoch: Option<Gpst>,
@@ -166,6 +175,11 @@ fn message_name(kind: FrameKind, payload: &[u8], number: Option<u16>) -> String 
 
 impl Pipeline {
     pub fn new(cfg: PipelineConfig) -> Self {
+        // Corrections need the surveyed position to be computed against.
+        let rtcm2 = cfg
+            .rtcm2_station
+            .filter(|_| cfg.truth.is_some())
+            .map(crate::convert::rtcm2::Rtcm2Encoder::new);
         Pipeline {
             framer: Framer::new(),
             state: StationState::new(cfg.reference),
@@ -185,6 +199,7 @@ impl Pipeline {
                 connected: true,
                 ..Default::default()
             },
+            rtcm2,
             frame_bytes: 0,
             first_epoch: None,
             last_epoch: None,
@@ -322,6 +337,13 @@ impl Pipeline {
         let mut smoothed = e.clone();
         self.smoother.apply(&mut smoothed);
         let sol = solve(&smoothed, &self.state.store, &self.cfg.spp, self.approx);
+        if let (Some(enc), Some(truth)) = (self.rtcm2.as_mut(), self.cfg.truth) {
+            out.rtcm2.extend(enc.epoch(
+                e.time,
+                &dgnss_corrections(&smoothed, &self.state.store, &truth),
+                Some(&truth),
+            ));
+        }
         if let Some(s) = &sol {
             self.solutions += 1;
             self.approx = Some(Vector3::from(s.position));
@@ -528,6 +550,29 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// The L1 C/A code corrections of GPS and GLONASS satellites (what RTCM 2.3 types 1 and 31
+/// carry), each with the issue of data of the ephemeris it was computed with.
+pub fn dgnss_corrections(
+    e: &Epoch,
+    store: &crate::gnss::nav::EphemerisStore,
+    station: &Vector3<f64>,
+) -> Vec<crate::convert::rtcm2::EpochCorrection> {
+    let l1ca = SignalCode(*b"1C");
+    pseudorange_corrections(e, store, station)
+        .into_iter()
+        .filter(|p| matches!(p.sys, Gnss::Gps | Gnss::Glonass) && p.code == l1ca)
+        .filter_map(|p| {
+            let eph = store.select(p.sys, p.prn, e.time)?;
+            Some(crate::convert::rtcm2::EpochCorrection {
+                sys: p.sys,
+                prn: p.prn,
+                prc_m: p.prc_m,
+                iod: (eph.iode & 0xFF) as u8,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

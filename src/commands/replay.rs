@@ -60,6 +60,14 @@ pub struct ReplayArgs {
     /// Country code (ISO 3166 alpha-3) for RINEX long names.
     #[arg(long, default_value = "XXX")]
     pub country: String,
+    /// Write RTCM 2.3 DGNSS corrections (types 1 GPS, 3 station, 31 GLONASS; "6 of 8" bytes as
+    /// sent to a radio or NTRIP) for every epoch into FILE, computed against --station-pos.
+    #[arg(long, value_name = "FILE", requires = "station_pos")]
+    pub rtcm2: Option<PathBuf>,
+    /// Reference station ID (0–1023) in the RTCM 2.3 headers. Avoid multiples of 64: they put
+    /// a byte 0x40 in every header, which gpsd's protocol sniffer takes for another protocol.
+    #[arg(long, value_name = "ID", default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=1023))]
+    pub rtcm2_station: u16,
     /// Write the time series (DESIGN §4) as hourly line-protocol files into DIR.
     #[arg(long, value_name = "DIR")]
     pub series: Option<PathBuf>,
@@ -244,6 +252,8 @@ struct FileResult {
     sum_enu: Vector3<f64>,
     pos_text: String,
     json_text: String,
+    /// RTCM 2.3 bytes, written in file order.
+    rtcm2: Vec<u8>,
     /// Lines for the operator, printed in file order.
     messages: Vec<String>,
 }
@@ -278,6 +288,7 @@ fn replay_file(
         reference: ctx.reference,
         points: ctx.series.is_some(),
         data_clock: true,
+        rtcm2_station: args.rtcm2.as_ref().map(|_| args.rtcm2_station),
         ..Default::default()
     });
     let mut rinex = match &args.rinex {
@@ -311,6 +322,7 @@ fn replay_file(
         for e in &produced.epochs {
             qc.add(e);
         }
+        r.rtcm2.extend_from_slice(&produced.rtcm2);
         if let Some(w) = rinex.as_mut() {
             for e in &produced.epochs {
                 w.write(e)?;
@@ -519,6 +531,16 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             results.push(r);
         }
     }
+    let mut rtcm2_out = match &args.rtcm2 {
+        Some(p) => Some((
+            p,
+            BufWriter::new(
+                File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+            ),
+            0usize,
+        )),
+        None => None,
+    };
     let (mut epochs, mut solved, mut sum2) = (0usize, 0usize, 0.0f64);
     let mut sum_enu = Vector3::zeros();
     for r in results {
@@ -531,6 +553,10 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             w.write_all(r.pos_text.as_bytes())?;
         }
         out.write_all(r.json_text.as_bytes())?;
+        if let Some((_, w, n)) = rtcm2_out.as_mut() {
+            w.write_all(&r.rtcm2)?;
+            *n += r.rtcm2.len();
+        }
         for m in r.messages {
             eprintln!("{m}");
         }
@@ -541,6 +567,13 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     }
     if let Some(mut w) = pos_out {
         w.flush()?;
+    }
+    if let Some((p, mut w, n)) = rtcm2_out {
+        w.flush()?;
+        eprintln!(
+            "corsd replay: RTCM 2.3 corrections in {} ({n} bytes)",
+            p.display()
+        );
     }
     eprintln!("corsd replay: {epochs} epochs, {solved} solutions");
     if truth.is_some() && solved > 0 {

@@ -20,6 +20,7 @@
 //! An empty set means the whole stream, unchanged. Frames that are not RTCM3 are not sent.
 
 pub mod msm;
+pub mod rtcm2;
 
 use std::collections::{BTreeMap, HashMap};
 
