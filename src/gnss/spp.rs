@@ -645,6 +645,90 @@ impl CarrierSmoother {
     }
 }
 
+/// Carrier smoothing for a whole file (post-processing): each pseudorange becomes its phase plus
+/// the mean code-minus-carrier of the same continuous arc within `half_window_s` either side.
+/// Centred, the ionosphere's divergence of code and carrier (linear over minutes) cancels, and
+/// every epoch — the first of an arc too — gets the full average, which a live (causal) Hatch
+/// filter only reaches after its window. Arcs break as in [`CarrierSmoother`]: a gap over a
+/// minute, a slip or half-cycle flag, a lock time going back, a code-minus-carrier jump over 20 m.
+pub fn smooth_centered(epochs: &mut [Epoch], half_window_s: f64) {
+    use std::collections::HashMap;
+    struct Obs {
+        at: (usize, usize, usize),
+        t: Gpst,
+        phase_m: f64,
+        cmc: f64,
+        breaks: bool,
+    }
+    let mut arcs: HashMap<(Gnss, u8, SignalCode), Vec<Obs>> = HashMap::new();
+    let mut last: HashMap<(Gnss, u8, SignalCode), (Gpst, Option<f64>, f64)> = HashMap::new();
+    for (ei, e) in epochs.iter().enumerate() {
+        for (si, sat) in e.sats.iter().enumerate() {
+            for (gi, g) in sat.signals.iter().enumerate() {
+                let key = (sat.sys, sat.prn, g.code);
+                let (Some(pr), Some(cyc), Some(f)) = (g.pseudorange_m, g.phase_cycles, g.freq_hz)
+                else {
+                    last.remove(&key);
+                    continue;
+                };
+                let phase_m = cyc * C / f;
+                let cmc = pr - phase_m;
+                let breaks = match last.get(&key) {
+                    Some(&(t, lock, prev_cmc)) => {
+                        let dt = e.time.diff(t);
+                        !(dt > 0.0
+                            && dt <= 60.0
+                            && !g.slip
+                            && !g.half_cycle
+                            && match (lock, g.lock_s) {
+                                (Some(a), Some(b)) => b >= a,
+                                _ => true,
+                            }
+                            && (cmc - prev_cmc).abs() < 20.0)
+                    }
+                    None => true,
+                };
+                last.insert(key, (e.time, g.lock_s, cmc));
+                arcs.entry(key).or_default().push(Obs {
+                    at: (ei, si, gi),
+                    t: e.time,
+                    phase_m,
+                    cmc,
+                    breaks,
+                });
+            }
+        }
+    }
+    for obs in arcs.values() {
+        let mut start = 0;
+        while start < obs.len() {
+            let mut end = start + 1;
+            while end < obs.len() && !obs[end].breaks {
+                end += 1;
+            }
+            let arc = &obs[start..end];
+            let mut prefix = Vec::with_capacity(arc.len() + 1);
+            prefix.push(0.0);
+            for o in arc {
+                prefix.push(prefix[prefix.len() - 1] + o.cmc);
+            }
+            let (mut lo, mut hi) = (0, 0);
+            for o in arc {
+                while arc[lo].t.diff(o.t) < -half_window_s - 1e-6 {
+                    lo += 1;
+                }
+                while hi < arc.len() && arc[hi].t.diff(o.t) <= half_window_s + 1e-6 {
+                    hi += 1;
+                }
+                let mean = (prefix[hi] - prefix[lo]) / (hi - lo) as f64;
+                let (ei, si, gi) = o.at;
+                epochs[ei].sats[si].signals[gi].pseudorange_m = Some(o.phase_m + mean);
+            }
+            start = end;
+        }
+    }
+}
+
 /// Receiver velocity from Doppler (ECEF, m/s), given a position solution: a least-squares fit
 /// of every used satellite's measured range rate (−Doppler × wavelength) to the geometry, with
 /// one receiver clock drift. Satellite velocities and clock drifts come from the broadcast
