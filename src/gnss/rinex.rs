@@ -89,6 +89,44 @@ fn calendar_secs(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: f64) -> (i64, f64)
 
 /// Read a RINEX 3 navigation file. Returns the Keplerian ephemerides and the number of records
 /// of systems not read yet (GLONASS, SBAS, NavIC).
+/// The GPS Klobuchar coefficients of a navigation file's header (`GPSA`/`GPSB` in RINEX 3,
+/// `ION ALPHA`/`ION BETA` in RINEX 2), when it has them: the broadcast ionosphere from a real
+/// source for single-frequency signals.
+pub fn read_nav_klobuchar(text: &str) -> Option<super::atmosphere::Klobuchar> {
+    let (mut alpha, mut beta) = (None, None);
+    for line in text.lines() {
+        let label = line.get(60..).unwrap_or("").trim();
+        if label == "END OF HEADER" {
+            break;
+        }
+        let values = |body: &str| -> Option<[f64; 4]> {
+            let v: Vec<f64> = body
+                .split_whitespace()
+                .take(4)
+                .map(|x| x.replace(['D', 'd'], "E").parse::<f64>())
+                .collect::<Result<_, _>>()
+                .ok()?;
+            v.try_into().ok()
+        };
+        let body = line.get(..60).unwrap_or(line);
+        if label == "IONOSPHERIC CORR" {
+            match body.get(..4) {
+                Some("GPSA") => alpha = values(body.get(4..)?),
+                Some("GPSB") => beta = values(body.get(4..)?),
+                _ => {}
+            }
+        } else if label == "ION ALPHA" {
+            alpha = values(body);
+        } else if label == "ION BETA" {
+            beta = values(body);
+        }
+    }
+    Some(super::atmosphere::Klobuchar {
+        alpha: alpha?,
+        beta: beta?,
+    })
+}
+
 pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
     let mut lines = text.lines().enumerate().peekable();
     let mut version_ok = false;
