@@ -147,3 +147,48 @@ fn multipath_and_corrections_on_simulated_streams() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A day of RINEX (Hatanaka-compressed, gzipped) with its navigation file through `corsd
+/// replay`: every epoch solved, the RTKLIB `.pos` layout, the QC summary, the engine issue's bar
+/// for ESBC GPS+BDS (1.5 m against the header position; RTKLIB 1.42 m).
+#[test]
+fn rinex_observations_and_navigation_replay() {
+    let dir = temp_dir("replay-rinex");
+    let pos = dir.join("esbc.pos");
+    let d = "rinex/nav-solutions_data/ESBC00DNK_R_20201770000_01D";
+    let out = corsd()
+        .args(["replay", "--systems", "GC", "--mask", "5", "--pos"])
+        .arg(&pos)
+        .arg("--station-pos=3582105.2910,532589.7313,5232754.8054")
+        .arg("--nav")
+        .arg(common::data_file(&format!("{d}_MN.rnx.gz")))
+        .arg(common::data_file(&format!("{d}_30S_MO.crx.gz")))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("2880 epochs, 2880 solutions"), "{err}");
+    assert!(
+        err.contains("epochs 2880 of 2880 expected at 30 s"),
+        "{err}"
+    );
+    let rms: f64 = err
+        .split("3D RMS from the station position: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(rms <= 1.5, "{rms}");
+    let text = std::fs::read_to_string(&pos).unwrap();
+    assert!(text.contains("% ionos opt : Broadcast"));
+    assert_eq!(text.lines().filter(|l| !l.starts_with('%')).count(), 2880);
+    // Without navigation data the error says what to give.
+    let out = corsd()
+        .args(["replay"])
+        .arg(common::data_file(&format!("{d}_30S_MO.crx.gz")))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --nav FILE"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -23,9 +23,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// Recorded RTCM3 streams (mixed with NMEA/UBX is fine), processed one after the other.
+    /// Recorded RTCM3 streams (mixed with NMEA/UBX is fine), or RINEX 3 observation files
+    /// (plain, gzipped or Hatanaka-compressed; give their navigation files with --nav).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// RINEX 3 navigation file(s) for RINEX observation input (plain, gzipped). Their header's
+    /// broadcast ionosphere (GPSA/GPSB) corrects single-frequency code; without one the
+    /// solution is ionosphere-free.
+    #[arg(long, value_name = "FILE")]
+    pub nav: Vec<PathBuf>,
     /// Write the solutions in RTKLIB's .pos layout (ECEF), which RTKPLOT opens.
     #[arg(long, value_name = "FILE")]
     pub pos: Option<PathBuf>,
@@ -241,6 +247,93 @@ struct FileCtx<'a> {
     reference: Option<Gpst>,
     opt: &'a SppOptions,
     series: Option<&'a SeriesOut>,
+    /// Ephemerides and broadcast ionosphere from --nav, for RINEX observation input.
+    nav: &'a (
+        crate::gnss::nav::EphemerisStore,
+        Option<crate::gnss::atmosphere::Klobuchar>,
+    ),
+}
+
+/// Whether a file is RINEX observation data (by its first line, after gzip; CRINEX too).
+fn is_rinex_obs(file: &std::path::Path) -> bool {
+    let Ok(f) = File::open(file) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let gz = file.extension().is_some_and(|e| e == "gz");
+    let read = if gz {
+        flate2::read::GzDecoder::new(f)
+            .take(80)
+            .read_to_end(&mut head)
+    } else {
+        f.take(80).read_to_end(&mut head)
+    };
+    read.is_ok() && {
+        let h = String::from_utf8_lossy(&head);
+        h.contains("OBSERVATION DATA") || h.contains("COMPACT RINEX")
+    }
+}
+
+/// A RINEX observation file through the same solutions: carrier smoothing centred on each epoch
+/// (the whole file is at hand), the navigation files' broadcast ionosphere on single-frequency
+/// code when they have one.
+fn replay_rinex(
+    file: &std::path::Path,
+    ctx: &FileCtx<'_>,
+    emit: &mut dyn FnMut(&Solution) -> Result<()>,
+    read_total: &AtomicU64,
+) -> Result<FileResult> {
+    let text = crate::gnss::rinex::read_text(file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (mut epochs, approx) = crate::gnss::rinex::read_obs(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    read_total.fetch_add(
+        std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
+        Ordering::Relaxed,
+    );
+    let (store, klobuchar) = ctx.nav;
+    if store.is_empty() {
+        bail!(
+            "{}: RINEX observations need their navigation data: give --nav FILE",
+            file.display()
+        );
+    }
+    crate::gnss::spp::smooth_centered(&mut epochs, 300.0);
+    let mut opt = ctx.opt.clone();
+    if klobuchar.is_some() {
+        opt.klobuchar = *klobuchar;
+        opt.iono_free = false;
+    }
+    let mut r = FileResult::default();
+    let mut qc = crate::gnss::qc::Qc::new();
+    let mut last = approx.map(Vector3::from);
+    for e in &epochs {
+        qc.add(e);
+        r.epochs += 1;
+        if let Some(s) = crate::gnss::spp::solve(e, store, &opt, last) {
+            last = Some(Vector3::from(s.position));
+            r.solved += 1;
+            if let Some(t) = ctx.truth {
+                let p = Vector3::from(s.position);
+                r.sum2 += (p - t).norm_squared();
+                r.sum_enu += enu(&t, &p);
+            }
+            emit(&s)?;
+        }
+    }
+    r.messages.push(format!(
+        "corsd replay: {}: RINEX observations, {}",
+        file.display(),
+        if klobuchar.is_some() {
+            "single-frequency code with the navigation file's broadcast ionosphere"
+        } else {
+            "ionosphere-free code (the navigation files carry no broadcast ionosphere)"
+        }
+    ));
+    for l in qc.lines() {
+        r.messages.push(format!("  {l}"));
+    }
+    Ok(r)
 }
 
 /// What one file gave.
@@ -265,6 +358,9 @@ fn replay_file(
     emit: &mut dyn FnMut(&Solution) -> Result<()>,
     read_total: &AtomicU64,
 ) -> Result<FileResult> {
+    if is_rinex_obs(file) {
+        return replay_rinex(file, ctx, emit, read_total);
+    }
     let args = ctx.args;
     let truth = ctx.truth;
     let mut r = FileResult::default();
@@ -401,6 +497,19 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         mask: args.mask.to_radians(),
         ..Default::default()
     };
+    let mut store = crate::gnss::nav::EphemerisStore::new();
+    let mut klobuchar = None;
+    for n in &args.nav {
+        let text = crate::gnss::rinex::read_text(n)
+            .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
+        klobuchar = klobuchar.or(crate::gnss::rinex::read_nav_klobuchar(&text));
+        let (sets, _) = crate::gnss::rinex::read_nav(&text)
+            .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
+        for e in sets {
+            store.insert(e);
+        }
+    }
+    let nav = (store, klobuchar);
     let mut pos_out = match &args.pos {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -413,10 +522,17 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         writeln!(w, "% inp file  : {}", names.join(" "))?;
         writeln!(w, "% pos mode  : Single")?;
         writeln!(w, "% elev mask : {:.1} deg", args.mask)?;
-        writeln!(
-            w,
-            "% ionos opt : Dual-Frequency (ionosphere-free, carrier-smoothed code)"
-        )?;
+        if nav.1.is_some() {
+            writeln!(
+                w,
+                "% ionos opt : Broadcast (RINEX input: navigation file's GPSA/GPSB, carrier-smoothed code)"
+            )?;
+        } else {
+            writeln!(
+                w,
+                "% ionos opt : Dual-Frequency (ionosphere-free, carrier-smoothed code)"
+            )?;
+        }
         writeln!(w, "% tropo opt : Saastamoinen")?;
         writeln!(w, "% ephemeris : Broadcast")?;
         let sys: Vec<String> = systems.iter().map(|g| format!("{g:?}")).collect();
@@ -437,6 +553,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         reference,
         opt: &opt,
         series: series.as_ref(),
+        nav: &nav,
     };
     let total: u64 = args
         .files
