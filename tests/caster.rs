@@ -51,6 +51,9 @@ name = "ALL"
 name = "MSM"
 messages = "1074(1),1124(1),1006(10)"
 users = ["crew"]
+[[caster.mount]]
+name = "OLD"
+messages = "1004(1),1012(1),1006(10)"
 "#,
             d = dir.display(),
             file = common::data_file(STR24).display()
@@ -167,6 +170,40 @@ fn str2str_v1_gets_the_frames_byte_identical() {
     assert!(
         types.contains(&1074) && types.iter().all(|t| [1074, 1124, 1006].contains(t)),
         "{types:?}"
+    );
+    // A mountpoint for old rovers asks for 1004/1012, which the receiver does not send: corsd
+    // makes them from its MSM4, and both our decoder and rtcm-rs read them.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /OLD HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n")
+        .unwrap();
+    let mut data = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(6) {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert!(data.starts_with(b"ICY 200 OK\r\n"));
+    let mut legacy = std::collections::BTreeMap::<u16, usize>::new();
+    for (_, b) in corsd::framing::frames(&data[12..]).0 {
+        let payload = &b[3..b.len() - 3];
+        let n = corsd::messages::rtcm3::message_number(payload).unwrap();
+        assert!([1004, 1012, 1006].contains(&n), "{n}");
+        assert!(corsd::messages::rtcm3::decode(payload).is_ok(), "{n}");
+        let (_, frame) = rtcm_rs::next_msg_frame(&b);
+        let v = serde_json::to_value(frame.expect("rtcm-rs frames it").get_message()).unwrap();
+        assert!(
+            v.to_string().contains(&format!("Msg{n}")),
+            "rtcm-rs decodes {n}: {v}"
+        );
+        *legacy.entry(n).or_default() += 1;
+    }
+    assert!(
+        legacy.get(&1004).copied().unwrap_or(0) >= 3
+            && legacy.get(&1012).copied().unwrap_or(0) >= 3,
+        "{legacy:?}"
     );
     let series = common::servers::read_series(&dir.join("series"));
     let rover = series

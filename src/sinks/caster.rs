@@ -601,7 +601,10 @@ async fn client(
             let _ = wr.write_all(b"0\r\n\r\n").await;
         }
     });
-    let mut last_sent: BTreeMap<u16, crate::gnss::time::Gpst> = BTreeMap::new();
+    // The mount's message set, by data time, with MSM4 and 1004/1012 made from the receiver's
+    // MSM7 when the set asks for them and the stream lacks them. No set: every frame as is.
+    let mut transcoder =
+        (!mount.messages.is_empty()).then(|| crate::convert::Transcoder::new(&mount.messages));
     let mut scratch = [0u8; 1024];
     let why = loop {
         tokio::select! {
@@ -610,21 +613,14 @@ async fn client(
                     if f.kind != FrameKind::Rtcm3 {
                         continue;
                     }
-                    let Some(n) = f.number else { continue };
-                    if !mount.messages.is_empty() {
-                        let Some(rate) = mount.messages.iter().find(|m| m.number == n) else { continue };
-                        if rate.interval_s > 0.0 {
-                            if let (Some(t), Some(prev)) = (f.data_time, last_sent.get(&n))
-                                && t.diff(*prev) < rate.interval_s - 0.5
-                            {
-                                continue;
-                            }
-                            if let Some(t) = f.data_time {
-                                last_sent.insert(n, t);
-                            }
-                        }
-                    }
-                    if tx.try_send(f.bytes.clone()).is_err() {
+                    let queued = match transcoder.as_mut() {
+                        None => tx.try_send(f.bytes.clone()).is_ok(),
+                        Some(t) => t
+                            .feed(&f)
+                            .into_iter()
+                            .all(|b| tx.try_send(Arc::from(b)).is_ok()),
+                    };
+                    if !queued {
                         status.dropped_clients.fetch_add(1, Ordering::Relaxed);
                         break "fell behind (queue full)";
                     }
