@@ -321,6 +321,7 @@ fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
                     "name": s.name, "state": s.state, "last_error": s.last_error,
                 })).collect::<Vec<_>>(),
                 "spool_bytes": h.sink.spool_bytes.load(Ordering::Relaxed),
+                "caster_clients": h.caster.as_ref().map(|c| c.clients.load(Ordering::Relaxed)),
             });
             (
                 if ok {
@@ -333,6 +334,11 @@ fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
             )
         }
         "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics(&snaps, h)),
+        "/" | "/status" => (
+            "200 OK",
+            "text/html; charset=utf-8",
+            STATUS_PAGE.replace("{{STATION}}", &html_escape(&h.station)),
+        ),
         "/status.json" => (
             "200 OK",
             "application/json",
@@ -341,9 +347,20 @@ fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
         _ => (
             "404 Not Found",
             "text/plain",
-            "corsd: /healthz, /metrics, /status.json\n".into(),
+            "corsd: / (status page), /healthz, /metrics, /status.json\n".into(),
         ),
     }
+}
+
+/// The live status page: one self-contained file (no outside assets) that polls `/status.json`
+/// and `/healthz` every 2 s.
+const STATUS_PAGE: &str = include_str!("status_page.html");
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn esc(s: &str) -> String {

@@ -61,7 +61,25 @@ fn demo_station_runs_without_configuration() {
     });
     let (code, body) = curl(&[&format!("http://{health}/healthz")]);
     assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"caster_clients\":0"), "{body}");
     assert!(metric("archive_frames_total") > 0.0);
+    // The status page: one self-contained file that polls /status.json, which carries the sky.
+    let (code, page) = curl(&[&format!("http://{health}/")]);
+    assert_eq!(code, 200);
+    assert!(page.contains("corsd station VTE1") && page.contains("fetch(\"/status.json\""));
+    assert!(
+        !page.contains("http://") && !page.contains("https://")
+            || page.contains("www.w3.org/2000/svg")
+    );
+    let (_, status) = curl(&[&format!("http://{health}/status.json")]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let sky = v[0]["sky"].as_array().expect("sky");
+    assert!(sky.len() >= 5, "{status}");
+    assert!(sky.iter().all(|s| {
+        s["el_deg"]
+            .as_f64()
+            .is_some_and(|e| (0.0..=90.0).contains(&e))
+    }));
     // The demo's caster serves the simulated station.
     {
         use std::io::{Read, Write};

@@ -81,6 +81,19 @@ pub struct Snapshot {
     pub messages: BTreeMap<String, u64>,
     /// Latest offset from the surveyed position (east, north, up; m).
     pub offset_enu: Option<[f64; 3]>,
+    /// The satellites of the latest solution, for the sky view.
+    pub sky: Vec<SkySat>,
+}
+
+/// A satellite in the sky view.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SkySat {
+    /// System letter (G R E C J) and number, e.g. `C01`.
+    pub sat: String,
+    pub el_deg: f64,
+    pub az_deg: f64,
+    /// Post-fit residual (m).
+    pub res_m: f64,
 }
 
 pub type SharedSnapshot = Arc<Mutex<Snapshot>>;
@@ -127,6 +140,7 @@ pub fn new_snapshot(s: &SourceSettings) -> SharedSnapshot {
         last_error: None,
         messages: BTreeMap::new(),
         offset_enu: None,
+        sky: Vec::new(),
     }))
 }
 
@@ -357,6 +371,18 @@ impl Runner {
         if let (Some(sol), Some(t)) = (out.solutions.last(), p.config().truth) {
             let d = crate::gnss::geodesy::enu(&t, &Vector3::from(sol.position));
             s.offset_enu = Some([d.x, d.y, d.z]);
+        }
+        if let Some(sol) = out.solutions.last() {
+            s.sky = sol
+                .used
+                .iter()
+                .map(|u| SkySat {
+                    sat: format!("{}{:02}", u.sys.letter(), u.prn),
+                    el_deg: u.elevation_deg,
+                    az_deg: u.azimuth_deg,
+                    res_m: u.residual_m,
+                })
+                .collect();
         }
     }
 
