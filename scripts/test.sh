@@ -6,7 +6,7 @@
 #   scripts/test.sh -- ARGS      extra arguments for cargo test (e.g. -- --test framing)
 #
 # Installs, on Debian: rtklib (str2str, convbin, rnx2rtkp), socat, victoria-metrics, influxdb 1.x,
-# gpsd-clients (gpsdecode), python3-venv; and a venv in .venv with pyrtcm, pygnssutils and hatanaka
+# gpsd-clients (gpsdecode), chromium (headless, for the status page), python3-venv; and a venv in .venv with pyrtcm, pygnssutils and hatanaka
 # (the independent decoder, NTRIP client and CRX2RNX the tests compare against). The real recordings
 # are read from ../shared/data (or $CORSD_TEST_DATA); they are never copied into the repository.
 set -euo pipefail
@@ -34,6 +34,7 @@ have victoria-metrics || [[ -x /usr/bin/victoria-metrics ]] || need+=(victoria-m
 have influxd          || [[ -x /usr/bin/influxd ]] || need+=(influxdb)
 have gpsdecode        || need+=(gpsd-clients)
 have curl             || need+=(curl)
+have chromium         || need+=(chromium)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if ((${#need[@]})); then
   sudo=()
