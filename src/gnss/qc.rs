@@ -56,7 +56,14 @@ impl Qc {
         self.epochs += 1;
         for s in &e.sats {
             *self.sat_epochs.entry(s.sys).or_default() += 1;
+            // A stream may carry a signal twice in one epoch (MSM4 and MSM7 side by side):
+            // count each signal once per satellite-epoch.
+            let mut counted: Vec<SignalCode> = Vec::with_capacity(s.signals.len());
             for g in &s.signals {
+                if counted.contains(&g.code) {
+                    continue;
+                }
+                counted.push(g.code);
                 if g.pseudorange_m.is_some() {
                     *self.signal_obs.entry((s.sys, g.code)).or_default() += 1;
                 }
