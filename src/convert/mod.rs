@@ -111,19 +111,6 @@ fn is_obs_number(n: u16) -> bool {
     is_msm(n) || (1001..=1004).contains(&n) || (1009..=1012).contains(&n)
 }
 
-fn system_of(n: u16) -> Option<Gnss> {
-    Some(match n / 10 {
-        107 => Gnss::Gps,
-        108 => Gnss::Glonass,
-        109 => Gnss::Galileo,
-        110 => Gnss::Sbas,
-        111 => Gnss::Qzss,
-        112 => Gnss::Beidou,
-        113 => Gnss::Navic,
-        _ => return None,
-    })
-}
-
 impl Transcoder {
     pub fn new(messages: &[MessageRate]) -> Self {
         Transcoder {
@@ -203,7 +190,7 @@ impl Transcoder {
             out.push(frame.bytes.to_vec());
             return out;
         }
-        let sys = system_of(n).filter(|_| is_msm(n));
+        let sys = crate::messages::rtcm3::msm::msm_system(n).filter(|_| is_msm(n));
         let wants_conversion = sys.is_some_and(|s| self.conversion_target(s, n).is_some())
             || (n == 1020 && self.requested(1012));
         let decoded = if wants_conversion {

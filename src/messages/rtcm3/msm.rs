@@ -63,7 +63,8 @@ pub fn is_msm(n: u16) -> bool {
     msm_system(n).is_some() && (1..=7).contains(&(n % 10))
 }
 
-fn msm_system(n: u16) -> Option<Gnss> {
+/// The system of an MSM number's series (107x GPS … 113x NavIC), MSM or not.
+pub fn msm_system(n: u16) -> Option<Gnss> {
     Some(match n / 10 {
         107 => Gnss::Gps,
         108 => Gnss::Glonass,
