@@ -34,7 +34,7 @@ have victoria-metrics || [[ -x /usr/bin/victoria-metrics ]] || need+=(victoria-m
 have influxd          || [[ -x /usr/bin/influxd ]] || need+=(influxdb)
 have gpsdecode        || need+=(gpsd-clients)
 have curl             || need+=(curl)
-have chromium         || need+=(chromium)
+have chromium         || need+=(chromium fonts-dejavu-core)  # a font, or the page renders no text
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if ((${#need[@]})); then
   sudo=()
