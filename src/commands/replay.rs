@@ -48,7 +48,8 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub date: Option<NaiveDate>,
     /// Surveyed antenna position X,Y,Z (ECEF, m): the summary gives the offsets from it.
-    #[arg(long, value_name = "X,Y,Z")]
+    /// Negative coordinates need no quoting: `--station-pos -2364337.44,4870285.61,-3360809.63`.
+    #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true)]
     pub station_pos: Option<String>,
     /// Elevation mask in degrees.
     #[arg(long, default_value_t = 5.0)]

@@ -265,11 +265,7 @@ pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
                 || sys == Gnss::Galileo && (field(6, 1) as u32) & 0b1_1100_0111 == 0,
             accuracy_m: Some(field(6, 0)),
             tgd,
-            fit_half_s: if sys == Gnss::Galileo {
-                3.0 * 3600.0
-            } else {
-                3.0 * 3600.0
-            },
+            fit_half_s: 3.0 * 3600.0,
             orbit: OrbitParams::Kepler {
                 elements: k,
                 constants: kepler_constants(sys),

@@ -16,7 +16,7 @@ use super::atmosphere::{Klobuchar, saastamoinen_zenith, tropo_mapping};
 use super::geodesy::{ecef_to_geodetic, enu_rotation};
 use super::nav::{Ephemeris, EphemerisStore, OrbitParams};
 use super::obs::{Epoch, SatObs, SignalCode};
-use super::orbit::{C, GLONASS_OMEGA_E, earth_rotation};
+use super::orbit::{C, GLONASS_OMEGA_E};
 use super::time::Gpst;
 
 /// Solutions with a larger geometric dilution are refused (RTKLIB's default limit too).
@@ -243,14 +243,22 @@ pub fn omega_e(e: &Ephemeris) -> f64 {
     }
 }
 
-/// Satellite position at transmission (rotated into the ECEF frame at reception) and clock.
-/// The travel time comes from the pseudorange itself and the clock polynomial dates the
-/// transmission, so one orbit evaluation suffices.
+/// Satellite position at transmission (in the ECEF frame of that instant) and clock. The
+/// pseudorange dates the transmission on the satellite's clock exactly, whatever the receiver's
+/// clock offset, and the clock polynomial turns that into system time: one orbit evaluation.
+/// The Earth's rotation during the travel is left to [`range_sagnac`]: the pseudorange also
+/// holds the receiver clock offset (a NetR9 runs up to a millisecond off), which as a travel
+/// time would turn the frame by up to 1.4 m at a GEO satellite.
 fn satellite(m: &Meas, t_rx: Gpst) -> (Vector3<f64>, f64) {
     let tau = m.range / C;
     let clk0 = m.eph.clock_approx(t_rx.add(-tau));
-    let (p, clk) = m.eph.position_clock(t_rx.add(-tau - clk0));
-    (earth_rotation(&p, omega_e(m.eph), tau + clk0), clk)
+    m.eph.position_clock(t_rx.add(-tau - clk0))
+}
+
+/// Geometric range from a receiver at `rcv` to a satellite at `sat` (ECEF at transmission),
+/// with the Earth's rotation during the signal's travel (the Sagnac term).
+fn range_sagnac(sat: &Vector3<f64>, rcv: &Vector3<f64>, omega: f64) -> f64 {
+    (sat - rcv).norm() + omega * (sat.x * rcv.y - sat.y * rcv.x) / C
 }
 
 /// Solve one epoch.
@@ -381,9 +389,10 @@ fn estimate(
         iono_uncorrected = false;
         for (mi, (m, (sp, sclk))) in meas.iter().zip(sats).enumerate() {
             let d = sp - pos;
-            let r = d.norm();
+            let dn = d.norm();
+            let r = range_sagnac(sp, &pos, omega_e(m.eph));
             let e = rot * d;
-            let sin_el = if near_earth { e.z / r } else { 1.0 };
+            let sin_el = if near_earth { e.z / dn } else { 1.0 };
             if near_earth && sin_el < sin_mask {
                 continue;
             }
@@ -407,7 +416,7 @@ fn estimate(
             let k = systems.iter().position(|s| *s == m.sys).unwrap_or(0);
             let model = r + x[3 + k] - C * sclk + tropo + iono;
             rows.push(Row {
-                unit: -d / r,
+                unit: -d / dn,
                 clock: 3 + k,
                 prefit: m.range - model,
                 weight: 1.0 / sigma_sin(sin_el, m.noise).powi(2),
