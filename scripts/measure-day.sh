@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Measure a day-long replay (issue: a 24 h 1 Hz MSM7 stream to .pos + RINEX in under 30 s).
+# Measure a day-long replay (issue: a 24 h 1 Hz MSM7 stream to .pos + RINEX in under 30 s) and
+# the QC report of the same day (under 10 s).
 # A simulated day of 1 Hz MSM7 with ephemerides (166 MB) goes through `corsd replay` with the
 # solution file and the RINEX observation and navigation files; wall time and peak memory are
 # printed.
@@ -18,3 +19,6 @@ ls -l "$work/day.rtcm3"
     "$bin" replay "$work/day.rtcm3" --date 2026-03-01 --station VTE1 --country LAO \
     --pos "$work/day.pos" --rinex "$work"
 ls -l "$work"
+/usr/bin/time -f "report: %e s wall, %M kB peak RSS, %P CPU" \
+    "$bin" report "$work/day.rtcm3" --date 2026-03-01 --station VTE1 -o "$work/day.html"
+ls -l "$work/day.html"

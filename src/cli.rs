@@ -75,6 +75,16 @@ pub enum Command {
     ///   corsd replay station.rtcm3 --pos station.pos --station-pos -4467075.278,2683011.852,-3667007.010
     ///   corsd replay --systems C --json day.rtcm3 | jq .pdop
     Replay(commands::replay::ReplayArgs),
+    /// Write the station QC report: one self-contained HTML file (works offline) with SVG plots
+    /// of a log or a day — position offsets east/north/up, sky per GNSS (BeiDou GEO/IGSO/MEO),
+    /// C/N0 against elevation, satellites and PDOP, completeness and gaps, cycle slips, code
+    /// multipath per signal.
+    ///
+    /// Examples:
+    ///   corsd report station.rtcm3 --station-pos -4467075.278,2683011.852,-3667007.010
+    ///   corsd report --from-archive 2026-11-24 --archive /var/lib/corsd/archive
+    ///   corsd report NYA100NOR_S_20241240000_01D_30S_MO.crx.gz --nav BRDC.rnx.gz -o nya1.html
+    Report(commands::report::ReportArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -94,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Decode(args) => commands::decode::run(&args),
         Command::Simulate(args) => commands::simulate::run(&args),
         Command::Replay(args) => commands::replay::run(&args),
+        Command::Report(args) => commands::report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

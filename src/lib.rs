@@ -16,8 +16,9 @@
 //! | [`spool`] | the durable on-disk queue: checksummed append-only segments, ack cursor, crash recovery, byte/age caps |
 //! | [`backoff`] | jittered exponential backoff |
 //! | [`app`] | the daemon: wiring, shutdown broadcast, `/healthz` `/metrics` `/status.json` and the live status page at `/` (`status_page.html`), systemd notify and watchdog |
+//! | [`report`] | the station QC report: a collector of epochs and solutions (sampled, binned) and the self-contained HTML with plotters SVG plots (offsets, sky per GNSS with BeiDou GEO/IGSO/MEO, C/N0 against elevation, satellites and PDOP, completeness and gaps, slips, multipath) |
 //! | [`simulate`] | the seeded station simulator: built-in five-GNSS sky, observation model, RTCM3 composition |
-//! | [`commands`] | one module per subcommand (`run`, `check-config`, `decode`, `replay`, `simulate`) |
+//! | [`commands`] | one module per subcommand (`run`, `check-config`, `decode`, `replay`, `report`, `simulate`) |
 //! | [`cli`] | the command line (clap), logging and exit codes |
 //!
 //! `main.rs` is thin: it calls [`cli::main`].
@@ -32,6 +33,7 @@ pub mod framing;
 pub mod gnss;
 pub mod messages;
 pub mod pipeline;
+pub mod report;
 pub mod simulate;
 pub mod sinks;
 pub mod sources;

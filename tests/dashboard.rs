@@ -101,3 +101,91 @@ fn every_dashboard_query_runs_on_influxdb_1_6() {
     assert!(with_rows >= 12, "{with_rows} panels with rows");
     let _ = std::fs::remove_dir_all(&spool);
 }
+
+fn dashboard(name: &str) -> serde_json::Value {
+    let path = format!("{}/scripts/grafana/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("the dashboard is JSON")
+}
+
+/// The `(measurement, field)` pairs a query reads, by the quoting conventions of each language.
+fn reads(query: &str, flux: bool) -> Vec<(String, String)> {
+    let quoted = |s: &str, open: &str, close: char| -> Vec<String> {
+        s.split(open)
+            .skip(1)
+            .filter_map(|x| x.split(close).next().map(str::to_string))
+            .collect()
+    };
+    if flux {
+        let m = quoted(query, "r._measurement == \"", '"');
+        let f = quoted(query, "r._field == \"", '"');
+        f.into_iter().map(|f| (m[0].clone(), f)).collect()
+    } else if let Some(sub) = query.split_once("FROM (") {
+        // A subquery reads what its inner SELECT reads.
+        reads(sub.1, false)
+    } else {
+        let m = quoted(query, "FROM \"", '"');
+        let select = query.split(" FROM ").next().unwrap_or_default();
+        // Quoted names in the SELECT clause, less the aliases after AS.
+        let parts: Vec<&str> = select.split('"').collect();
+        (1..parts.len())
+            .step_by(2)
+            .filter(|&i| !parts[i - 1].ends_with("AS "))
+            .map(|i| (m[0].clone(), parts[i].to_string()))
+            .collect()
+    }
+}
+
+/// The Flux variant (InfluxDB 2.x) has the same panels and reads the same measurements and fields
+/// as the InfluxQL one, which runs against a real server above; InfluxDB 1.6.7 has no Flux
+/// engine, so this one is checked against the schema the InfluxQL queries proved.
+#[test]
+fn flux_dashboard_matches_the_influxql_one() {
+    let ql = dashboard("corsd-influxql.json");
+    let flux = dashboard("corsd-flux.json");
+    let panels = |d: &serde_json::Value| -> Vec<(String, String)> {
+        d["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["title"].as_str().unwrap().to_string(),
+                    p["targets"][0]["query"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (panels(&ql), panels(&flux));
+    assert_eq!(a.len(), b.len());
+    for ((ta, qa), (tb, qb)) in a.iter().zip(&b) {
+        assert_eq!(ta, tb);
+        let mut ra = reads(qa, false);
+        let mut rb = reads(qb, true);
+        ra.sort();
+        ra.dedup();
+        rb.sort();
+        rb.dedup();
+        assert_eq!(ra, rb, "{ta}:\n{qa}\n{qb}");
+        assert!(
+            qb.contains("range(start: v.timeRangeStart, stop: v.timeRangeStop)"),
+            "{qb}"
+        );
+        assert_eq!(
+            qa.contains("$station"),
+            qb.contains("${station:regex}"),
+            "{ta}: station filter"
+        );
+        assert_eq!(
+            qb.contains("math."),
+            qb.starts_with("import \"math\""),
+            "{qb}"
+        );
+    }
+    let vars: Vec<&str> = flux["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(vars, ["datasource", "bucket", "station"]);
+}

@@ -7,34 +7,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::servers::{corsd, curl, free_port, require, temp_dir};
-
-/// Chromium with DESIGN §6's flags, a fresh profile, and the page's console on stderr.
-fn chromium(profile: &std::path::Path, args: &[&str], url: &str) -> (String, String) {
-    let out = Command::new(require("chromium", "chromium"))
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=6000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(url)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run chromium");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::servers::{
+    assert_no_console_errors, chromium, corsd, curl, free_port, png_size, temp_dir,
+};
 
 #[test]
 fn demo_status_page_in_headless_chromium() {
@@ -76,13 +51,7 @@ fn demo_status_page_in_headless_chromium() {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
-    for c in [&console, &console2] {
-        let errors: Vec<&str> = c
-            .lines()
-            .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
-            .collect();
-        assert!(errors.is_empty(), "console: {errors:#?}");
-    }
+    assert_no_console_errors(&[&console, &console2]);
     // The script ran: the tables and the sky view are filled from the daemon's JSON.
     assert!(dom.contains("corsd station VTE1"), "{dom}");
     assert!(
@@ -96,13 +65,8 @@ fn demo_status_page_in_headless_chromium() {
     );
     assert!(dom.contains("NTRIP caster clients"), "{dom}");
     // A real picture: a PNG of the window's size with more than a few colours' worth of bytes.
-    let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
-    let (w, h) = (
-        u32::from_be_bytes(png[16..20].try_into().unwrap()),
-        u32::from_be_bytes(png[20..24].try_into().unwrap()),
-    );
+    let ((w, h), len) = png_size(&shot);
     assert_eq!((w, h), (1280, 900));
-    assert!(png.len() > 20_000, "{} bytes: a blank page?", png.len());
+    assert!(len > 20_000, "{} bytes: a blank page?", len);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,5 +4,6 @@ pub mod check_config;
 pub mod decode;
 pub mod influx_args;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod simulate;

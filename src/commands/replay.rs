@@ -173,7 +173,29 @@ impl SeriesOut {
     }
 }
 
-fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
+/// Ephemerides and the broadcast ionosphere (GPSA/GPSB) of RINEX navigation files.
+pub(crate) fn load_nav(
+    paths: &[PathBuf],
+) -> Result<(
+    crate::gnss::nav::EphemerisStore,
+    Option<crate::gnss::atmosphere::Klobuchar>,
+)> {
+    let mut store = crate::gnss::nav::EphemerisStore::new();
+    let mut klobuchar = None;
+    for n in paths {
+        let text = crate::gnss::rinex::read_text(n)
+            .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
+        klobuchar = klobuchar.or(crate::gnss::rinex::read_nav_klobuchar(&text));
+        let (sets, _) = crate::gnss::rinex::read_nav(&text)
+            .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
+        for e in sets {
+            store.insert(e);
+        }
+    }
+    Ok((store, klobuchar))
+}
+
+pub(crate) fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
     let v: Vec<f64> = s
         .split(',')
         .map(|x| x.trim().parse::<f64>())
@@ -185,7 +207,7 @@ fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
     Ok(Vector3::new(x, y, z))
 }
 
-fn systems(letters: &str) -> Result<Vec<Gnss>> {
+pub(crate) fn systems(letters: &str) -> Result<Vec<Gnss>> {
     let mut out = Vec::new();
     for c in letters.chars() {
         let g = Gnss::from_letter(c)
@@ -203,9 +225,7 @@ fn systems(letters: &str) -> Result<Vec<Gnss>> {
 
 /// GPST as RTKLIB writes it: `2018/07/12 23:37:28.000`.
 fn pos_time(t: Gpst) -> String {
-    // GPST is written as a calendar time without leap seconds: shift by them back out of UTC.
-    let leap = crate::gnss::time::leap_seconds_at(t);
-    let u = t.add(leap as f64).to_utc();
+    let u = t.calendar();
     format!(
         "{:04}/{:02}/{:02} {:02}:{:02}:{:02}.{:03}",
         u.year(),
@@ -256,7 +276,7 @@ struct FileCtx<'a> {
 }
 
 /// Whether a file is RINEX observation data (by its first line, after gzip; CRINEX too).
-fn is_rinex_obs(file: &std::path::Path) -> bool {
+pub(crate) fn is_rinex_obs(file: &std::path::Path) -> bool {
     let Ok(f) = File::open(file) else {
         return false;
     };
@@ -498,19 +518,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         mask: args.mask.to_radians(),
         ..Default::default()
     };
-    let mut store = crate::gnss::nav::EphemerisStore::new();
-    let mut klobuchar = None;
-    for n in &args.nav {
-        let text = crate::gnss::rinex::read_text(n)
-            .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
-        klobuchar = klobuchar.or(crate::gnss::rinex::read_nav_klobuchar(&text));
-        let (sets, _) = crate::gnss::rinex::read_nav(&text)
-            .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
-        for e in sets {
-            store.insert(e);
-        }
-    }
-    let nav = (store, klobuchar);
+    let nav = load_nav(&args.nav)?;
     let mut pos_out = match &args.pos {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?,

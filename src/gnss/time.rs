@@ -118,6 +118,15 @@ impl Gpst {
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
+    /// GPS time written as a calendar date and time without leap seconds, as RINEX and RTKLIB
+    /// write GPST (the `DateTime<Utc>` type carries it; it is not UTC).
+    pub fn calendar(self) -> DateTime<Utc> {
+        let nanos = ((self.frac * 1e9).round() as u32).min(999_999_999);
+        Utc.timestamp_opt(self.secs + GPS_EPOCH_UNIX, nanos)
+            .single()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     /// Noon UTC of a calendar date, as GPS time (for `--date`). Noon, not midnight: a time of
     /// day alone (GLONASS without its day of week) resolves to the instant nearest the reference,
     /// which must then fall on the given date rather than the evening before.

@@ -33,9 +33,8 @@ pub struct ArchiveStatus {
 
 /// The hour file of a GNSS time (named by its GPS-time calendar hour).
 pub fn path_for(dir: &Path, station: &str, t: Gpst) -> PathBuf {
-    // GPS time as a calendar: UTC plus the leap seconds, so hours do not shift at a leap.
-    let leap = crate::gnss::time::leap_seconds_at(t);
-    let c = t.add(leap as f64).to_utc();
+    // GPS time as a calendar (no leap seconds), so hours do not shift at a leap.
+    let c = t.calendar();
     let (y, doy, h) = (c.year(), c.ordinal(), c.hour());
     dir.join(station)
         .join(format!("{y:04}"))

@@ -350,3 +350,50 @@ pub fn read_series(dir: &Path) -> String {
 pub fn corsd() -> Command {
     Command::new(env!("CARGO_BIN_EXE_corsd"))
 }
+
+/// Chromium with DESIGN §6's flags, a fresh profile, and the page's console on stderr.
+pub fn chromium(profile: &std::path::Path, args: &[&str], url: &str) -> (String, String) {
+    let out = std::process::Command::new(require("chromium", "chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=6000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run chromium");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No console message and no uncaught exception in what Chromium logged for a page.
+pub fn assert_no_console_errors(logs: &[&str]) {
+    for c in logs {
+        let errors: Vec<&str> = c
+            .lines()
+            .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+            .collect();
+        assert!(errors.is_empty(), "console: {errors:#?}");
+    }
+}
+
+/// A screenshot's (width, height) and byte length; panics unless it is a PNG.
+pub fn png_size(path: &std::path::Path) -> ((u32, u32), usize) {
+    let png = std::fs::read(path).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    ((w, h), png.len())
+}
