@@ -26,6 +26,8 @@ pub struct Health {
     pub sink_kind: &'static str,
     pub archive: Option<Arc<crate::sinks::archive::ArchiveStatus>>,
     pub caster: Option<Arc<crate::sinks::caster::CasterStatus>>,
+    pub pushes: Vec<(String, Arc<crate::sinks::push::PushStatus>)>,
+    pub outputs: Vec<(String, Arc<crate::sinks::output::OutputStatus>)>,
     pub started: std::time::Instant,
 }
 
@@ -34,6 +36,8 @@ pub struct Health {
 pub struct Bound {
     pub health: Option<SocketAddr>,
     pub casters: Vec<SocketAddr>,
+    /// TCP server outputs, in configuration order.
+    pub outputs: Vec<SocketAddr>,
 }
 
 /// Run the daemon until `shutdown` completes. `bound` receives the listening addresses.
@@ -99,8 +103,9 @@ pub async fn run(
                 .iter()
                 .map(|m| crate::sinks::caster::Mount {
                     name: m.name.clone(),
-                    messages: m.messages.clone(),
+                    format: m.format.clone(),
                     users: m.users.clone(),
+                    relay_user: m.relay_user.clone(),
                 })
                 .collect(),
             credentials: c.credentials.clone(),
@@ -108,6 +113,7 @@ pub async fn run(
             country: settings.station.country.clone(),
             lat_deg: lat,
             lon_deg: lon,
+            max_per_ip: c.max_per_ip,
         };
         tracing::info!(addr = %local, mounts = c.mounts.len(), "NTRIP caster (v1 and v2)");
         caster_tasks.push(tokio::spawn(crate::sinks::caster::run(
@@ -118,6 +124,65 @@ pub async fn run(
             points_tx.clone(),
             stop_rx.clone(),
         )));
+    }
+    // Pushes to remote casters and plain outputs, each on its own feed.
+    let mut push_status = Vec::new();
+    let mut output_status = Vec::new();
+    let mut output_addrs = Vec::new();
+    let mut out_tasks = Vec::new();
+    for p in &settings.pushes {
+        let feed = crate::sinks::feed::spawn(
+            p.format.clone(),
+            frames_tx.subscribe(),
+            settings.station.position,
+            stop_rx.clone(),
+        );
+        let st = Arc::new(crate::sinks::push::PushStatus::default());
+        push_status.push((p.name.clone(), st.clone()));
+        tracing::info!(push = %p.name, caster = %p.address, mount = %p.mount, version = p.version, "push to a remote caster");
+        out_tasks.push(tokio::spawn(crate::sinks::push::run(
+            p.clone(),
+            feed,
+            st,
+            stop_rx.clone(),
+        )));
+    }
+    for o in &settings.outputs {
+        let feed = crate::sinks::feed::spawn(
+            o.format.clone(),
+            frames_tx.subscribe(),
+            settings.station.position,
+            stop_rx.clone(),
+        );
+        let st = Arc::new(crate::sinks::output::OutputStatus::default());
+        output_status.push((o.name.clone(), st.clone()));
+        match &o.kind {
+            crate::sinks::output::OutputKind::TcpServer { listen } => {
+                let l = bind_again(*listen)
+                    .await
+                    .with_context(|| format!("output {} cannot listen on {listen}", o.name))?;
+                let local = l.local_addr()?;
+                output_addrs.push(local);
+                tracing::info!(output = %o.name, addr = %local, "TCP server output");
+                out_tasks.push(tokio::spawn(crate::sinks::output::tcp_server(
+                    o.name.clone(),
+                    l,
+                    feed,
+                    st,
+                    stop_rx.clone(),
+                )));
+            }
+            crate::sinks::output::OutputKind::Serial { path, baud } => {
+                out_tasks.push(tokio::spawn(crate::sinks::output::serial(
+                    o.name.clone(),
+                    path.clone(),
+                    *baud,
+                    feed,
+                    st,
+                    stop_rx.clone(),
+                )));
+            }
+        }
     }
     let mut snapshots = Vec::new();
     let mut tasks = Vec::new();
@@ -148,6 +213,8 @@ pub async fn run(
         sink: sink_status,
         archive: settings.archive.as_ref().map(|_| archive_status.clone()),
         caster: (!settings.casters.is_empty()).then(|| caster_status.clone()),
+        pushes: push_status,
+        outputs: output_status,
         sink_kind: if settings.influx.is_some() {
             "influx"
         } else {
@@ -157,6 +224,7 @@ pub async fn run(
     };
     let mut b = Bound {
         casters: caster_addrs,
+        outputs: output_addrs,
         ..Default::default()
     };
     let mut health_task = None;
@@ -187,6 +255,9 @@ pub async fn run(
         let _ = t.await;
     }
     watchdog.abort();
+    for t in out_tasks {
+        let _ = t.await;
+    }
     for c in caster_tasks {
         // The listener closes here, before a reload binds the port again.
         let _ = c.await;
@@ -322,6 +393,15 @@ fn respond(path: &str, h: &Health) -> (&'static str, &'static str, String) {
                 })).collect::<Vec<_>>(),
                 "spool_bytes": h.sink.spool_bytes.load(Ordering::Relaxed),
                 "caster_clients": h.caster.as_ref().map(|c| c.clients.load(Ordering::Relaxed)),
+                "pushes": h.pushes.iter().map(|(n, p)| serde_json::json!({
+                    "name": n, "state": p.state_name(),
+                    "bytes_out": p.bytes_out.load(Ordering::Relaxed),
+                    "last_error": p.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                })).collect::<Vec<_>>(),
+                "outputs": h.outputs.iter().map(|(n, o)| serde_json::json!({
+                    "name": n, "clients": o.clients.load(Ordering::Relaxed),
+                    "bytes_out": o.bytes_out.load(Ordering::Relaxed),
+                })).collect::<Vec<_>>(),
             });
             (
                 if ok {
@@ -554,6 +634,77 @@ fn metrics(snaps: &[sources::Snapshot], h: &Health) -> String {
             ],
         );
     }
+    // One family per metric, one line per push or output.
+    let families: [(&str, &str, &str, Vec<(String, u64)>); 6] = [
+        (
+            "push_streaming",
+            "1 while the push to a remote caster streams",
+            "gauge",
+            h.pushes
+                .iter()
+                .map(|(n, p)| {
+                    (
+                        format!("push=\"{}\"", esc(n)),
+                        u64::from(p.state_name() == "streaming"),
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "push_bytes_out_total",
+            "bytes sent to a remote caster",
+            "counter",
+            h.pushes
+                .iter()
+                .map(|(n, p)| (format!("push=\"{}\"", esc(n)), load(&p.bytes_out)))
+                .collect(),
+        ),
+        (
+            "push_failures_total",
+            "push sessions that ended in an error or a refusal",
+            "counter",
+            h.pushes
+                .iter()
+                .map(|(n, p)| (format!("push=\"{}\"", esc(n)), load(&p.failures)))
+                .collect(),
+        ),
+        (
+            "output_clients",
+            "clients of a TCP output (1 while a serial output is open)",
+            "gauge",
+            h.outputs
+                .iter()
+                .map(|(n, x)| (format!("output=\"{}\"", esc(n)), load(&x.clients)))
+                .collect(),
+        ),
+        (
+            "output_bytes_out_total",
+            "bytes written to an output",
+            "counter",
+            h.outputs
+                .iter()
+                .map(|(n, x)| (format!("output=\"{}\"", esc(n)), load(&x.bytes_out)))
+                .collect(),
+        ),
+        (
+            "output_faults_total",
+            "output clients dropped or serial ports lost",
+            "counter",
+            h.outputs
+                .iter()
+                .map(|(n, x)| (format!("output=\"{}\"", esc(n)), load(&x.faults)))
+                .collect(),
+        ),
+    ];
+    for (name, help, kind, lines) in families {
+        if lines.is_empty() {
+            continue;
+        }
+        gauge(&mut o, name, help, kind);
+        for (label, v) in lines {
+            let _ = writeln!(o, "corsd_{name}{{{station_label},{label}}} {v}");
+        }
+    }
     if let Some(a) = &h.archive {
         rows(
             &mut o,
@@ -596,6 +747,8 @@ mod tests {
             sink_kind: "files",
             archive: None,
             caster: None,
+            pushes: Vec::new(),
+            outputs: Vec::new(),
             started: std::time::Instant::now(),
         };
         let (code, _, body) = respond("/metrics", &h);

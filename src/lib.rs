@@ -12,7 +12,7 @@
 //! | [`telemetry`] | time-series points (DESIGN §4) and their line-protocol encoding; GNSS time → UTC ns |
 //! | [`config`] | the TOML configuration: raw serde structs (unknown keys refused, secrets from files) validated into settings, errors with file, line and key; the demo station |
 //! | [`sources`] | source tasks: serial, TCP client/server, NTRIP v1/v2 client (chunked, GGA, TLS), UDP, file (paced by data time), stdin, simulator; state machine, watchdog, backoff, health snapshot |
-//! | [`sinks`] | InfluxDB v2/v1 through the spool (batching, status-class retries, rejected batches set aside), line-protocol files, raw archive by GNSS hour, RINEX 3.04 observation files, the embedded NTRIP caster (v1/v2, sourcetable, per-mount message sets through the transcoder, Basic auth, bounded client queues) and rover profiles (`f9p`) |
+//! | [`sinks`] | InfluxDB v2/v1 through the spool (batching, status-class retries, rejected batches set aside), line-protocol files, raw archive by GNSS hour, RINEX 3.04 observation files, feeds (an output's message set or RTCM 2.3, made once and shared), the embedded NTRIP caster (v1/v2, sourcetable, Basic auth, relay mounts fed by SOURCE/POST, request and per-address limits) writing through sharded non-blocking fan-out, pushes to remote casters (v1 SOURCE, v2 POST), TCP-server and serial outputs, and rover profiles (`f9p`) |
 //! | [`spool`] | the durable on-disk queue: checksummed append-only segments, ack cursor, crash recovery, byte/age caps |
 //! | [`backoff`] | jittered exponential backoff |
 //! | [`app`] | the daemon: wiring, shutdown broadcast, `/healthz` `/metrics` `/status.json` and the live status page at `/` (`status_page.html`), systemd notify and watchdog |

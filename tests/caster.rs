@@ -9,19 +9,9 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::servers::{corsd, curl, free_port, require, temp_dir};
+use common::servers::{Daemon, curl, free_port, require, run_daemon, temp_dir};
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
-
-struct Daemon(std::process::Child);
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
 
 fn start(dir: &std::path::Path, port: u16, health: &str) -> Daemon {
     std::fs::write(dir.join("users"), "crew:secret\n").unwrap();
@@ -60,32 +50,7 @@ messages = "1004(1),1012(1),1006(10)"
         ),
     )
     .unwrap();
-    let child = corsd()
-        .args(["run", "-c"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("log")).unwrap())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "caster not listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Daemon(child)
-}
-
-/// Whole frames of a byte stream (corsd's framer; the file's own frames were checked against
-/// rtcm-rs in the codec tests).
-fn frames(data: &[u8]) -> Vec<Vec<u8>> {
-    corsd::framing::frames(data)
-        .0
-        .into_iter()
-        .map(|(_, b)| b)
-        .collect()
+    run_daemon(dir, &std::fs::read_to_string(&cfg).unwrap(), port)
 }
 
 fn ask(port: u16, request: &str) -> String {
@@ -119,20 +84,7 @@ fn str2str_v1_gets_the_frames_byte_identical() {
     assert!(got.len() > 10_000, "{} bytes received", got.len());
     // What str2str wrote is whole frames, in order, a contiguous run of the recording's frames
     // (the file source loops, so the run may wrap around to the start).
-    let source: Vec<Vec<u8>> = frames(&common::read_data(STR24));
-    let received = frames(&got);
-    assert_eq!(
-        received.concat().len(),
-        got.len(),
-        "partial frames or noise in the stream"
-    );
-    let start = source
-        .iter()
-        .position(|f| *f == received[0])
-        .expect("first frame is from the recording");
-    for (i, f) in received.iter().enumerate() {
-        assert_eq!(*f, source[(start + i) % source.len()], "frame {i} differs");
-    }
+    common::assert_run_of_recording(&got, STR24, "str2str on ALL");
     // The MSM mount needs credentials; with them only its message set arrives.
     let answer = ask(port, "GET /MSM HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n");
     assert!(

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::servers::{corsd, curl, free_port, require, temp_dir};
+use common::servers::{corsd, curl, free_port, require, socat_pair, temp_dir};
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
 
@@ -94,28 +94,6 @@ impl Drop for Daemon {
     }
 }
 
-fn socat_pair(dir: &std::path::Path) -> Child {
-    let socat = require("socat", "socat");
-    let a = dir.join("ttyA");
-    let b = dir.join("ttyB");
-    let child = Command::new(socat)
-        .arg(format!("pty,raw,echo=0,link={}", a.display()))
-        .arg(format!("pty,raw,echo=0,link={}", b.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while !(a.exists() && b.exists()) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "socat made no pty pair"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
 /// Write the recording into the receiver end of the pty at about 10 kB/s for `secs` seconds.
 fn feed(path: &std::path::Path, data: &[u8], from: usize, secs: u64) -> usize {
     let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
@@ -136,7 +114,7 @@ fn feed(path: &std::path::Path, data: &[u8], from: usize, secs: u64) -> usize {
 fn serial_port_that_vanishes_is_detected_and_reopened() {
     let dir = temp_dir("serial");
     let data = common::read_data(STR24);
-    let mut socat = socat_pair(&dir);
+    let (mut socat, _, _) = socat_pair(&dir, "ttyA", "ttyB");
     let d = Daemon::start(
         &dir,
         &format!(
@@ -159,7 +137,7 @@ fn serial_port_that_vanishes_is_detected_and_reopened() {
     assert!(lost <= Duration::from_secs(4), "detected after {lost:?}");
     let before = d.status()["frames"].as_u64().unwrap();
     // It comes back under the same name: reopened, and data flows again.
-    let mut socat = socat_pair(&dir);
+    let (mut socat, _, _) = socat_pair(&dir, "ttyA", "ttyB");
     d.wait_for("port reopened", 30, |s| {
         s["state"] == "streaming" && s["reconnects"].as_u64().unwrap_or(0) >= 1
     });

@@ -144,12 +144,15 @@ pub struct Settings {
     pub health_listen: Option<SocketAddr>,
     pub archive: Option<ArchiveSettings>,
     pub casters: Vec<CasterConfig>,
+    pub pushes: Vec<crate::sinks::push::PushSettings>,
+    pub outputs: Vec<crate::sinks::output::OutputSettings>,
 }
 
 /// One embedded caster.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CasterConfig {
     pub listen: SocketAddr,
+    pub max_per_ip: usize,
     pub mounts: Vec<MountConfig>,
     pub credentials: std::collections::BTreeMap<String, Secret>,
 }
@@ -157,8 +160,9 @@ pub struct CasterConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MountConfig {
     pub name: String,
-    pub messages: Vec<crate::sinks::caster::MessageRate>,
+    pub format: crate::sinks::feed::Format,
     pub users: Vec<String>,
+    pub relay_user: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -199,6 +203,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Settings, ConfigErro
         base,
         errors: Vec::new(),
         mounts_seen: 0,
+        station_position: None,
     };
     let s = v.settings(raw);
     match v.errors.into_iter().next() {
@@ -254,6 +259,8 @@ struct Validator<'a> {
     errors: Vec<ConfigError>,
     /// `[[caster.mount]]` tables met so far, across casters: the index that finds a mount's line.
     mounts_seen: usize,
+    /// The station's surveyed position, once read (RTCM 2.3 outputs need it).
+    station_position: Option<Vector3<f64>>,
 }
 
 /// `1.5GiB`, `200 MB`, `1048576`.
@@ -351,6 +358,7 @@ impl Validator<'_> {
     fn settings(&mut self, raw: RawConfig) -> Settings {
         let data_dir = self.path(raw.data_dir.as_deref().unwrap_or("/var/lib/corsd"));
         let station = self.station(raw.station);
+        self.station_position = station.position;
         let mut sources = Vec::new();
         if raw.source.is_empty() {
             self.err(
@@ -421,6 +429,18 @@ impl Validator<'_> {
             .enumerate()
             .filter_map(|(i, c)| self.caster(i, c))
             .collect();
+        let pushes = raw
+            .push
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| self.push(i, p))
+            .collect();
+        let outputs = raw
+            .output
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, o)| self.output(i, o))
+            .collect();
         Settings {
             station,
             data_dir,
@@ -430,6 +450,8 @@ impl Validator<'_> {
             health_listen,
             archive,
             casters,
+            pushes,
+            outputs,
         }
     }
 
@@ -503,14 +525,35 @@ impl Validator<'_> {
                     format!("{:?}: letters, digits, - _ . (up to 100)", m.name),
                 );
             }
-            let messages =
-                match crate::sinks::caster::parse_messages(m.messages.as_deref().unwrap_or("")) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.err("caster.mount", mi, "messages", e);
-                        Vec::new()
-                    }
-                };
+            let format = self.format(
+                "caster.mount",
+                mi,
+                m.messages.as_deref(),
+                m.format.as_deref(),
+                m.rtcm2_station,
+            );
+            let messages = match &format {
+                crate::sinks::feed::Format::Rtcm3(set) => set.clone(),
+                crate::sinks::feed::Format::Rtcm2 { .. } => Vec::new(),
+            };
+            if let Some(u) = &m.relay_user {
+                if !credentials.contains_key(u) {
+                    self.err(
+                        "caster.mount",
+                        mi,
+                        "relay_user",
+                        format!("user {u:?} is not in the caster's credentials_file"),
+                    );
+                }
+                if m.messages.is_some() || m.format.is_some() {
+                    self.err(
+                        "caster.mount",
+                        mi,
+                        "relay_user",
+                        "a relay mount carries its source's bytes unchanged: drop messages and format",
+                    );
+                }
+            }
             if let Some(p) = &m.profile
                 && let Err(broken) = crate::sinks::profiles::check(p, &messages)
             {
@@ -533,14 +576,194 @@ impl Validator<'_> {
             }
             mounts.push(MountConfig {
                 name: m.name,
-                messages,
+                format,
                 users: m.users,
+                relay_user: m.relay_user,
             });
         }
         Some(CasterConfig {
             listen,
+            max_per_ip: c.max_clients_per_ip.unwrap_or(100).max(1),
             mounts,
             credentials,
+        })
+    }
+
+    /// What an output carries: `messages` (str2str syntax) or `format = "rtcm2"`.
+    fn format(
+        &mut self,
+        table: &str,
+        index: Option<usize>,
+        messages: Option<&str>,
+        format: Option<&str>,
+        rtcm2_station: Option<u16>,
+    ) -> crate::sinks::feed::Format {
+        use crate::sinks::feed::Format;
+        let set = match crate::sinks::caster::parse_messages(messages.unwrap_or("")) {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(table, index, "messages", e);
+                Vec::new()
+            }
+        };
+        match format.unwrap_or("rtcm3") {
+            "rtcm3" => {
+                if rtcm2_station.is_some() {
+                    self.err(table, index, "rtcm2_station", "only for format = \"rtcm2\"");
+                }
+                Format::Rtcm3(set)
+            }
+            "rtcm2" => {
+                if messages.is_some() {
+                    self.err(
+                        table,
+                        index,
+                        "messages",
+                        "RTCM 2.3 output is types 1, 3 and 31: no message set",
+                    );
+                }
+                if self.station_position.is_none() {
+                    self.err(
+                        table,
+                        index,
+                        "format",
+                        "RTCM 2.3 corrections are computed against the surveyed position: set [station] position",
+                    );
+                }
+                let station_id = rtcm2_station.unwrap_or(1);
+                if station_id > 1023 {
+                    self.err(
+                        table,
+                        index,
+                        "rtcm2_station",
+                        "a reference station ID is 0–1023",
+                    );
+                }
+                Format::Rtcm2 { station_id }
+            }
+            other => {
+                self.err(
+                    table,
+                    index,
+                    "format",
+                    format!("{other:?}: \"rtcm3\" or \"rtcm2\""),
+                );
+                Format::Rtcm3(set)
+            }
+        }
+    }
+
+    fn push(&mut self, i: usize, p: raw::RawPush) -> crate::sinks::push::PushSettings {
+        let t = "push";
+        let version = p.version.unwrap_or(1);
+        if !matches!(version, 1 | 2) {
+            self.err(t, Some(i), "version", "1 (SOURCE) or 2 (POST)");
+        }
+        if !p.address.contains(':') {
+            self.err(
+                t,
+                Some(i),
+                "address",
+                format!("{:?}: host:port of the remote caster", p.address),
+            );
+        }
+        if version == 2 && p.user.is_none() {
+            self.err(
+                t,
+                Some(i),
+                "user",
+                "an NTRIP v2 push authenticates with user and password_file",
+            );
+        }
+        if version == 1 && p.user.is_some() {
+            self.err(
+                t,
+                Some(i),
+                "user",
+                "NTRIP v1 SOURCE has no user name (password only)",
+            );
+        }
+        let mount = p.mount.trim_start_matches('/').to_string();
+        if mount.is_empty() {
+            self.err(t, Some(i), "mount", "the remote mountpoint's name");
+        }
+        let password = self
+            .secret_file(t, Some(i), "password_file", &Some(p.password_file))
+            .unwrap_or_else(|| Secret::new(""));
+        let format = self.format(
+            t,
+            Some(i),
+            p.messages.as_deref(),
+            p.format.as_deref(),
+            p.rtcm2_station,
+        );
+        crate::sinks::push::PushSettings {
+            name: p.name.unwrap_or_else(|| format!("push{i}")),
+            address: p.address,
+            mount,
+            version,
+            user: p.user,
+            password,
+            format,
+        }
+    }
+
+    fn output(
+        &mut self,
+        i: usize,
+        o: raw::RawOutput,
+    ) -> Option<crate::sinks::output::OutputSettings> {
+        use crate::sinks::output::OutputKind;
+        let t = "output";
+        let kind = match o.kind.as_str() {
+            "tcp-server" => match o.listen.as_deref().map(str::parse) {
+                Some(Ok(listen)) => OutputKind::TcpServer { listen },
+                _ => {
+                    self.err(
+                        t,
+                        Some(i),
+                        "listen",
+                        "a tcp-server output needs listen = \"address:port\"",
+                    );
+                    return None;
+                }
+            },
+            "serial" => match &o.path {
+                Some(path) => OutputKind::Serial {
+                    path: PathBuf::from(path),
+                    baud: o.baud.unwrap_or(38_400),
+                },
+                None => {
+                    self.err(
+                        t,
+                        Some(i),
+                        "path",
+                        "a serial output needs path = \"/dev/ttyUSB0\"",
+                    );
+                    return None;
+                }
+            },
+            other => {
+                self.err(
+                    t,
+                    Some(i),
+                    "kind",
+                    format!("{other:?}: \"tcp-server\" or \"serial\""),
+                );
+                return None;
+            }
+        };
+        let format = self.format(
+            t,
+            Some(i),
+            o.messages.as_deref(),
+            o.format.as_deref(),
+            o.rtcm2_station,
+        );
+        Some(crate::sinks::output::OutputSettings {
+            name: o.name.unwrap_or_else(|| format!("output{i}")),
+            kind,
+            format,
         })
     }
 
@@ -961,13 +1184,26 @@ pub fn demo(data_dir: PathBuf) -> Settings {
         }),
         casters: vec![CasterConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 2101)),
-            mounts: vec![MountConfig {
-                name: "VTE1".into(),
-                messages: Vec::new(),
-                users: Vec::new(),
-            }],
+            max_per_ip: 100,
+            mounts: vec![
+                MountConfig {
+                    name: "VTE1".into(),
+                    format: crate::sinks::feed::Format::Rtcm3(Vec::new()),
+                    users: Vec::new(),
+                    relay_user: None,
+                },
+                // RTCM 2.3 DGNSS for GIS handhelds.
+                MountConfig {
+                    name: "VTE1_RTCM2".into(),
+                    format: crate::sinks::feed::Format::Rtcm2 { station_id: 1 },
+                    users: Vec::new(),
+                    relay_user: None,
+                },
+            ],
             credentials: Default::default(),
         }],
+        pushes: Vec::new(),
+        outputs: Vec::new(),
     }
 }
 

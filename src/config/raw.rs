@@ -18,6 +18,44 @@ pub struct RawConfig {
     pub archive: Option<RawArchive>,
     #[serde(default)]
     pub caster: Vec<RawCaster>,
+    #[serde(default)]
+    pub push: Vec<RawPush>,
+    #[serde(default)]
+    pub output: Vec<RawOutput>,
+}
+
+/// One `[[push]]`: an NTRIP server push to a remote caster.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPush {
+    pub name: Option<String>,
+    /// host:port of the remote caster.
+    pub address: String,
+    pub mount: String,
+    /// 1 (SOURCE, the default) or 2 (POST, chunked).
+    pub version: Option<u8>,
+    /// v2 only.
+    pub user: Option<String>,
+    pub password_file: String,
+    pub messages: Option<String>,
+    /// "rtcm3" (default) or "rtcm2".
+    pub format: Option<String>,
+    pub rtcm2_station: Option<u16>,
+}
+
+/// One `[[output]]`: a TCP server or a serial port (radio modem).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    /// "tcp-server" or "serial".
+    pub kind: String,
+    pub name: Option<String>,
+    pub listen: Option<String>,
+    pub path: Option<String>,
+    pub baud: Option<u32>,
+    pub messages: Option<String>,
+    pub format: Option<String>,
+    pub rtcm2_station: Option<u16>,
 }
 
 /// One `[[caster]]`: the embedded NTRIP caster (v1 and v2 on one port).
@@ -27,6 +65,8 @@ pub struct RawCaster {
     pub listen: String,
     /// `user:password` lines (never the passwords in this file).
     pub credentials_file: Option<String>,
+    /// Connections allowed from one address at a time (default 100).
+    pub max_clients_per_ip: Option<usize>,
     #[serde(default)]
     pub mount: Vec<RawMount>,
 }
@@ -41,6 +81,13 @@ pub struct RawMount {
     pub users: Vec<String>,
     /// A rover profile the message set must satisfy (`f9p`).
     pub profile: Option<String>,
+    /// "rtcm3" (default) or "rtcm2" (RTCM 2.3 DGNSS corrections for GIS handhelds).
+    pub format: Option<String>,
+    /// RTCM 2.3 reference station ID (0–1023, default 1).
+    pub rtcm2_station: Option<u16>,
+    /// A relay mount: its data comes from an NTRIP server pushing with this user's password
+    /// (SOURCE or POST) instead of from the station.
+    pub relay_user: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,15 +21,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::config::Secret;
-use crate::framing::FrameKind;
 use crate::pipeline::RawFrame;
+use crate::sinks::{fanout, feed};
 
 /// Longest request header accepted.
 pub const MAX_HEADER: usize = 8192;
 /// Time a client has to send its request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Frames queued per client before it counts as stalled and is disconnected.
-pub const CLIENT_QUEUE: usize = 512;
 
 /// One message of a mountpoint's set: the type and its minimum interval in data time (s).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,10 +74,13 @@ pub fn parse_messages(s: &str) -> Result<Vec<MessageRate>, String> {
 #[derive(Clone, Debug)]
 pub struct Mount {
     pub name: String,
-    /// Empty: every RTCM3 frame.
-    pub messages: Vec<MessageRate>,
+    /// What the mount carries: RTCM3 on a message set (empty: every frame) or RTCM 2.3.
+    pub format: feed::Format,
     /// Users allowed (empty: open).
     pub users: Vec<String>,
+    /// A relay mount carries what an NTRIP server pushes into it (SOURCE or POST) with this
+    /// user's password, instead of the station's stream.
+    pub relay_user: Option<String>,
 }
 
 /// The caster's settings.
@@ -96,6 +97,8 @@ pub struct CasterSettings {
     pub country: String,
     pub lat_deg: f64,
     pub lon_deg: f64,
+    /// Connections allowed from one address at a time.
+    pub max_per_ip: usize,
 }
 
 /// Counters for `/metrics` and the `caster` measurement.
@@ -106,6 +109,7 @@ pub struct CasterStatus {
     pub dropped_clients: AtomicU64,
     pub refused: AtomicU64,
     pub bad_requests: AtomicU64,
+    pub unknown_mounts: AtomicU64,
 }
 
 /// Compare without an early exit, so the time taken does not tell how much of a password was
@@ -116,6 +120,25 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xFF);
     }
     diff == 0
+}
+
+/// Standard base64 with padding (for a push's Basic authorization).
+pub fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
@@ -151,6 +174,8 @@ pub struct Request {
     pub v2: bool,
     pub auth: Option<(String, String)>,
     pub gga: Option<String>,
+    /// A v1 server's `SOURCE <password> <mount>`.
+    pub source_password: Option<String>,
 }
 
 /// Parse the request header (up to the blank line).
@@ -159,7 +184,13 @@ pub fn parse_request(head: &str) -> Option<Request> {
     let first = lines.next()?;
     let mut parts = first.split_whitespace();
     let method = parts.next()?.to_string();
-    let path = parts.next()?;
+    let mut path = parts.next()?;
+    // `SOURCE password /MOUNT` (RTKLIB sends the mount without its slash).
+    let mut source_password = None;
+    if method == "SOURCE" {
+        source_password = Some(path.to_string());
+        path = parts.next()?;
+    }
     let mount = path.trim_start_matches('/').to_string();
     let (mut v2, mut auth, mut gga) = (false, None, None);
     for l in lines {
@@ -190,6 +221,7 @@ pub fn parse_request(head: &str) -> Option<Request> {
         v2,
         auth,
         gga,
+        source_password,
     })
 }
 
@@ -231,15 +263,12 @@ pub fn rover_point(
 /// left is a partial line, bounded.
 fn drain_gga(
     buf: &mut Vec<u8>,
-    mount: &str,
-    client: &str,
-    station: Option<&nalgebra::Vector3<f64>>,
-    now_ns: i64,
+    rover: &dyn Fn(&[u8]) -> Option<crate::telemetry::Point>,
 ) -> Vec<crate::telemetry::Point> {
     let mut out = Vec::new();
     while let Some(eol) = buf.iter().position(|&b| b == b'\n') {
         let line: Vec<u8> = buf.drain(..=eol).collect();
-        out.extend(rover_point(&line, mount, client, station, now_ns));
+        out.extend(rover(&line));
     }
     if buf.len() > 1024 {
         buf.clear();
@@ -283,30 +312,44 @@ pub fn sourcetable(s: &CasterSettings, seen: &BTreeMap<u16, f64>) -> String {
         }
     };
     for m in &s.mounts {
-        let numbers: Vec<u16> = if m.messages.is_empty() {
-            seen.keys().copied().collect()
-        } else {
-            m.messages.iter().map(|x| x.number).collect()
+        let none: Vec<MessageRate> = Vec::new();
+        let set = match &m.format {
+            feed::Format::Rtcm3(set) => set,
+            feed::Format::Rtcm2 { .. } => &none,
         };
-        let systems = systems_of(&numbers);
-        let details: Vec<String> = if m.messages.is_empty() {
-            seen.iter()
-                .map(|(n, r)| format!("{n}({})", rate_text(*r)))
-                .collect()
-        } else {
-            m.messages
-                .iter()
-                .map(|x| format!("{}({})", x.number, rate_text(x.interval_s)))
-                .collect()
+        let (systems, details) = match (&m.format, m.relay_user.is_some()) {
+            // A relay carries what its source sends: unknown here.
+            (_, true) => ("GPS".to_string(), String::new()),
+            (feed::Format::Rtcm2 { .. }, _) => {
+                ("GPS+GLO".to_string(), "1(1),3(10),31(1)".to_string())
+            }
+            (feed::Format::Rtcm3(_), _) => {
+                let numbers: Vec<u16> = if set.is_empty() {
+                    seen.keys().copied().collect()
+                } else {
+                    set.iter().map(|x| x.number).collect()
+                };
+                let details: Vec<String> = if set.is_empty() {
+                    seen.iter()
+                        .map(|(n, r)| format!("{n}({})", rate_text(*r)))
+                        .collect()
+                } else {
+                    set.iter()
+                        .map(|x| format!("{}({})", x.number, rate_text(x.interval_s)))
+                        .collect()
+                };
+                (systems_of(&numbers), details.join(","))
+            }
         };
         let auth = if m.users.is_empty() { "N" } else { "B" };
         let _ = std::fmt::Write::write_fmt(
             &mut t,
             format_args!(
-                "STR;{};{};RTCM 3.3;{};2;{};CORS;{};{:.2};{:.2};0;0;corsd;none;{};N;0;\r\n",
+                "STR;{};{};{};{};2;{};CORS;{};{:.2};{:.2};0;0;corsd;none;{};N;0;\r\n",
                 m.name,
                 s.identifier,
-                details.join(","),
+                m.format.sourcetable_format(),
+                details,
                 systems,
                 s.country,
                 s.lat_deg,
@@ -330,6 +373,41 @@ fn rate_text(interval_s: f64) -> String {
 }
 
 /// The caster: accepts clients until shutdown, feeding each its mountpoint's frames.
+/// A mountpoint's live byte stream, and for a relay mount whether a source is feeding it.
+struct MountStream {
+    tx: broadcast::Sender<Arc<[u8]>>,
+    fanout: fanout::Fanout,
+    source_taken: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What every connection handler shares.
+struct Shared {
+    settings: Arc<CasterSettings>,
+    streams: Vec<MountStream>,
+    status: Arc<CasterStatus>,
+    seen: Arc<Mutex<BTreeMap<u16, f64>>>,
+    points: mpsc::Sender<Vec<crate::telemetry::Point>>,
+    per_ip: Mutex<BTreeMap<std::net::IpAddr, usize>>,
+}
+
+/// Counts a connection against its address while it lives.
+struct IpSlot<'a> {
+    shared: &'a Shared,
+    ip: std::net::IpAddr,
+}
+
+impl Drop for IpSlot<'_> {
+    fn drop(&mut self) {
+        let mut m = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
 pub async fn run(
     settings: Arc<CasterSettings>,
     listener: TcpListener,
@@ -351,12 +429,50 @@ pub async fn run(
         seen.clone(),
         shutdown.clone(),
     ));
+    // One stream per mountpoint, made once and shared by its clients.
+    let streams = settings
+        .mounts
+        .iter()
+        .map(|m| {
+            let tx = if m.relay_user.is_some() {
+                broadcast::channel(feed::FEED_QUEUE).0
+            } else {
+                feed::spawn(
+                    m.format.clone(),
+                    frames.subscribe(),
+                    settings.station_xyz,
+                    shutdown.clone(),
+                )
+                .tx
+            };
+            let fanout = fanout::Fanout::start(
+                FANOUT_SHARDS,
+                &tx,
+                status.clone(),
+                WRITE_TIMEOUT,
+                shutdown.clone(),
+            );
+            MountStream {
+                tx,
+                fanout,
+                source_taken: Arc::default(),
+            }
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        settings,
+        streams,
+        status,
+        seen,
+        points,
+        per_ip: Mutex::new(BTreeMap::new()),
+    });
     loop {
         tokio::select! {
             r = listener.accept() => {
                 let Ok((sock, peer)) = r else { continue };
                 let _ = sock.set_nodelay(true);
-                tokio::spawn(client(sock, peer, settings.clone(), frames.subscribe(), status.clone(), seen.clone(), points.clone(), shutdown.clone()));
+                tokio::spawn(connection(sock, peer, shared.clone(), shutdown.clone()));
             }
             _ = shutdown.changed() => return,
         }
@@ -441,32 +557,65 @@ async fn read_head(sock: &mut TcpStream) -> Result<(String, Vec<u8>), &'static s
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn client(
+/// Writer shards per mountpoint (the daemon runs two worker threads).
+pub const FANOUT_SHARDS: usize = 2;
+
+/// A client's socket may refuse to take data this long before the client counts as stalled.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+/// A relay source that sends nothing for this long is dropped (casters commonly use 15–60 s).
+pub const SOURCE_IDLE: Duration = Duration::from_secs(60);
+
+async fn connection(
     mut sock: TcpStream,
     peer: SocketAddr,
-    settings: Arc<CasterSettings>,
-    mut frames: broadcast::Receiver<RawFrame>,
-    status: Arc<CasterStatus>,
-    seen: Arc<Mutex<BTreeMap<u16, f64>>>,
-    points: mpsc::Sender<Vec<crate::telemetry::Point>>,
-    mut shutdown: watch::Receiver<bool>,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    let status = &shared.status;
+    let admitted = {
+        let mut m = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(peer.ip()).or_default();
+        let ok = *n < shared.settings.max_per_ip;
+        if ok {
+            *n += 1;
+        }
+        ok
+    };
+    {
+        if !admitted {
+            status.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%peer, "caster: too many connections from this address");
+            let _ = sock
+                .write_all(b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n")
+                .await;
+            return;
+        }
+    }
+    let _slot = IpSlot {
+        shared: &shared,
+        ip: peer.ip(),
+    };
     let (head, early) = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut sock)).await {
         Ok(Ok(x)) => x,
         Ok(Err(why)) => {
             status.bad_requests.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%peer, why, "caster: bad request");
-            if why == "request header too long" {
-                let _ = sock
-                    .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n")
-                    .await;
-            }
+            let answer: &[u8] = match why {
+                "request header too long" => {
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
+                }
+                "request is not text" => b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+                _ => b"",
+            };
+            let _ = sock.write_all(answer).await;
             return;
         }
         Err(_) => {
             status.bad_requests.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%peer, "caster: no complete request in time");
+            let _ = sock
+                .write_all(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n")
+                .await;
             return;
         }
     };
@@ -477,15 +626,47 @@ async fn client(
             .await;
         return;
     };
-    if req.method != "GET" {
-        status.bad_requests.fetch_add(1, Ordering::Relaxed);
-        let _ = sock
-            .write_all(b"HTTP/1.1 501 Not Implemented\r\nConnection: close\r\n\r\n")
-            .await;
-        return;
+    match req.method.as_str() {
+        "GET" => client(sock, peer, req, early, &shared, shutdown).await,
+        "SOURCE" | "POST" => source(sock, peer, req, early, &shared, shutdown).await,
+        _ => {
+            status.bad_requests.fetch_add(1, Ordering::Relaxed);
+            let _ = sock
+                .write_all(b"HTTP/1.1 501 Not Implemented\r\nConnection: close\r\n\r\n")
+                .await;
+        }
     }
-    let Some(mount) = settings.mounts.iter().find(|m| m.name == req.mount) else {
-        let table = sourcetable(&settings, &seen.lock().unwrap_or_else(|p| p.into_inner()));
+}
+
+fn password_ok(settings: &CasterSettings, user: &str, password: &str) -> bool {
+    settings
+        .credentials
+        .get(user)
+        .is_some_and(|s| constant_time_eq(s.expose().as_bytes(), password.as_bytes()))
+}
+
+async fn client(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    req: Request,
+    early: Vec<u8>,
+    shared: &Shared,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (settings, status) = (&shared.settings, &shared.status);
+    let Some((mi, mount)) = settings
+        .mounts
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m.name == req.mount)
+    else {
+        let table = sourcetable(
+            settings,
+            &shared.seen.lock().unwrap_or_else(|p| p.into_inner()),
+        );
+        if !req.mount.is_empty() {
+            status.unknown_mounts.fetch_add(1, Ordering::Relaxed);
+        }
         let answer = if req.v2 {
             format!(
                 "HTTP/1.1 200 OK\r\nNtrip-Version: Ntrip/2.0\r\nServer: NTRIP corsd/{}\r\nDate: {}\r\nConnection: close\r\nContent-Type: gnss/sourcetable\r\nContent-Length: {}\r\n\r\n{table}",
@@ -506,28 +687,15 @@ async fn client(
     };
     if !mount.users.is_empty() {
         let ok = req.auth.as_ref().is_some_and(|(u, p)| {
-            mount.users.iter().any(|x| x == u)
-                && settings
-                    .credentials
-                    .get(u)
-                    .is_some_and(|s| constant_time_eq(s.expose().as_bytes(), p.as_bytes()))
+            mount.users.iter().any(|x| x == u) && password_ok(settings, u, p)
         });
         if !ok {
             status.refused.fetch_add(1, Ordering::Relaxed);
             let user = req.auth.as_ref().map(|a| a.0.as_str()).unwrap_or("-");
             tracing::info!(%peer, mount = %mount.name, user, "caster: credentials refused");
-            let answer = if req.v2 {
-                format!(
-                    "HTTP/1.1 401 Unauthorized\r\nNtrip-Version: Ntrip/2.0\r\nWWW-Authenticate: Basic realm=\"/{}\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    mount.name
-                )
-            } else {
-                format!(
-                    "HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"/{}\"\r\n\r\n",
-                    mount.name
-                )
-            };
-            let _ = sock.write_all(answer.as_bytes()).await;
+            let _ = sock
+                .write_all(unauthorized(req.v2, &mount.name).as_bytes())
+                .await;
             return;
         }
     }
@@ -544,10 +712,7 @@ async fn client(
         return;
     }
     status.clients.fetch_add(1, Ordering::Relaxed);
-    tracing::info!(%peer, mount = %mount.name, v2 = req.v2, "caster: client connected");
-    let (mut rd, mut wr) = sock.into_split();
-    // The writer owns a bounded queue; the reader side only watches for the client leaving.
-    let (tx, mut rx) = mpsc::channel::<Arc<[u8]>>(CLIENT_QUEUE);
+    tracing::debug!(%peer, mount = %mount.name, v2 = req.v2, "caster: client connected");
     let v2 = req.v2;
     // The rover is named by its user, or by its address when the mount is open.
     let client_name = req
@@ -557,97 +722,233 @@ async fn client(
         .map(|a| a.0.clone())
         .unwrap_or_else(|| peer.ip().to_string());
     let now_ns = || chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-    if let Some(g) = &req.gga
-        && let Some(p) = rover_point(
-            g.as_bytes(),
+    let rover = |bytes: &[u8]| {
+        rover_point(
+            bytes,
             &mount.name,
             &client_name,
             settings.station_xyz.as_ref(),
             now_ns(),
         )
-    {
-        let _ = points.try_send(vec![p]);
+    };
+    if let Some(p) = req.gga.as_ref().and_then(|g| rover(g.as_bytes())) {
+        let _ = shared.points.try_send(vec![p]);
     }
     // Bytes that came with the request (a v1 rover's first GGA) are the start of the in-band data.
     let mut inband: Vec<u8> = early;
-    for p in drain_gga(
-        &mut inband,
-        &mount.name,
-        &client_name,
-        settings.station_xyz.as_ref(),
-        now_ns(),
-    ) {
-        let _ = points.try_send(vec![p]);
+    for p in drain_gga(&mut inband, &rover) {
+        let _ = shared.points.try_send(vec![p]);
     }
-    let writer_status = status.clone();
-    let writer = tokio::spawn(async move {
-        while let Some(bytes) = rx.recv().await {
-            let r = if v2 {
-                let mut chunk = format!("{:X}\r\n", bytes.len()).into_bytes();
-                chunk.extend_from_slice(&bytes);
-                chunk.extend_from_slice(b"\r\n");
-                wr.write_all(&chunk).await
-            } else {
-                wr.write_all(&bytes).await
-            };
-            if r.is_err() {
-                return;
-            }
-            writer_status
-                .bytes_out
-                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        }
-        if v2 {
-            let _ = wr.write_all(b"0\r\n\r\n").await;
-        }
-    });
-    // The mount's message set, by data time, with MSM4 and 1004/1012 made from the receiver's
-    // MSM7 when the set asks for them and the stream lacks them. No set: every frame as is.
-    let mut transcoder =
-        (!mount.messages.is_empty()).then(|| crate::convert::Transcoder::new(&mount.messages));
-    let mut scratch = [0u8; 1024];
+    let (mut rd, wr) = sock.into_split();
+    let (gone_tx, mut gone) = tokio::sync::oneshot::channel();
+    if !shared.streams[mi].fanout.add(fanout::Client {
+        wr,
+        chunked: v2,
+        gone: gone_tx,
+    }) {
+        status.clients.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    let mut scratch = [0u8; 512];
     let why = loop {
         tokio::select! {
-            f = frames.recv() => match f {
-                Ok(f) => {
-                    if f.kind != FrameKind::Rtcm3 {
-                        continue;
-                    }
-                    let queued = match transcoder.as_mut() {
-                        None => tx.try_send(f.bytes.clone()).is_ok(),
-                        Some(t) => t
-                            .feed(&f)
-                            .into_iter()
-                            .all(|b| tx.try_send(Arc::from(b)).is_ok()),
-                    };
-                    if !queued {
-                        status.dropped_clients.fetch_add(1, Ordering::Relaxed);
-                        break "fell behind (queue full)";
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    status.dropped_clients.fetch_add(1, Ordering::Relaxed);
-                    break "fell behind the stream";
-                }
-                Err(_) => break "stream ended",
-            },
+            w = &mut gone => break w.unwrap_or("shutdown"),
             r = rd.read(&mut scratch) => match r {
                 Ok(0) | Err(_) => break "client closed",
                 Ok(n) => {
                     // In-band GGA (v1 and v2): one line at a time, bounded.
                     inband.extend_from_slice(&scratch[..n]);
-                    for p in drain_gga(&mut inband, &mount.name, &client_name, settings.station_xyz.as_ref(), now_ns()) {
-                        let _ = points.try_send(vec![p]);
+                    for p in drain_gga(&mut inband, &rover) {
+                        let _ = shared.points.try_send(vec![p]);
                     }
                 }
             },
             _ = shutdown.changed() => break "shutdown",
         }
     };
-    drop(tx);
-    let _ = writer.await;
     status.clients.fetch_sub(1, Ordering::Relaxed);
-    tracing::info!(%peer, mount = %mount.name, why, "caster: client gone");
+    tracing::debug!(%peer, mount = %mount.name, why, "caster: client gone");
+}
+
+fn unauthorized(v2: bool, mount: &str) -> String {
+    if v2 {
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\nNtrip-Version: Ntrip/2.0\r\nWWW-Authenticate: Basic realm=\"/{mount}\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    } else {
+        format!("HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"/{mount}\"\r\n\r\n")
+    }
+}
+
+/// An NTRIP server pushing into a relay mountpoint: v1 `SOURCE password /MOUNT` (raw data after
+/// `ICY 200 OK`) or v2 `POST /MOUNT` (Basic auth, chunked data). Its bytes go to the mount's
+/// clients unchanged.
+async fn source(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    req: Request,
+    early: Vec<u8>,
+    shared: &Shared,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (settings, status) = (&shared.settings, &shared.status);
+    let v2 = req.method == "POST";
+    let found = settings
+        .mounts
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m.name == req.mount && m.relay_user.is_some());
+    let Some((mi, mount)) = found else {
+        status.unknown_mounts.fetch_add(1, Ordering::Relaxed);
+        let answer: &[u8] = if v2 {
+            b"HTTP/1.1 404 Not Found\r\nNtrip-Version: Ntrip/2.0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"ERROR - Bad Mountpoint\r\n"
+        };
+        let _ = sock.write_all(answer).await;
+        return;
+    };
+    let user = mount.relay_user.as_deref().unwrap_or_default();
+    let ok = if v2 {
+        req.auth
+            .as_ref()
+            .is_some_and(|(u, p)| u == user && password_ok(settings, u, p))
+    } else {
+        req.source_password
+            .as_deref()
+            .is_some_and(|p| password_ok(settings, user, p))
+    };
+    if !ok {
+        status.refused.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(%peer, mount = %mount.name, "caster: source credentials refused");
+        let answer = if v2 {
+            unauthorized(true, &mount.name)
+        } else {
+            "ERROR - Bad Password\r\n".to_string()
+        };
+        let _ = sock.write_all(answer.as_bytes()).await;
+        return;
+    }
+    let stream = &shared.streams[mi];
+    if stream
+        .source_taken
+        .swap(true, std::sync::atomic::Ordering::AcqRel)
+    {
+        let answer: &[u8] = if v2 {
+            b"HTTP/1.1 409 Conflict\r\nNtrip-Version: Ntrip/2.0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"ERROR - Mount Point Taken or Invalid\r\n"
+        };
+        let _ = sock.write_all(answer).await;
+        return;
+    }
+    let answer = if v2 {
+        format!(
+            "HTTP/1.1 200 OK\r\nNtrip-Version: Ntrip/2.0\r\nServer: NTRIP corsd/{}\r\nDate: {}\r\nConnection: close\r\n\r\n",
+            env!("CARGO_PKG_VERSION"),
+            http_date()
+        )
+    } else {
+        "ICY 200 OK\r\n".to_string()
+    };
+    tracing::info!(%peer, mount = %mount.name, v2, "caster: source connected");
+    let why = if sock.write_all(answer.as_bytes()).await.is_err() {
+        "closed"
+    } else {
+        let mut dechunk = v2.then(Dechunker::default);
+        let publish = |bytes: &[u8], dechunk: &mut Option<Dechunker>| -> bool {
+            let data = match dechunk.as_mut() {
+                Some(d) => match d.feed(bytes) {
+                    Some(v) => v,
+                    None => return false,
+                },
+                None => bytes.to_vec(),
+            };
+            if !data.is_empty() {
+                let _ = stream.tx.send(Arc::from(data));
+            }
+            true
+        };
+        let mut buf = vec![0u8; 16 * 1024];
+        if !publish(&early, &mut dechunk) {
+            "bad chunked encoding"
+        } else {
+            loop {
+                tokio::select! {
+                    r = tokio::time::timeout(SOURCE_IDLE, sock.read(&mut buf)) => match r {
+                        Ok(Ok(0)) | Ok(Err(_)) => break "closed",
+                        Ok(Ok(n)) => {
+                            if !publish(&buf[..n], &mut dechunk) {
+                                break "bad chunked encoding";
+                            }
+                        }
+                        Err(_) => break "no data for 60 s",
+                    },
+                    _ = shutdown.changed() => break "shutdown",
+                }
+            }
+        }
+    };
+    stream
+        .source_taken
+        .store(false, std::sync::atomic::Ordering::Release);
+    tracing::info!(%peer, mount = %mount.name, why, "caster: source gone");
+}
+
+/// HTTP/1.1 chunked transfer decoding, incremental. `None` on a malformed stream.
+#[derive(Debug, Default)]
+pub struct Dechunker {
+    /// Hex digits (and extension) of the size line read so far.
+    line: Vec<u8>,
+    /// Data bytes left in the current chunk, then its CRLF.
+    left: usize,
+    crlf: u8,
+    done: bool,
+}
+
+impl Dechunker {
+    pub fn feed(&mut self, mut input: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(input.len());
+        while !input.is_empty() && !self.done {
+            if self.left > 0 {
+                let n = self.left.min(input.len());
+                out.extend_from_slice(&input[..n]);
+                self.left -= n;
+                input = &input[n..];
+                if self.left == 0 {
+                    self.crlf = 2;
+                }
+            } else if self.crlf > 0 {
+                let want = if self.crlf == 2 { b'\r' } else { b'\n' };
+                if input[0] != want {
+                    return None;
+                }
+                self.crlf -= 1;
+                input = &input[1..];
+            } else {
+                let b = input[0];
+                input = &input[1..];
+                if b == b'\n' {
+                    let line = std::str::from_utf8(&self.line).ok()?;
+                    let hex = line.trim_end_matches('\r').split(';').next()?.trim();
+                    let size = usize::from_str_radix(hex, 16).ok()?;
+                    self.line.clear();
+                    if size == 0 {
+                        self.done = true;
+                    } else if size > 1 << 20 {
+                        return None;
+                    }
+                    self.left = size;
+                } else {
+                    self.line.push(b);
+                    if self.line.len() > 64 {
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
 }
 
 #[cfg(test)]

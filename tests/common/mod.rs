@@ -133,3 +133,37 @@ for line in sys.stdin:
         .map(|l| serde_json::from_str(l).expect("pyrtcm JSON"))
         .collect()
 }
+
+/// Whole frames of a byte stream (corsd's framer; the recordings' own frames were checked
+/// against rtcm-rs in the codec tests).
+pub fn frames(data: &[u8]) -> Vec<Vec<u8>> {
+    corsd::framing::frames(data)
+        .0
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect()
+}
+
+/// `got` is whole frames only, a contiguous run of the frames of recording `rel` (which the
+/// file source loops, so the run may wrap around to the start): byte-identical relaying.
+pub fn assert_run_of_recording(got: &[u8], rel: &str, what: &str) {
+    let source = frames(&read_data(rel));
+    let received = frames(got);
+    assert!(received.len() > 50, "{what}: {} frames", received.len());
+    assert_eq!(
+        received.concat().len(),
+        got.len(),
+        "{what}: partial frames or noise in the stream"
+    );
+    let start = source
+        .iter()
+        .position(|f| *f == received[0])
+        .unwrap_or_else(|| panic!("{what}: the first frame is not from the recording"));
+    for (i, f) in received.iter().enumerate() {
+        assert_eq!(
+            *f,
+            source[(start + i) % source.len()],
+            "{what}: frame {i} differs"
+        );
+    }
+}

@@ -348,7 +348,7 @@ pub fn read_series(dir: &Path) -> String {
 
 /// The corsd binary under test.
 pub fn corsd() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_corsd"))
+    Command::new(std::env::var("CORSD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_corsd").into()))
 }
 
 /// Chromium with DESIGN §6's flags, a fresh profile, and the page's console on stderr.
@@ -396,4 +396,65 @@ pub fn png_size(path: &std::path::Path) -> ((u32, u32), usize) {
     let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
     ((w, h), png.len())
+}
+
+/// A pty pair made by `socat`: `(child, end A, end B)`; bytes written to one end come out of the
+/// other, as through a serial cable. Killing the child makes both ends vanish.
+pub fn socat_pair(dir: &Path, a: &str, b: &str) -> (Child, PathBuf, PathBuf) {
+    let socat = require("socat", "socat");
+    let (a, b) = (dir.join(a), dir.join(b));
+    let _ = std::fs::remove_file(&a);
+    let _ = std::fs::remove_file(&b);
+    let child = Command::new(socat)
+        .arg(format!("pty,raw,echo=0,link={}", a.display()))
+        .arg(format!("pty,raw,echo=0,link={}", b.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !(a.exists() && b.exists()) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "socat made no pty pair"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, a, b)
+}
+
+/// A `corsd run -c` daemon, stopped with SIGTERM when dropped.
+pub struct Daemon(pub Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// Write `config` into `dir/corsd.toml`, start `corsd run -c` on it (log in `dir/log`), and wait
+/// until `port` on 127.0.0.1 accepts connections.
+pub fn run_daemon(dir: &Path, config: &str, port: u16) -> Daemon {
+    let cfg = dir.join("corsd.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let child = corsd()
+        .args(["run", "-c"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("log")).unwrap())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "corsd not listening on {port}: {}",
+            std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Daemon(child)
 }
