@@ -16,7 +16,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::frames;
-use common::servers::{curl, free_port, require, run_daemon, socat_pair, temp_dir};
+use common::servers::{
+    assert_no_console_errors, chromium, curl, free_port, require, run_daemon, socat_pair, temp_dir,
+};
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
 
@@ -169,6 +171,21 @@ password_file = "wrong"
     assert!(
         metrics.contains("corsd_push_streaming{station=\"STR2\",push=\"v1\"} 1"),
         "{metrics}"
+    );
+    // The status page shows each push's state and why a refused one is refused.
+    let (dom, console) = chromium(
+        &dir_a.join("profile"),
+        &["--dump-dom"],
+        &format!("http://{health_a}/"),
+    );
+    assert_no_console_errors(&[&console]);
+    assert!(
+        dom.contains("<td>push v1</td><td class=\"ok\">streaming</td>"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<td>push badpw</td>") && dom.contains("Bad Password"),
+        "{dom}"
     );
     let _ = std::fs::remove_dir_all(&dir_a);
     let _ = std::fs::remove_dir_all(&dir_b);
