@@ -100,6 +100,31 @@ fn demo_station_runs_without_configuration() {
         );
         let (frames, stats) = corsd::framing::frames(&got[12..]);
         assert!(!frames.is_empty() && stats.rtcm3_crc_errors == 0);
+        // And RTCM 2.3 DGNSS corrections for GIS handhelds on VTE1_RTCM2.
+        let mut s = std::net::TcpStream::connect(&caster).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /VTE1_RTCM2 HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n")
+            .unwrap();
+        let mut got = Vec::new();
+        let t0 = std::time::Instant::now();
+        let mut dec = corsd::convert::rtcm2::Decoder::new();
+        let mut types = Vec::new();
+        while types.iter().filter(|t| **t == 1).count() < 3
+            && t0.elapsed() < Duration::from_secs(15)
+        {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            if got.len() > 12 {
+                assert!(got.starts_with(b"ICY 200 OK\r\n"));
+                types.extend(dec.push(&got[12..]).iter().map(|m| m.header.msg_type));
+                got.truncate(12);
+            }
+        }
+        // Type 1 every epoch (type 3 comes every 30 s of data time).
+        assert!(types.iter().filter(|t| **t == 1).count() >= 3, "{types:?}");
+        assert_eq!(dec.parity_errors, 0);
     }
     let status = term(&mut child);
     let log = std::fs::read_to_string(dir.join("log")).unwrap();

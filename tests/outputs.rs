@@ -4,7 +4,7 @@
 //!   as an NTRIP client, byte-identical to the recording; `str2str` itself, as an NTRIP server,
 //!   pushes into a third relay mount. (Debian's `str2str` 2.4.3 cannot be the remote caster: its
 //!   `ntripc://` caster is output-only and it has no NTRIP 2.) A wrong password is refused and
-//!   shown in A's /healthz;
+//!   shown in A's /healthz and status page;
 //! * a TCP server output with its own message set, an RTCM 2.3 TCP output, and a serial output
 //!   into a `socat` pty pair (a radio modem) that vanishes and comes back.
 
