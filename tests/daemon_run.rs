@@ -7,7 +7,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::servers::{corsd, curl, free_port, temp_dir};
+use common::servers::{corsd, curl, free_port, start_demo, temp_dir};
 
 fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool) {
     wait_log(what, secs, None, cond)
@@ -38,16 +38,7 @@ fn term(child: &mut std::process::Child) -> std::process::ExitStatus {
 #[test]
 fn demo_station_runs_without_configuration() {
     let dir = temp_dir("demo");
-    let health = format!("127.0.0.1:{}", free_port());
-    let caster = format!("127.0.0.1:{}", free_port());
-    let mut child = corsd()
-        .args(["run", "--demo-dir"])
-        .arg(&dir)
-        .args(["--health", &health, "--caster", &caster])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("log")).unwrap())
-        .spawn()
-        .unwrap();
+    let (mut child, health, caster) = start_demo(&dir);
     let metric = |name: &str| -> f64 {
         let (_, body) = curl(&[&format!("http://{health}/metrics")]);
         body.lines()

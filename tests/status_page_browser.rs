@@ -4,26 +4,15 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::servers::{
-    assert_no_console_errors, chromium, corsd, curl, free_port, png_size, temp_dir,
-};
+use common::servers::{assert_no_console_errors, chromium, curl, png_size, start_demo, temp_dir};
 
 #[test]
 fn demo_status_page_in_headless_chromium() {
     let dir = temp_dir("status-page");
-    let health = format!("127.0.0.1:{}", free_port());
-    let caster = format!("127.0.0.1:{}", free_port());
-    let mut child = corsd()
-        .args(["run", "--demo-dir"])
-        .arg(&dir)
-        .args(["--health", &health, "--caster", &caster])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("log")).unwrap())
-        .spawn()
-        .unwrap();
+    let (mut child, health, _caster) = start_demo(&dir);
     let t0 = Instant::now();
     loop {
         let (_, body) = curl(&[&format!("http://{health}/status.json")]);

@@ -458,3 +458,18 @@ pub fn run_daemon(dir: &Path, config: &str, port: u16) -> Daemon {
     }
     Daemon(child)
 }
+
+/// `corsd run` on its embedded demo station in `dir`, on free ports: `(child, health, caster)`.
+pub fn start_demo(dir: &Path) -> (Child, String, String) {
+    let health = format!("127.0.0.1:{}", free_port());
+    let caster = format!("127.0.0.1:{}", free_port());
+    let child = corsd()
+        .args(["run", "--demo-dir"])
+        .arg(dir)
+        .args(["--health", &health, "--caster", &caster])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("log")).unwrap())
+        .spawn()
+        .unwrap();
+    (child, health, caster)
+}
