@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use plotters::chart::SeriesLabelStyle;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 pub use plotters::style::RGBColor;
@@ -33,6 +34,35 @@ pub struct Axes<'a> {
     pub title: &'a str,
     pub x: &'a str,
     pub y: &'a str,
+}
+
+/// The builder every chart starts from: title, margins and label areas.
+fn builder<'a, 'b, 'c>(
+    root: &'a DrawingArea<SVGBackend<'c>, Shift>,
+    title: &str,
+    x_area: u32,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'c>> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, (FONT, 17))
+        .margin(12)
+        .x_label_area_size(x_area)
+        .y_label_area_size(y_area);
+    b
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The grid with both axes named (and their units).
+fn labelled_mesh(chart: &mut Chart<'_, '_>, axes: &Axes) -> Result<()> {
+    chart
+        .configure_mesh()
+        .x_desc(axes.x)
+        .y_desc(axes.y)
+        .label_style((FONT, 13))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    Ok(())
 }
 
 /// The legend box every chart uses, drawn.
@@ -115,19 +145,9 @@ pub fn lines_within(
 ) -> Result<String> {
     let (x0, x1, y0, y1) = bounds(lines.iter().flat_map(|l| l.points.iter()));
     draw(size, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = builder(root, axes.title, 44, 64)
             .build_cartesian_2d(padded(x0, x1), y_range.unwrap_or_else(|| padded(y0, y1)))?;
-        chart
-            .configure_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .label_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        labelled_mesh(&mut chart, axes)?;
         for l in lines {
             draw_runs!(chart, draw_series, l, break_over);
         }
@@ -169,21 +189,11 @@ pub fn two_axes(
     let (x0, x1, _, ly1) = bounds(left.points.iter());
     let (_, _, _, ry1) = bounds(right.points.iter());
     draw(size, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = builder(root, axes.title, 44, 64)
             .right_y_label_area_size(64)
             .build_cartesian_2d(padded(x0, x1), 0.0..(ly1.max(1.0) * 1.1))?
             .set_secondary_coord(padded(x0, x1), 0.0..(ry1.max(1.0) * 1.1));
-        chart
-            .configure_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .label_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        labelled_mesh(&mut chart, axes)?;
         chart
             .configure_secondary_axes()
             .y_desc(y2)
@@ -210,11 +220,7 @@ pub fn bars(
     let n = bars.len().max(1);
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
     draw(size, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(56)
-            .y_label_area_size(64)
+        let mut chart = builder(root, axes.title, 56, 64)
             .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top.max(1e-3))?;
         chart
             .configure_mesh()
@@ -253,19 +259,8 @@ pub fn cells(
     size: (u32, u32),
 ) -> Result<String> {
     draw(size, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(axes.title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x_range, y_range)?;
-        chart
-            .configure_mesh()
-            .x_desc(axes.x)
-            .y_desc(axes.y)
-            .label_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        let mut chart = builder(root, axes.title, 44, 64).build_cartesian_2d(x_range, y_range)?;
+        labelled_mesh(&mut chart, axes)?;
         for (name, color, pts) in groups {
             let c = *color;
             chart
@@ -305,12 +300,8 @@ pub fn sky(
         (r * a.sin(), r * a.cos())
     };
     draw((side, side + 10), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(52)
-            .build_cartesian_2d(-100.0..100.0, -100.0..100.0)?;
+        let mut chart =
+            builder(root, title, 44, 52).build_cartesian_2d(-100.0..100.0, -100.0..100.0)?;
         chart
             .configure_mesh()
             .disable_mesh()
