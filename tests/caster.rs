@@ -6,10 +6,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::servers::{Daemon, curl, free_port, require, run_daemon, temp_dir};
+use common::servers::{Daemon, curl, free_port, run_daemon, str2str_read, temp_dir};
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
 
@@ -68,15 +68,7 @@ fn str2str_v1_gets_the_frames_byte_identical() {
     let port = free_port();
     let _d = start(&dir, port, &format!("127.0.0.1:{}", free_port()));
     let out = dir.join("got.rtcm3");
-    let mut client = Command::new(require("str2str", "rtklib"))
-        .arg("-in")
-        .arg(format!("ntrip://127.0.0.1:{port}/ALL"))
-        .arg("-out")
-        .arg(format!("file://{}", out.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut client = str2str_read(port, "ALL", &out);
     std::thread::sleep(Duration::from_secs(8));
     let _ = client.kill();
     let _ = client.wait();

@@ -17,23 +17,11 @@ use std::time::{Duration, Instant};
 
 use common::frames;
 use common::servers::{
-    assert_no_console_errors, chromium, curl, free_port, require, run_daemon, socat_pair, temp_dir,
+    assert_no_console_errors, chromium, curl, free_port, require, run_daemon, socat_pair,
+    str2str_read, temp_dir,
 };
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
-
-/// str2str as an NTRIP v1 client of `mount` on `port`, into a file.
-fn str2str_read(port: u16, mount: &str, out: &std::path::Path) -> std::process::Child {
-    Command::new(require("str2str", "rtklib"))
-        .arg("-in")
-        .arg(format!("ntrip://127.0.0.1:{port}/{mount}"))
-        .arg("-out")
-        .arg(format!("file://{}", out.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
 
 fn station(dir: &std::path::Path, health: &str) -> String {
     format!(

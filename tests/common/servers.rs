@@ -473,3 +473,16 @@ pub fn start_demo(dir: &Path) -> (Child, String, String) {
         .unwrap();
     (child, health, caster)
 }
+
+/// str2str as an NTRIP v1 client of `mount` on `port`, into a file.
+pub fn str2str_read(port: u16, mount: &str, out: &Path) -> Child {
+    Command::new(require("str2str", "rtklib"))
+        .arg("-in")
+        .arg(format!("ntrip://127.0.0.1:{port}/{mount}"))
+        .arg("-out")
+        .arg(format!("file://{}", out.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
