@@ -188,6 +188,57 @@ fn raise_nofile(n: u64) {
     }
 }
 
+/// What this machine's kernel alone needs to hand one 2 kB chunk to `clients` loopback sockets
+/// from `threads` threads, in ms (median of 20 rounds, readers drained between rounds): the
+/// floor under any fan-out's delay here. Measured on 2 500 sockets a thread and scaled.
+fn kernel_floor_ms(clients: usize, threads: usize) -> f64 {
+    use std::io::{Read, Write};
+    const PER_THREAD: usize = 2_500;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut groups = Vec::new();
+    let mut readers = Vec::new();
+    for _ in 0..threads {
+        let mut g = Vec::new();
+        for _ in 0..PER_THREAD {
+            let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+            let (s, _) = l.accept().unwrap();
+            s.set_nonblocking(true).unwrap();
+            c.set_nonblocking(true).unwrap();
+            g.push(s);
+            readers.push(c);
+        }
+        groups.push(g);
+    }
+    let data = vec![0x55u8; 2_000];
+    let mut rounds = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    for _ in 0..20 {
+        let per_thread: Vec<f64> = std::thread::scope(|sc| {
+            let hs: Vec<_> = groups
+                .iter_mut()
+                .map(|g| {
+                    let data = &data;
+                    sc.spawn(move || {
+                        let t = Instant::now();
+                        for s in g.iter_mut() {
+                            let _ = s.write(data);
+                        }
+                        t.elapsed().as_secs_f64() * 1e3
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        rounds.push(per_thread.into_iter().fold(0.0, f64::max));
+        for r in readers.iter_mut() {
+            while let Ok(1..) = r.read(&mut buf) {}
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rounds.sort_by(f64::total_cmp);
+    rounds[rounds.len() / 2] * (clients as f64 / (threads * PER_THREAD) as f64)
+}
+
 fn peak_rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -199,6 +250,35 @@ fn peak_rss_kb(pid: u32) -> u64 {
 }
 
 /// The simulated stream as one byte string per epoch (second).
+/// Read what each quiet client has waiting, without blocking; with `until`, wait (up to 5 s
+/// each) until every client has that many bytes. The number of clients that fell short.
+fn drain(
+    quiet: &std::sync::Mutex<Vec<(std::net::TcpStream, usize)>>,
+    until: Option<usize>,
+) -> usize {
+    use std::io::Read;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut short = 0;
+    for (s, got) in quiet.lock().unwrap().iter_mut() {
+        if let Some(want) = until {
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            while *got < want {
+                match s.read(&mut buf) {
+                    Ok(n) if n > 0 => *got += n,
+                    _ => break,
+                }
+            }
+            short += usize::from(*got < want);
+        } else {
+            while let Ok(n @ 1..) = s.read(&mut buf) {
+                *got += n;
+            }
+        }
+    }
+    short
+}
+
 fn simulated_epochs(dir: &std::path::Path, secs: u32) -> Vec<Vec<u8>> {
     let path = dir.join("sim.rtcm3");
     let out = corsd()
@@ -265,6 +345,10 @@ fn percentiles(mut d: Vec<u32>) -> Phase {
 fn ten_thousand_clients_churn_and_stalled_clients() {
     const CLIENTS: usize = 10_000;
     raise_nofile(40_000);
+    let cores = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, 8);
+    let floor = kernel_floor_ms(CLIENTS, cores);
     let dir = temp_dir("caster-load");
     let (port, src) = (free_port(), free_port());
     let health = format!("127.0.0.1:{}", free_port());
@@ -312,6 +396,8 @@ name = "ALL"
     let delays: Arc<std::sync::Mutex<Vec<Vec<u32>>>> =
         Arc::new(std::sync::Mutex::new(vec![Vec::new(); 3]));
     let errors = Arc::new(AtomicU64::new(0));
+    // The quiet clients' sockets and what each has read so far.
+    let quiet: Arc<std::sync::Mutex<Vec<(std::net::TcpStream, usize)>>> = Arc::default();
     rt.block_on(async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut source = tokio::net::TcpStream::connect(("127.0.0.1", src))
@@ -321,7 +407,8 @@ name = "ALL"
         // Clients connect in waves (the accept queue is bounded).
         let mut handles = Vec::new();
         for i in 0..CLIENTS {
-            let (ends, sent, delays, phase, errors) = (
+            let (quiet, ends, sent, delays, phase, errors) = (
+                quiet.clone(),
                 ends.clone(),
                 sent.clone(),
                 delays.clone(),
@@ -351,21 +438,11 @@ name = "ALL"
                     return;
                 }
                 if !probe {
-                    while phase.load(Ordering::Relaxed) != 9 {
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                    // Everything arrived, in order, and the connection is still up.
-                    let mut all = Vec::new();
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while all.len() < 12 + ends[ends.len().min(45) - 1] {
-                        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
-                            Ok(Ok(n)) if n > 0 => all.extend_from_slice(&buf[..n]),
-                            _ => {
-                                errors.fetch_add(1, Ordering::Relaxed);
-                                return;
-                            }
-                        }
-                    }
+                    // Out of this process's reactor and without a task, so that data arriving
+                    // costs no wake-up here on the cores corsd uses; drained half-way between
+                    // epochs, as rovers read their streams (a socket left to fill up makes the
+                    // kernel ACK every segment at once, which loads the sender's core).
+                    quiet.lock().unwrap().push((s.into_std().unwrap(), 0));
                     return;
                 }
                 let mut buf = vec![0u8; 16 * 1024];
@@ -490,6 +567,9 @@ name = "ALL"
                 let t = Instant::now();
                 sent[i % epochs.len()].store(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
                 source.write_all(e).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let q = quiet.clone();
+                tokio::task::spawn_blocking(move || drain(&q, None)).await.unwrap();
                 tokio::time::sleep(Duration::from_secs(1).saturating_sub(t.elapsed())).await;
             }
             if let Some(c) = churn {
@@ -505,6 +585,15 @@ name = "ALL"
         for h in handles {
             let _ = tokio::time::timeout(Duration::from_secs(20), h).await;
         }
+        // Every quiet client got everything and is still connected.
+        let want = 12 + ends[ends.len().min(45) - 1];
+        let quiet_clients = quiet.lock().unwrap().len();
+        let q = quiet.clone();
+        let short = tokio::task::spawn_blocking(move || drain(&q, Some(want)))
+            .await
+            .unwrap();
+        assert_eq!(quiet_clients, CLIENTS - CLIENTS / 100);
+        assert_eq!(short, 0, "quiet clients that missed data or lost the connection");
         let d = std::mem::take(&mut *delays.lock().unwrap());
         let phases: Vec<Phase> = d.into_iter().map(percentiles).collect();
         eprintln!(
@@ -533,14 +622,17 @@ name = "ALL"
             "clients that could not connect"
         );
         assert!(rss < 200 * 1024, "corsd peak RSS {} MB", rss / 1024);
-        // The issue asks for a p99 under 50 ms. On a 2-core machine that runs corsd and the
-        // clients together, the kernel's loopback path alone costs 8–10 µs per 2 kB send (about
-        // 80–95 ms for 10 000 sends from one thread, measured with a bare Python loop), so the
-        // bound here is what this machine can show: the fan-out stays within a few kernel sends
-        // of that floor, and load beside it (churn, stalled clients) does not move it much.
+        // A p99 under 50 ms is the aim. Where the kernel alone needs nearly that much to hand
+        // an epoch to ten thousand loopback sockets (here the sending and the receiving side of
+        // every connection run on the same cores), the bound is twice that floor: corsd adds at
+        // most as much again for reading the source, its own work and this process's probes.
+        let bound = 50f64.max(2.0 * floor);
+        eprintln!(
+            "  kernel floor for {CLIENTS} loopback sends on {cores} threads: {floor:.1} ms; p99 bound {bound:.0} ms"
+        );
         for p in &phases {
             assert!(p.samples >= CLIENTS / 100 * 14, "{} deliveries", p.samples);
-            assert!(p.p99_ms < 250.0, "p99 {:.1} ms", p.p99_ms);
+            assert!(p.p99_ms < bound, "p99 {:.1} ms", p.p99_ms);
         }
         assert!(
             churn_ok >= 6000 && churn_err == 0,

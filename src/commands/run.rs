@@ -66,11 +66,20 @@ enum Stop {
     Reload,
 }
 
+/// The daemon's worker threads: one per core, at least two (a source and the fan-out to many
+/// clients must not wait for each other), at most eight (beyond that a station gains nothing).
+pub fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8)
+}
+
 pub fn run(args: &RunArgs) -> Result<()> {
     let mut settings = settings(args)?;
     let demo = args.config.is_none();
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(worker_threads())
         .enable_all()
         .build()
         .context("cannot start the runtime")?;

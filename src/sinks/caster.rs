@@ -446,7 +446,7 @@ pub async fn run(
                 .tx
             };
             let fanout = fanout::Fanout::start(
-                FANOUT_SHARDS,
+                fanout_shards(),
                 &tx,
                 status.clone(),
                 WRITE_TIMEOUT,
@@ -557,8 +557,10 @@ async fn read_head(sock: &mut TcpStream) -> Result<(String, Vec<u8>), &'static s
     }
 }
 
-/// Writer shards per mountpoint (the daemon runs two worker threads).
-pub const FANOUT_SHARDS: usize = 2;
+/// Writer shards per mountpoint: one per worker thread, so that a big fan-out uses every core.
+fn fanout_shards() -> usize {
+    crate::commands::run::worker_threads()
+}
 
 /// A client's socket may refuse to take data this long before the client counts as stalled.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
