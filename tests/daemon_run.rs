@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::servers::{corsd, curl, free_port, start_demo, temp_dir};
+use common::servers::{corsd, curl, free_port, spawn_run, start_demo, temp_dir};
 
 fn wait(what: &str, secs: u64, cond: impl FnMut() -> bool) {
     wait_log(what, secs, None, cond)
@@ -287,13 +286,7 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
         .unwrap()
     };
     write(CONFIG);
-    let mut child = corsd()
-        .args(["run", "-c"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("log")).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(&cfg, &dir);
     let source_name = || {
         let (_, body) = curl(&[&format!("http://{health}/status.json")]);
         serde_json::from_str::<serde_json::Value>(&body)

@@ -437,16 +437,21 @@ impl Drop for Daemon {
 
 /// Write `config` into `dir/corsd.toml`, start `corsd run -c` on it (log in `dir/log`), and wait
 /// until `port` on 127.0.0.1 accepts connections.
-pub fn run_daemon(dir: &Path, config: &str, port: u16) -> Daemon {
-    let cfg = dir.join("corsd.toml");
-    std::fs::write(&cfg, config).unwrap();
-    let child = corsd()
+/// `corsd run -c CFG`, its log in `dir/log`.
+pub fn spawn_run(cfg: &Path, dir: &Path) -> Child {
+    corsd()
         .args(["run", "-c"])
-        .arg(&cfg)
+        .arg(cfg)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("log")).unwrap())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+pub fn run_daemon(dir: &Path, config: &str, port: u16) -> Daemon {
+    let cfg = dir.join("corsd.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let child = spawn_run(&cfg, dir);
     let t0 = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
