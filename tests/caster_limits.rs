@@ -190,16 +190,23 @@ fn raise_nofile(n: u64) {
 
 /// What this machine's kernel alone needs to hand one 2 kB chunk to `clients` loopback sockets
 /// from `threads` threads, in ms (median of 20 rounds, readers drained between rounds): the
-/// floor under any fan-out's delay here. Measured on 2 500 sockets a thread and scaled.
+/// floor under any fan-out's delay here. Measured on as many sockets as the open-file limit
+/// allows (both ends count), up to `clients`, and scaled.
 fn kernel_floor_ms(clients: usize, threads: usize) -> f64 {
     use std::io::{Read, Write};
-    const PER_THREAD: usize = 2_500;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    let per_thread =
+        ((lim.rlim_cur as usize).saturating_sub(500) / (2 * threads)).clamp(500, clients / threads);
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let mut groups = Vec::new();
     let mut readers = Vec::new();
     for _ in 0..threads {
         let mut g = Vec::new();
-        for _ in 0..PER_THREAD {
+        for _ in 0..per_thread {
             let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
             let (s, _) = l.accept().unwrap();
             s.set_nonblocking(true).unwrap();
@@ -236,7 +243,7 @@ fn kernel_floor_ms(clients: usize, threads: usize) -> f64 {
         std::thread::sleep(Duration::from_millis(50));
     }
     rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2] * (clients as f64 / (threads * PER_THREAD) as f64)
+    rounds[rounds.len() / 2] * (clients as f64 / (threads * per_thread) as f64)
 }
 
 fn peak_rss_kb(pid: u32) -> u64 {

@@ -68,7 +68,7 @@ enum Stop {
 
 /// The daemon's worker threads: one per core, at least two (a source and the fan-out to many
 /// clients must not wait for each other), at most eight (beyond that a station gains nothing).
-pub fn worker_threads() -> usize {
+fn worker_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)

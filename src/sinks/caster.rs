@@ -445,13 +445,8 @@ pub async fn run(
                 )
                 .tx
             };
-            let fanout = fanout::Fanout::start(
-                fanout_shards(),
-                &tx,
-                status.clone(),
-                WRITE_TIMEOUT,
-                shutdown.clone(),
-            );
+            let fanout =
+                fanout::Fanout::start(&tx, status.clone(), WRITE_TIMEOUT, shutdown.clone());
             MountStream {
                 tx,
                 fanout,
@@ -555,11 +550,6 @@ async fn read_head(sock: &mut TcpStream) -> Result<(String, Vec<u8>), &'static s
             return Err("request header too long");
         }
     }
-}
-
-/// Writer shards per mountpoint: one per worker thread, so that a big fan-out uses every core.
-fn fanout_shards() -> usize {
-    crate::commands::run::worker_threads()
 }
 
 /// A client's socket may refuse to take data this long before the client counts as stalled.

@@ -2,15 +2,20 @@
 //!
 //! A task per client woken for every epoch costs a wake-up, a poll and a timer besides the
 //! write itself; at ten thousand clients that alone is ~100 ms per epoch on a small board. Here
-//! a few shard tasks own the clients' write halves and, for each chunk, call a non-blocking write
-//! on every socket in turn: one system call per v1 client per epoch. A client whose socket does not
-//! take the whole chunk keeps the rest in a backlog, flushed when the next chunk comes or on a
-//! 100 ms tick; a backlog over [`MAX_BACKLOG`] or older than the stall limit drops that client
-//! and no one else. The connection's own task keeps the read half (in-band GGA, noticing the
-//! client leave) and is told when the shard lets the client go.
+//! the clients' write halves sit in blocks of [`BLOCK`], and for each chunk every block becomes
+//! one short task that calls a non-blocking write on each of its sockets: one system call per v1
+//! client per epoch. The runtime's worker threads steal these tasks from each other, so a pass
+//! ends when the last core runs out of blocks, not when the slowest of fixed per-core shares
+//! does (a core also busy with the kernel's own network work, or another process, would set
+//! the pace). Passes run one after another, so each client's bytes stay in order.
+//!
+//! A client whose socket does not take the whole chunk keeps the rest in a backlog, flushed when
+//! the next chunk comes or on a 100 ms tick; a backlog over [`MAX_BACKLOG`] or older than the
+//! stall limit drops that client and no one else. The connection's own task keeps the read half
+//! (in-band GGA, noticing the client leave) and is told when the fan-out lets the client go.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::net::tcp::OwnedWriteHalf;
@@ -21,53 +26,40 @@ use crate::sinks::caster::CasterStatus;
 /// Bytes a client may have waiting before it counts as stalled.
 pub const MAX_BACKLOG: usize = 256 * 1024;
 
-/// A client handed to a shard.
+/// A client handed to the fan-out.
 pub struct Client {
     pub wr: OwnedWriteHalf,
     /// NTRIP v2: chunked transfer encoding.
     pub chunked: bool,
-    /// Told why the shard let the client go.
+    /// Told why the fan-out let the client go.
     pub gone: oneshot::Sender<&'static str>,
 }
 
-/// The shards of one mountpoint.
+/// Clients in one block: enough that a block's task costs far more than spawning it, few
+/// enough that a pass over ten thousand clients splits into dozens of tasks to balance.
+pub const BLOCK: usize = 128;
+
+/// The fan-out of one mountpoint.
 #[derive(Clone, Debug)]
 pub struct Fanout {
-    shards: Vec<mpsc::UnboundedSender<Client>>,
-    next: Arc<AtomicUsize>,
+    new: mpsc::UnboundedSender<Client>,
 }
 
 impl Fanout {
     pub fn start(
-        shards: usize,
         chunks: &broadcast::Sender<Arc<[u8]>>,
         counters: Arc<CasterStatus>,
         stall: Duration,
         shutdown: watch::Receiver<bool>,
     ) -> Fanout {
-        let shards = (0..shards.max(1))
-            .map(|_| {
-                let (tx, rx) = mpsc::unbounded_channel();
-                tokio::spawn(shard(
-                    rx,
-                    chunks.subscribe(),
-                    counters.clone(),
-                    stall,
-                    shutdown.clone(),
-                ));
-                tx
-            })
-            .collect();
-        Fanout {
-            shards,
-            next: Arc::default(),
-        }
+        let (new, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(rx, chunks.subscribe(), counters, stall, shutdown));
+        Fanout { new }
     }
 
-    /// Hand a client over (round robin). `false` if the shards are gone (shutting down).
+    /// Hand a client over. `false` if the fan-out is gone (shutting down).
     pub fn add(&self, c: Client) -> bool {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.shards.len();
-        self.shards[i].send(c).is_ok()
+        self.new.send(c).is_ok()
     }
 }
 
@@ -145,48 +137,126 @@ fn write_some(wr: &OwnedWriteHalf, data: &[u8]) -> Result<usize, &'static str> {
     }
 }
 
-async fn shard(
+/// What one pass writes: v1 bytes as they are, in one write; v2 as HTTP chunks, made once for
+/// everyone (empty when no client of the mount speaks v2, or on a backlog-only pass).
+struct Parts {
+    raw: Vec<Vec<u8>>,
+    chunks: Vec<Vec<u8>>,
+}
+
+#[derive(Default)]
+struct Block {
+    slots: Vec<Slot>,
+}
+
+impl Block {
+    fn has_backlog(&self) -> bool {
+        self.slots.iter().any(|s| !s.backlog.is_empty())
+    }
+
+    /// Write `parts` to every client; bytes written and clients dropped for falling behind.
+    fn send(&mut self, parts: &Parts, stall: Duration) -> (u64, u64) {
+        let (mut i, mut bytes, mut dropped) = (0, 0u64, 0u64);
+        while i < self.slots.len() {
+            let p = if self.slots[i].c.chunked {
+                &parts.chunks
+            } else {
+                &parts.raw
+            };
+            match self.slots[i].push(p, stall) {
+                Ok(n) => {
+                    bytes += n as u64;
+                    i += 1;
+                }
+                Err(why) => {
+                    dropped += u64::from(why != "client closed");
+                    let s = self.slots.swap_remove(i);
+                    let _ = s.c.gone.send(why);
+                }
+            }
+        }
+        (bytes, dropped)
+    }
+}
+
+/// One pass over `blocks` (all of them, or with `backlog_only` those that have a backlog), a
+/// task per block, the blocks handed back when every task is done.
+async fn pass(
+    blocks: &mut Vec<Block>,
+    parts: Parts,
+    backlog_only: bool,
+    stall: Duration,
+    counters: &CasterStatus,
+) {
+    let parts = Arc::new(parts);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut kept = Vec::with_capacity(blocks.len());
+    for mut b in blocks.drain(..) {
+        if b.slots.is_empty() || (backlog_only && !b.has_backlog()) {
+            kept.push(b);
+            continue;
+        }
+        let parts = parts.clone();
+        tasks.spawn(async move {
+            let r = b.send(&parts, stall);
+            (b, r)
+        });
+    }
+    // Totals once per pass: a counter shared by the cores, touched per client, would bounce
+    // its cache line between them ten thousand times an epoch.
+    let (mut bytes, mut dropped) = (0, 0);
+    while let Some(r) = tasks.join_next().await {
+        // A task only fails when the runtime is going down; its clients' connection tasks
+        // then see their `gone` channel close.
+        if let Ok((b, (n, d))) = r {
+            bytes += n;
+            dropped += d;
+            kept.push(b);
+        }
+    }
+    counters.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+    counters
+        .dropped_clients
+        .fetch_add(dropped, Ordering::Relaxed);
+    *blocks = kept;
+}
+
+/// A new client goes into the first block with room, so that blocks emptied by leavers refill.
+fn place(blocks: &mut Vec<Block>, c: Client) {
+    let slot = Slot {
+        c,
+        backlog: Vec::new(),
+        since: None,
+    };
+    match blocks.iter_mut().find(|b| b.slots.len() < BLOCK) {
+        Some(b) => b.slots.push(slot),
+        None => blocks.push(Block { slots: vec![slot] }),
+    }
+}
+
+async fn run(
     mut new: mpsc::UnboundedReceiver<Client>,
     mut chunks: broadcast::Receiver<Arc<[u8]>>,
     counters: Arc<CasterStatus>,
     stall: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut slots: Vec<Slot> = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut lagged_logged = false;
-    // v1 bytes as they are, in one write; v2 as HTTP chunks, made once for everyone.
-    let send = |slots: &mut Vec<Slot>, raw: &[Vec<u8>], chunks: &[Vec<u8>]| {
-        let (mut i, mut bytes) = (0, 0u64);
-        while i < slots.len() {
-            let parts = if slots[i].c.chunked { chunks } else { raw };
-            match slots[i].push(parts, stall) {
-                Ok(n) => {
-                    bytes += n as u64;
-                    i += 1;
-                }
-                Err(why) => {
-                    if why != "client closed" {
-                        counters.dropped_clients.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let s = slots.swap_remove(i);
-                    let _ = s.c.gone.send(why);
-                }
-            }
-        }
-        // Once per pass: a counter shared by the shards, touched per client, would bounce its
-        // cache line between the cores ten thousand times an epoch.
-        counters.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-    };
     loop {
         tokio::select! {
             c = new.recv() => match c {
-                Some(c) => slots.push(Slot { c, backlog: Vec::new(), since: None }),
+                Some(c) => place(&mut blocks, c),
                 None => return,
             },
             r = chunks.recv() => match r {
                 Ok(first) => {
+                    // Clients that arrived while the last pass ran get this chunk too.
+                    while let Ok(c) = new.try_recv() {
+                        place(&mut blocks, c);
+                    }
                     // Whatever else already waits goes out in the same write.
                     let mut raw: Vec<u8> = first.to_vec();
                     while raw.len() < 64 * 1024 {
@@ -195,21 +265,20 @@ async fn shard(
                             Err(_) => break,
                         }
                     }
-                    let chunks = if slots.iter().any(|s| s.c.chunked) {
-                        http_chunks(&raw)
-                    } else {
-                        Vec::new()
-                    };
-                    send(&mut slots, &[raw], &chunks);
+                    let any_v2 = blocks.iter().any(|b| b.slots.iter().any(|s| s.c.chunked));
+                    let chunks = if any_v2 { http_chunks(&raw) } else { Vec::new() };
+                    let parts = Parts { raw: vec![raw], chunks };
+                    pass(&mut blocks, parts, false, stall, &counters).await;
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    // The shard itself fell behind: every client of it misses these chunks;
-                    // better to drop them all than to send a stream with a hole.
+                    // The fan-out itself fell behind: every client misses these chunks; better
+                    // to drop them all than to send a stream with a hole.
+                    let clients: usize = blocks.iter().map(|b| b.slots.len()).sum();
                     if !lagged_logged {
-                        tracing::warn!(chunks = n, clients = slots.len(), "caster: the machine cannot keep up with this many clients; dropping them");
+                        tracing::warn!(chunks = n, clients, "caster: the machine cannot keep up with this many clients; dropping them");
                         lagged_logged = true;
                     }
-                    for s in slots.drain(..) {
+                    for s in blocks.drain(..).flat_map(|b| b.slots) {
                         counters.dropped_clients.fetch_add(1, Ordering::Relaxed);
                         let _ = s.c.gone.send("fell behind the stream");
                     }
@@ -217,14 +286,15 @@ async fn shard(
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             _ = tick.tick() => {
-                if slots.iter().any(|s| !s.backlog.is_empty()) {
-                    send(&mut slots, &[], &[]);
+                if blocks.iter().any(Block::has_backlog) {
+                    let parts = Parts { raw: Vec::new(), chunks: Vec::new() };
+                    pass(&mut blocks, parts, true, stall, &counters).await;
                 }
             }
             _ = shutdown.changed() => break,
         }
     }
-    for s in slots {
+    for s in blocks.into_iter().flat_map(|b| b.slots) {
         if s.c.chunked {
             let _ = s.c.wr.try_write(b"0\r\n\r\n");
         }

@@ -435,8 +435,6 @@ impl Drop for Daemon {
     }
 }
 
-/// Write `config` into `dir/corsd.toml`, start `corsd run -c` on it (log in `dir/log`), and wait
-/// until `port` on 127.0.0.1 accepts connections.
 /// `corsd run -c CFG`, its log in `dir/log`.
 pub fn spawn_run(cfg: &Path, dir: &Path) -> Child {
     corsd()
@@ -448,6 +446,8 @@ pub fn spawn_run(cfg: &Path, dir: &Path) -> Child {
         .unwrap()
 }
 
+/// Write `config` into `dir/corsd.toml`, start `corsd run -c` on it (log in `dir/log`), and wait
+/// until `port` on 127.0.0.1 accepts connections.
 pub fn run_daemon(dir: &Path, config: &str, port: u16) -> Daemon {
     let cfg = dir.join("corsd.toml");
     std::fs::write(&cfg, config).unwrap();
