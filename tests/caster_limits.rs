@@ -189,8 +189,8 @@ fn raise_nofile(n: u64) {
 }
 
 /// What this machine's kernel alone needs to hand one 2 kB chunk to `clients` loopback sockets
-/// from `threads` threads, in ms (median of 20 rounds, readers drained between rounds): the
-/// floor under any fan-out's delay here. Measured on as many sockets as the open-file limit
+/// from `threads` threads, in ms (median of 20 rounds, readers drained between rounds, their
+/// sockets set up as the load test's clients): the floor under any fan-out's delay here. Measured on as many sockets as the open-file limit
 /// allows (both ends count), up to `clients`, and scaled.
 fn kernel_floor_ms(clients: usize, threads: usize) -> f64 {
     use std::io::{Read, Write};
@@ -237,6 +237,9 @@ fn kernel_floor_ms(clients: usize, threads: usize) -> f64 {
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
         rounds.push(per_thread.into_iter().fold(0.0, f64::max));
+        // Read later, as the load test does, so that the readers' delayed ACKs come from their
+        // timers, as there (read at once, they would ride on the reads, outside the round).
+        std::thread::sleep(Duration::from_millis(300));
         for r in readers.iter_mut() {
             while let Ok(1..) = r.read(&mut buf) {}
         }
@@ -424,16 +427,13 @@ name = "ALL"
             );
             handles.push(tokio::spawn(async move {
                 // Every 100th client is a probe that reads at once and times each epoch; the
-                // others take the stream into a 1 MiB socket buffer and read it at the end, so
-                // that the delays measured are corsd's fan-out, not this process waking 10 000
-                // tasks on the same two cores. The probes sit evenly among the others in
-                // connection order, so they sample every position in corsd's fan-out.
+                // others are read half-way between epochs, so that the delays measured are
+                // corsd's fan-out, not this process waking 10 000 tasks on the same two cores.
+                // Their sockets keep the kernel's default buffers, as a rover's do: a 1 MiB
+                // buffer alone makes each loopback send ~10% dearer. corsd spreads clients over
+                // its cores as they come, so the probes sample every position in a pass.
                 let probe = i % 100 == 0;
-                let sock = tokio::net::TcpSocket::new_v4().unwrap();
-                if !probe {
-                    let _ = sock.set_recv_buffer_size(1 << 20);
-                }
-                let Ok(mut s) = sock.connect(([127, 0, 0, 1], port).into()).await else {
+                let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
                     errors.fetch_add(1, Ordering::Relaxed);
                     return;
                 };
