@@ -144,7 +144,6 @@ struct Parts {
     chunks: Vec<Vec<u8>>,
 }
 
-#[derive(Default)]
 struct Block {
     slots: Vec<Slot>,
 }
