@@ -257,18 +257,29 @@ pub fn encode_words(header: &Header, body: &Body, prev: u32) -> Vec<u32> {
 }
 
 /// Reads "6 of 8" bytes: finds the preamble, checks every word's parity, and returns each
-/// whole message; `parity_errors` counts words that failed (the search resumes after them).
+/// whole message.
+///
+/// A receiver that joins a stream between messages does not know the two bits before the
+/// first header, so the very first word is tried with each of them (only one can give the
+/// preamble). Before the first whole message any lock is tentative: a preamble found inside
+/// data bits fails on a later word and is counted in `false_locks`, not as a transmission
+/// error. After that, `parity_errors` counts words that failed (the search resumes after them).
 #[derive(Debug, Default)]
 pub struct Decoder {
-    /// The last 30 bits received.
+    /// The last 32 bits received.
     reg: u64,
     nbits: u32,
+    /// Bits received in all, up to 32.
+    seen: u32,
     /// Words of the message being read (data after parity check).
     words: Vec<u32>,
     want: Option<usize>,
     /// The last whole word, for D29*/D30*.
     prev: u32,
+    /// A whole message has been read, so the word boundaries are known.
+    synced: bool,
     pub parity_errors: u64,
+    pub false_locks: u64,
     pub skipped_bytes: u64,
 }
 
@@ -277,7 +288,7 @@ impl Decoder {
         Self::default()
     }
 
-    /// Take in bytes; the messages completed by them.
+    /// Feed bytes; returns the messages completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Message> {
         let mut out = Vec::new();
         for &c in bytes {
@@ -289,6 +300,7 @@ impl Decoder {
             for i in (0..6).rev() {
                 self.reg = ((self.reg << 1) | ((six >> i) & 1)) & ((1 << 32) - 1);
                 self.nbits += 1;
+                self.seen = (self.seen + 1).min(32);
                 self.bit(&mut out);
             }
         }
@@ -297,15 +309,21 @@ impl Decoder {
 
     fn bit(&mut self, out: &mut Vec<Message>) {
         if self.words.is_empty() {
-            // Hunting: the last 30 bits (with the two before them as D29*/D30*, zero at the
-            // start of the stream) must be a header word with the preamble.
+            // Hunting: the last 30 bits (with the two before them as D29*/D30*) must be a
+            // header word with the preamble.
             if self.nbits < 30 {
                 return;
             }
             let w = (self.reg & 0x3FFF_FFFF) as u32;
-            let prev = ((self.reg >> 30) & 3) as u32;
-            if let Some(d) = check_word(w, prev)
-                && d >> 16 == PREAMBLE
+            let before: &[u32] = if self.seen == 30 {
+                &[0, 1, 2, 3]
+            } else {
+                &[((self.reg >> 30) & 3) as u32]
+            };
+            if let Some(d) = before
+                .iter()
+                .filter_map(|&p| check_word(w, p))
+                .find(|d| d >> 16 == PREAMBLE)
             {
                 self.words.push(d);
                 self.prev = w;
@@ -319,7 +337,12 @@ impl Decoder {
         self.nbits = 0;
         let w = (self.reg & 0x3FFF_FFFF) as u32;
         let Some(d) = check_word(w, self.prev) else {
-            self.parity_errors += 1;
+            if self.synced {
+                self.parity_errors += 1;
+                self.synced = false;
+            } else {
+                self.false_locks += 1;
+            }
             self.words.clear();
             self.want = None;
             // Hunt again from the next bit on.
@@ -334,6 +357,7 @@ impl Decoder {
         if self.want.is_some_and(|n| self.words.len() >= n) {
             let words = std::mem::take(&mut self.words);
             self.want = None;
+            self.synced = true;
             out.push(parse(&words));
             // The next header starts right after, with this word's last bits as D29*/D30*.
             self.nbits = 0;
@@ -755,5 +779,76 @@ mod tests {
         for w in msgs.windows(2) {
             assert_eq!(w[1].header.seq, (w[0].header.seq + 1) & 7);
         }
+    }
+
+    /// Ten epochs of the encoder, each epoch's bytes apart.
+    fn ten_epochs() -> Vec<Vec<u8>> {
+        let mut enc = Rtcm2Encoder::new(7);
+        let t = Gpst::from_week_tow(2010, 600.0);
+        (0..10)
+            .map(|k| {
+                let cs: Vec<EpochCorrection> = (1..=14)
+                    .map(|prn| EpochCorrection {
+                        sys: if prn > 10 { Gnss::Glonass } else { Gnss::Gps },
+                        prn,
+                        prc_m: prn as f64 * 11.3 - 70.0 + 0.3 * k as f64,
+                        iod: prn,
+                    })
+                    .collect();
+                enc.epoch(
+                    t.add(k as f64),
+                    &cs,
+                    Some(&Vector3::new(-941_700.0, 5_967_000.0, 1_955_900.0)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_receiver_joining_at_any_epoch_reads_every_message_of_it() {
+        let epochs = ten_epochs();
+        for from in 0..epochs.len() {
+            let mut dec = Decoder::new();
+            let want = epochs[from..]
+                .iter()
+                .map(|e| {
+                    let mut d = Decoder::new();
+                    d.push(e).len()
+                })
+                .sum::<usize>();
+            let got: usize = epochs[from..].iter().map(|e| dec.push(e).len()).sum();
+            // Whatever the bits before the first header were, it is found at once.
+            assert_eq!(got, want, "joined at epoch {from}");
+            assert_eq!((dec.parity_errors, dec.false_locks), (0, 0));
+        }
+    }
+
+    #[test]
+    fn joining_inside_a_message_is_no_transmission_error() {
+        let epochs = ten_epochs();
+        let bytes: Vec<u8> = epochs.concat();
+        let total = Decoder::new().push(&bytes).len();
+        for from in (1..bytes.len() / 2).step_by(7) {
+            let mut dec = Decoder::new();
+            let got = dec.push(&bytes[from..]).len();
+            assert_eq!(dec.parity_errors, 0, "joined at byte {from}");
+            // The messages of the epochs that begin after the join are all read, but for
+            // one whose header a false lock in the data before it may hide.
+            let (mut start, mut whole) = (0, 0);
+            for e in &epochs {
+                if start >= from {
+                    whole += Decoder::new().push(e).len();
+                }
+                start += e.len();
+            }
+            assert!(got + 1 >= whole, "joined at byte {from}: {got} of {whole}");
+        }
+        // A word spoilt after the decoder has read whole messages is a parity error.
+        let mut spoilt = bytes.clone();
+        spoilt[bytes.len() / 2] ^= 0x04;
+        let mut dec = Decoder::new();
+        let got = dec.push(&spoilt).len();
+        assert_eq!(dec.parity_errors, 1);
+        assert!(got < total && got + 2 >= total, "{got} of {total}");
     }
 }
