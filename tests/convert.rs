@@ -7,9 +7,8 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::process::Command;
 
-use common::servers::{require, temp_dir};
+use common::servers::temp_dir;
 use corsd::convert::Transcoder;
 use corsd::convert::msm::{
     LEGACY_CNR_STEP_DBHZ, LEGACY_PHASE_STEP_M, LEGACY_PR_STEP_M, LMS, MSM4_PHASE_STEP_M,
@@ -560,24 +559,7 @@ fn convbin_reads_the_converted_legacy_stream() {
     let input = dir.join("legacy.rtcm3");
     std::fs::write(&input, out.concat()).unwrap();
     let obs = dir.join("legacy.obs");
-    let status = Command::new(require("convbin", "rtklib"))
-        .args([
-            "-r",
-            "rtcm3",
-            "-v",
-            "3.03",
-            "-tr",
-            "2018/07/14",
-            "23:50:00",
-            "-o",
-        ])
-        .arg(&obs)
-        .arg(&input)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::convbin(&input, ["2018/07/14", "23:50:00"], &[], &obs, None);
     let theirs = rinex_values(&obs);
     // The source observations, by the same key (corsd's own epochs of the MSM7 stream).
     let data = common::read_data(STR17);

@@ -32,6 +32,13 @@ pub struct ReplayArgs {
     /// solution is ionosphere-free.
     #[arg(long, value_name = "FILE")]
     pub nav: Vec<PathBuf>,
+    /// Broadcast ionosphere coefficients α0,α1,α2,α3,β0,β1,β2,β3 (as in a navigation header's
+    /// GPSA/GPSB lines), for data whose navigation files carry none: the values the GPS
+    /// satellites broadcast on that day, from the receiver's own navigation data or a daily
+    /// broadcast file. They replace a navigation header's and switch RINEX input to
+    /// single-frequency carrier-smoothed code. Negative values need no quoting.
+    #[arg(long, value_name = "A0,..,B3", allow_hyphen_values = true)]
+    pub klobuchar: Option<String>,
     /// Write the solutions in RTKLIB's .pos layout (ECEF), which RTKPLOT opens.
     #[arg(long, value_name = "FILE")]
     pub pos: Option<PathBuf>,
@@ -51,10 +58,12 @@ pub struct ReplayArgs {
     /// Negative coordinates need no quoting: `--station-pos -2364337.44,4870285.61,-3360809.63`.
     #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true)]
     pub station_pos: Option<String>,
-    /// Elevation mask in degrees.
+    /// Elevation mask in degrees. Low satellites are down-weighted rather than dropped, so
+    /// the default keeps them; 15 is RTKLIB's usual figure.
     #[arg(long, default_value_t = 5.0)]
     pub mask: f64,
-    /// Carrier-smoothing window in epochs (1 = raw code).
+    /// Carrier-smoothing window in epochs for RTCM input (1 = raw code). RINEX input, read
+    /// whole, is smoothed over ±5 minutes centred on each epoch instead.
     #[arg(long, default_value_t = 100)]
     pub smoothing: u32,
     /// Station tag of the time series (default: the first four letters of the file name).
@@ -193,6 +202,22 @@ pub(crate) fn load_nav(
         }
     }
     Ok((store, klobuchar))
+}
+
+/// Eight comma-separated Klobuchar coefficients.
+pub(crate) fn parse_klobuchar(s: &str) -> Result<crate::gnss::atmosphere::Klobuchar> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().replace(['D', 'd'], "E").parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("--klobuchar {s}: {e}"))?;
+    if v.len() != 8 || v.iter().any(|x| !x.is_finite()) {
+        bail!("--klobuchar {s}: give eight numbers α0,α1,α2,α3,β0,β1,β2,β3");
+    }
+    Ok(crate::gnss::atmosphere::Klobuchar {
+        alpha: [v[0], v[1], v[2], v[3]],
+        beta: [v[4], v[5], v[6], v[7]],
+    })
 }
 
 pub(crate) fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
@@ -345,7 +370,9 @@ fn replay_rinex(
     r.messages.push(format!(
         "corsd replay: {}: RINEX observations, {}",
         file.display(),
-        if klobuchar.is_some() {
+        if ctx.args.klobuchar.is_some() {
+            "single-frequency code with the broadcast ionosphere of --klobuchar"
+        } else if klobuchar.is_some() {
             "single-frequency code with the navigation file's broadcast ionosphere"
         } else {
             "ionosphere-free code (the navigation files carry no broadcast ionosphere)"
@@ -513,12 +540,18 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         (_, Some(d)) => Some(Gpst::from_date(d)),
         _ => None,
     };
+    let mut nav = load_nav(&args.nav)?;
+    if let Some(k) = &args.klobuchar {
+        nav.1 = Some(parse_klobuchar(k)?);
+    }
+    // Dual-frequency stays first for RTCM input; the broadcast ionosphere serves the
+    // satellites that have one frequency only.
     let opt = SppOptions {
         systems: systems.clone(),
         mask: args.mask.to_radians(),
+        klobuchar: nav.1,
         ..Default::default()
     };
-    let nav = load_nav(&args.nav)?;
     let mut pos_out = match &args.pos {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -534,7 +567,12 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         if nav.1.is_some() {
             writeln!(
                 w,
-                "% ionos opt : Broadcast (RINEX input: navigation file's GPSA/GPSB, carrier-smoothed code)"
+                "% ionos opt : Broadcast (RINEX input: {}, carrier-smoothed code)",
+                if args.klobuchar.is_some() {
+                    "--klobuchar"
+                } else {
+                    "navigation file's GPSA/GPSB"
+                }
             )?;
         } else {
             writeln!(

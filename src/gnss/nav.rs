@@ -167,9 +167,47 @@ impl EphemerisStore {
     }
 }
 
+/// Nominal user range accuracy (m) of a GPS, QZSS or BeiDou URA index, as IS-GPS-200 defines
+/// it and RINEX 3.04 writes it (2^(1+N/2) up to N = 6, rounded to 0.1 m, then 2^(N−2)); index
+/// 15 (and anything larger) means no accuracy prediction.
+pub fn ura_m(index: u8) -> Option<f64> {
+    const URA: [f64; 15] = [
+        2.0, 2.8, 4.0, 5.7, 8.0, 11.3, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0,
+        4096.0,
+    ];
+    URA.get(index as usize).copied()
+}
+
+/// Galileo signal-in-space accuracy (m) of a SISA index; 255 is "no accuracy prediction"
+/// and 126–254 are spare.
+pub fn sisa_m(n: u8) -> Option<f64> {
+    let (base_index, base_m, step_m) = match n {
+        0..=49 => (0, 0.0, 0.01),
+        50..=74 => (50, 0.5, 0.02),
+        75..=99 => (75, 1.0, 0.04),
+        100..=125 => (100, 2.0, 0.16),
+        _ => return None,
+    };
+    Some(base_m + step_m * f64::from(n - base_index))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accuracy_indices_follow_the_interface_documents() {
+        assert_eq!(ura_m(0), Some(2.0));
+        assert_eq!(ura_m(3), Some(5.7));
+        assert_eq!(ura_m(6), Some(16.0));
+        assert_eq!(ura_m(14), Some(4096.0));
+        assert_eq!(ura_m(15), None);
+        assert_eq!(sisa_m(49), Some(0.49));
+        assert!((sisa_m(74).unwrap() - 0.98).abs() < 1e-12);
+        assert!((sisa_m(107).unwrap() - 3.12).abs() < 1e-12);
+        assert_eq!(sisa_m(126), None);
+        assert_eq!(sisa_m(255), None);
+    }
 
     fn eph(toe_s: f64, iode: u32, healthy: bool) -> Ephemeris {
         Ephemeris {

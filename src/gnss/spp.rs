@@ -65,6 +65,10 @@ pub struct SatResidual {
     pub residual_m: f64,
     /// Whether the ionosphere-free combination was used.
     pub iono_free: bool,
+    /// Broadcast ionosphere delay taken off single-frequency code (m). The model removes
+    /// about half of the real delay, so half of it counts as uncertainty in the weights and
+    /// in RAIM's test.
+    pub iono_m: f64,
 }
 
 /// One epoch's solution.
@@ -292,12 +296,10 @@ pub fn solve(
             .used
             .iter()
             .map(|r| {
-                (r.residual_m
-                    / sigma(
-                        r.elevation_deg.to_radians(),
-                        if r.iono_free { 3.0 } else { 1.0 },
-                    ))
-                .powi(2)
+                let noise = if r.iono_free { 3.0 } else { 1.0 };
+                r.residual_m.powi(2)
+                    / (sigma_sin(r.elevation_deg.to_radians().sin(), noise).powi(2)
+                        + (0.5 * r.iono_m).powi(2))
             })
             .sum();
         if chi2 <= chi2_threshold(dof) {
@@ -327,12 +329,16 @@ fn ephemeris_prn(sys: Gnss, prn: u8) -> u8 {
     .unwrap_or(prn)
 }
 
-/// Standard deviation (m) of a code measurement at elevation `el`.
-fn sigma(el: f64, noise: f64) -> f64 {
-    sigma_sin(el.sin(), noise)
+/// The broadcast orbit and clock's accuracy (m): the ephemeris's URA/SISA, or when it has
+/// none (GLONASS never does) a typical figure of the system's broadcast orbits.
+fn accuracy_m(e: &Ephemeris) -> f64 {
+    e.accuracy_m.unwrap_or(match e.sys {
+        Gnss::Glonass => 5.0,
+        _ => 2.4,
+    })
 }
 
-/// [`sigma`] from the sine of the elevation.
+/// Standard deviation (m) of a code measurement from the sine of its elevation.
 fn sigma_sin(sin_el: f64, noise: f64) -> f64 {
     let (a, b) = (0.3, 0.3);
     (noise * (a * a + b * b / sin_el.max(0.1).powi(2))).sqrt()
@@ -415,11 +421,25 @@ fn estimate(
             };
             let k = systems.iter().position(|s| *s == m.sys).unwrap_or(0);
             let model = r + x[3 + k] - C * sclk + tropo + iono;
+            // Code noise by elevation, what the broadcast ionosphere leaves (about half of
+            // it), and for single-frequency code the broadcast orbit and clock's accuracy
+            // (URA/SISA), the same at every elevation and as large as the code noise there.
+            // Ionosphere-free code triples the noise and multipath, which grow at low
+            // elevation; a flat term on top flattens the weighting those errors need (STR24's
+            // five systems: 1.6 m without it, 2.4 m with it).
+            let variance = sigma_sin(sin_el, m.noise).powi(2)
+                + (0.5 * iono).powi(2)
+                + if m.iono_free {
+                    0.0
+                } else {
+                    accuracy_m(m.eph).powi(2)
+                };
             rows.push(Row {
                 unit: -d / dn,
                 clock: 3 + k,
                 prefit: m.range - model,
-                weight: 1.0 / sigma_sin(sin_el, m.noise).powi(2),
+                weight: 1.0 / variance,
+                iono,
                 meas: mi,
                 enu: e,
             });
@@ -457,6 +477,7 @@ fn estimate(
                         azimuth_deg: az.to_degrees(),
                         residual_m: *r,
                         iono_free: meas[row.meas].iono_free,
+                        iono_m: row.iono,
                     }
                 })
                 .collect();
@@ -513,6 +534,8 @@ struct Row {
     clock: usize,
     prefit: f64,
     weight: f64,
+    /// Broadcast ionosphere applied (m).
+    iono: f64,
     meas: usize,
     /// Line of sight in east/north/up (m).
     enu: Vector3<f64>,

@@ -167,3 +167,87 @@ pub fn assert_run_of_recording(got: &[u8], rel: &str, what: &str) {
         );
     }
 }
+
+/// RTKLIB's `rnx2rtkp` in single mode on L1 with broadcast orbits and Saastamoinen: (epochs
+/// solved, 3D RMS against `truth`). `iono` is RTKLIB's `ionoopt` (`brdc`, `off`), `navsys` its
+/// system mask (1 GPS, 4 GLONASS, 8 Galileo, 16 QZSS, 32 BeiDou). The options go in a
+/// configuration file: `-sys` on the command line alone leaves `ionoopt` at its default (off).
+pub fn rtklib_spp(
+    dir: &std::path::Path,
+    obs: &std::path::Path,
+    nav: &std::path::Path,
+    (mask_deg, iono, navsys): (f64, &str, u32),
+    truth: [f64; 3],
+) -> (usize, f64) {
+    let name = format!("rnx2rtkp-{mask_deg}-{iono}-{navsys}");
+    let conf = dir.join(format!("{name}.conf"));
+    std::fs::write(
+        &conf,
+        format!(
+            "pos1-posmode=single\npos1-frequency=l1\npos1-elmask={mask_deg}\n\
+             pos1-ionoopt={iono}\npos1-tropopt=saas\npos1-sateph=brdc\npos1-navsys={navsys}\n\
+             out-solformat=xyz\n"
+        ),
+    )
+    .unwrap();
+    let pos = dir.join(format!("{name}.pos"));
+    let st = std::process::Command::new(servers::require("rnx2rtkp", "rtklib"))
+        .arg("-k")
+        .arg(&conf)
+        .arg("-o")
+        .arg(&pos)
+        .arg(obs)
+        .arg(nav)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("rnx2rtkp runs");
+    assert!(st.success(), "rnx2rtkp -k {}", conf.display());
+    let squares: Vec<f64> = std::fs::read_to_string(&pos)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('%'))
+        .map(|l| {
+            let f: Vec<f64> = l
+                .split_whitespace()
+                .skip(2)
+                .take(3)
+                .map(|x| x.parse().unwrap())
+                .collect();
+            (0..3).map(|i| (f[i] - truth[i]).powi(2)).sum::<f64>()
+        })
+        .collect();
+    (squares.len(), rms_of(&squares))
+}
+
+/// Root of the mean of squares (0 for none).
+pub fn rms_of(squares: &[f64]) -> f64 {
+    (squares.iter().sum::<f64>() / squares.len().max(1) as f64).sqrt()
+}
+
+/// RTKLIB's `convbin` from an RTCM3 recording to RINEX 3.03 observations (and navigation when
+/// `nav` is given), told the data's date `tr` (GPST "YYYY/MM/DD", "hh:mm:ss") as it must be;
+/// `opts` are further options (e.g. `-od -os` for Doppler and C/N0).
+pub fn convbin(
+    input: &std::path::Path,
+    tr: [&str; 2],
+    opts: &[&str],
+    obs: &std::path::Path,
+    nav: Option<&std::path::Path>,
+) {
+    let mut cmd = std::process::Command::new(servers::require("convbin", "rtklib"));
+    cmd.args(["-r", "rtcm3", "-v", "3.03", "-tr", tr[0], tr[1]])
+        .args(opts)
+        .arg("-o")
+        .arg(obs);
+    if let Some(nav) = nav {
+        cmd.arg("-n").arg(nav);
+    }
+    let status = cmd
+        .arg(input)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("convbin runs");
+    assert!(status.success(), "convbin {}", input.display());
+}

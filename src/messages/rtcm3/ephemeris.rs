@@ -406,6 +406,7 @@ impl GpsEph {
             kepler_of!(self, af0, af1, af2),
             self.iode as u32,
             self.health == 0,
+            crate::gnss::nav::ura_m(self.ura_index),
             [self.tgd, 0.0],
             if self.fit_interval {
                 4.0 * 3600.0
@@ -429,6 +430,7 @@ impl QzsEph {
             k,
             self.iode as u32,
             self.health == 0,
+            crate::gnss::nav::ura_m(self.ura_index),
             [self.tgd, 0.0],
             2.0 * 3600.0,
             near,
@@ -450,7 +452,7 @@ impl BdsEph {
             // AODE alone repeats; toe makes the set unique.
             iode: self.aode as u32,
             healthy: !self.unhealthy,
-            accuracy_m: None,
+            accuracy_m: crate::gnss::nav::ura_m(self.urai),
             tgd: [self.tgd1, self.tgd2],
             fit_half_s: 2.0 * 3600.0,
             orbit: OrbitParams::Kepler {
@@ -465,7 +467,7 @@ impl BdsEph {
 impl GalEph {
     /// The engine's view (GST week = GPS week − 1024).
     pub fn to_ephemeris(&self, near: Gpst) -> Ephemeris {
-        let (sat, week, iodnav, k, healthy, bgd) = match self {
+        let (sat, week, iodnav, k, healthy, bgd, sisa) = match self {
             GalEph::Inav(m) => (
                 m.sat,
                 m.week,
@@ -473,6 +475,7 @@ impl GalEph {
                 kepler_of!(m, af0, af1, af2),
                 m.e1b_health == 0 && m.e5b_health == 0,
                 [m.bgd_e5a_e1, m.bgd_e5b_e1],
+                m.sisa,
             ),
             GalEph::Fnav(m) => (
                 m.sat,
@@ -481,6 +484,7 @@ impl GalEph {
                 kepler_of!(m, af0, af1, af2),
                 m.e5a_health == 0,
                 [m.bgd_e5a_e1, 0.0],
+                m.sisa,
             ),
         };
         let toe = nearest_week_time(near, Gpst::from_gst(week as i64, k.toe));
@@ -492,7 +496,7 @@ impl GalEph {
             toc,
             iode: iodnav as u32,
             healthy,
-            accuracy_m: None,
+            accuracy_m: crate::gnss::nav::sisa_m(sisa),
             tgd: bgd,
             fit_half_s: 4.0 * 3600.0,
             orbit: OrbitParams::Kepler {
@@ -560,6 +564,7 @@ fn kepler_ephemeris(
     k: Kepler,
     iode: u32,
     healthy: bool,
+    accuracy_m: Option<f64>,
     tgd: [f64; 2],
     fit_s: f64,
     near: Gpst,
@@ -573,7 +578,7 @@ fn kepler_ephemeris(
         toc,
         iode,
         healthy,
-        accuracy_m: None,
+        accuracy_m,
         tgd,
         fit_half_s: fit_s / 2.0 + 3600.0,
         orbit: OrbitParams::Kepler {
