@@ -286,30 +286,32 @@ pub fn solve(
     let mut sats: Vec<(Vector3<f64>, f64)> = meas.iter().map(|m| satellite(m, t)).collect();
     let mut excluded = Vec::new();
     loop {
-        let sol = estimate(&meas, &sats, t, opt, approx)?;
-        if !opt.raim || sol.used.len() <= sol.clocks_m.len() + 4 {
-            return Some(Solution { excluded, ..sol });
+        let fit = estimate(&meas, &sats, t, opt, approx)?;
+        let used = fit.rows.len();
+        if !opt.raim || used <= fit.systems.len() + 4 {
+            return finish(fit, &meas, t, excluded);
         }
-        // RAIM: chi-square test of the weighted residuals; exclude the worst satellite.
-        let dof = (sol.used.len() - sol.clocks_m.len() - 3) as f64;
-        let chi2: f64 = sol
-            .used
+        // RAIM: chi-square test of the weighted residuals; exclude the worst satellite. Only
+        // the fit that passes pays for DOPs, angles and the residual list.
+        let dof = (used - fit.systems.len() - 3) as f64;
+        let chi2: f64 = fit
+            .rows
             .iter()
-            .map(|r| {
-                let noise = if r.iono_free { 3.0 } else { 1.0 };
-                r.residual_m.powi(2)
-                    / (sigma_sin(r.elevation_deg.to_radians().sin(), noise).powi(2)
-                        + (0.5 * r.iono_m).powi(2))
+            .zip(&fit.residuals)
+            .map(|(row, r)| {
+                let noise = if meas[row.meas].iono_free { 3.0 } else { 1.0 };
+                r.powi(2) / (sigma_sin(row.sin_el, noise).powi(2) + (0.5 * row.iono).powi(2))
             })
             .sum();
         if chi2 <= chi2_threshold(dof) {
-            return Some(Solution { excluded, ..sol });
+            return finish(fit, &meas, t, excluded);
         }
-        let worst = sol
-            .used
+        let (worst, _) = fit
+            .rows
             .iter()
-            .max_by(|a, b| a.residual_m.abs().total_cmp(&b.residual_m.abs()))?;
-        let key = (worst.sys, worst.prn);
+            .zip(&fit.residuals)
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
+        let key = (meas[worst.meas].sys, meas[worst.meas].prn);
         excluded.push(key);
         let keep: Vec<bool> = meas.iter().map(|m| (m.sys, m.prn) != key).collect();
         let mut k = keep.iter();
@@ -357,7 +359,7 @@ fn estimate(
     t: Gpst,
     opt: &SppOptions,
     approx: Option<Vector3<f64>>,
-) -> Option<Solution> {
+) -> Option<Fit> {
     let mut systems: Vec<Gnss> = Vec::with_capacity(8);
     for m in meas {
         if !systems.contains(&m.sys) {
@@ -440,6 +442,7 @@ fn estimate(
                 prefit: m.range - model,
                 weight: 1.0 / variance,
                 iono,
+                sin_el,
                 meas: mi,
                 enu: e,
             });
@@ -451,79 +454,113 @@ fn estimate(
         let Normal { q_pos: q, dx, .. } = normal_solve(&rows, npar, true)?;
         x += &dx;
         if dx.fixed_rows::<3>(0).norm() < 1e-4 || iter == 11 {
-            // Final residuals at the solution.
-            let pos = Vector3::new(x[0], x[1], x[2]);
-            let res: Vec<f64> = rows
+            let residuals = rows
                 .iter()
                 .map(|r| r.prefit - r.unit.dot(&dx.fixed_rows::<3>(0)) - dx[r.clock])
                 .collect();
-            let used: Vec<SatResidual> = rows
-                .iter()
-                .zip(res.iter())
-                .map(|(row, r)| {
-                    let e = &row.enu;
-                    let (el, az) = if near_earth {
-                        (
-                            e.z.atan2((e.x * e.x + e.y * e.y).sqrt()),
-                            e.x.atan2(e.y).rem_euclid(std::f64::consts::TAU),
-                        )
-                    } else {
-                        (std::f64::consts::FRAC_PI_2, 0.0)
-                    };
-                    SatResidual {
-                        sys: meas[row.meas].sys,
-                        prn: meas[row.meas].prn,
-                        elevation_deg: el.to_degrees(),
-                        azimuth_deg: az.to_degrees(),
-                        residual_m: *r,
-                        iono_free: meas[row.meas].iono_free,
-                        iono_m: row.iono,
-                    }
-                })
-                .collect();
-            let rms = (res.iter().map(|r| r * r).sum::<f64>() / n as f64).sqrt();
-            // DOPs from the unweighted geometry in east/north/up.
-            let g = ecef_to_geodetic(&pos);
-            let rot = enu_rotation(&g);
-            let geometry = normal_solve(&rows, npar, false)?;
-            let qpos = geometry.q_pos;
-            let qenu = rot * qpos * rot.transpose();
-            let clk_var: f64 = geometry.clock_var.iter().sum::<f64>() / nclk as f64;
-            let gdop = (qenu.trace() + clk_var).sqrt();
-            if !(gdop <= MAX_GDOP) {
-                // Near-degenerate geometry (a few BeiDou GEOs, all in the equatorial plane, have
-                // a mirror solution that fits as well as the true one): no position is better
-                // than a wrong one.
-                return None;
-            }
-            return Some(Solution {
-                time: t,
-                position: [x[0], x[1], x[2]],
-                clocks_m: systems
-                    .iter()
-                    .enumerate()
-                    .map(|(k, s)| (*s, x[3 + k]))
-                    .collect(),
-                gdop,
-                pdop: qenu.trace().sqrt(),
-                hdop: (qenu[(0, 0)] + qenu[(1, 1)]).sqrt(),
-                vdop: qenu[(2, 2)].sqrt(),
-                used,
-                excluded: Vec::new(),
-                rms_m: rms,
-                cov_xyz: [
-                    q[(0, 0)],
-                    q[(1, 1)],
-                    q[(2, 2)],
-                    q[(0, 1)],
-                    q[(1, 2)],
-                    q[(2, 0)],
-                ],
+            return Some(Fit {
+                x,
+                q,
+                rows,
+                residuals,
+                systems,
+                near_earth,
                 iono_uncorrected,
             });
         }
     }
     None
+}
+
+/// A converged least-squares fit, before RAIM has accepted it.
+struct Fit {
+    x: DVector<f64>,
+    /// Position block of the weighted inverse normal matrix.
+    q: Matrix3<f64>,
+    rows: Vec<Row>,
+    /// Post-fit residual of each row (m).
+    residuals: Vec<f64>,
+    systems: Vec<Gnss>,
+    near_earth: bool,
+    iono_uncorrected: bool,
+}
+
+/// The accepted fit as a solution: DOPs, angles and residuals per satellite.
+fn finish(fit: Fit, meas: &[Meas], t: Gpst, excluded: Vec<(Gnss, u8)>) -> Option<Solution> {
+    let Fit {
+        x,
+        q,
+        rows,
+        residuals,
+        systems,
+        near_earth,
+        iono_uncorrected,
+    } = fit;
+    let n = rows.len();
+    let nclk = systems.len();
+    let used: Vec<SatResidual> = rows
+        .iter()
+        .zip(&residuals)
+        .map(|(row, r)| {
+            let e = &row.enu;
+            let (el, az) = if near_earth {
+                (
+                    e.z.atan2((e.x * e.x + e.y * e.y).sqrt()),
+                    e.x.atan2(e.y).rem_euclid(std::f64::consts::TAU),
+                )
+            } else {
+                (std::f64::consts::FRAC_PI_2, 0.0)
+            };
+            SatResidual {
+                sys: meas[row.meas].sys,
+                prn: meas[row.meas].prn,
+                elevation_deg: el.to_degrees(),
+                azimuth_deg: az.to_degrees(),
+                residual_m: *r,
+                iono_free: meas[row.meas].iono_free,
+                iono_m: row.iono,
+            }
+        })
+        .collect();
+    let rms = (residuals.iter().map(|r| r * r).sum::<f64>() / n as f64).sqrt();
+    // DOPs from the unweighted geometry in east/north/up.
+    let pos = Vector3::new(x[0], x[1], x[2]);
+    let rot = enu_rotation(&ecef_to_geodetic(&pos));
+    let geometry = normal_solve(&rows, 3 + nclk, false)?;
+    let qenu = rot * geometry.q_pos * rot.transpose();
+    let clk_var: f64 = geometry.clock_var.iter().sum::<f64>() / nclk as f64;
+    let gdop = (qenu.trace() + clk_var).sqrt();
+    if !(gdop <= MAX_GDOP) {
+        // Near-degenerate geometry (a few BeiDou GEOs, all in the equatorial plane, have a
+        // mirror solution that fits as well as the true one): no position is better than a
+        // wrong one. Excluding satellites only makes it worse, so RAIM need not go on.
+        return None;
+    }
+    Some(Solution {
+        time: t,
+        position: [x[0], x[1], x[2]],
+        clocks_m: systems
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (*s, x[3 + k]))
+            .collect(),
+        gdop,
+        pdop: qenu.trace().sqrt(),
+        hdop: (qenu[(0, 0)] + qenu[(1, 1)]).sqrt(),
+        vdop: qenu[(2, 2)].sqrt(),
+        used,
+        excluded,
+        rms_m: rms,
+        cov_xyz: [
+            q[(0, 0)],
+            q[(1, 1)],
+            q[(2, 2)],
+            q[(0, 1)],
+            q[(1, 2)],
+            q[(2, 0)],
+        ],
+        iono_uncorrected,
+    })
 }
 
 /// One pseudorange in the least-squares problem.
@@ -536,6 +573,8 @@ struct Row {
     weight: f64,
     /// Broadcast ionosphere applied (m).
     iono: f64,
+    /// Sine of the elevation (1 away from the Earth).
+    sin_el: f64,
     meas: usize,
     /// Line of sight in east/north/up (m).
     enu: Vector3<f64>,
