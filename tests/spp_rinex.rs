@@ -37,11 +37,22 @@ fn rms(systems: &[Gnss], mask_deg: f64, klobuchar: Option<Klobuchar>) -> (usize,
         iono_free: klobuchar.is_none(),
         ..Default::default()
     };
-    let truth = Vector3::from(CUT0);
     smooth_centered(&mut epochs, SMOOTHING_HALF_WINDOW_S);
+    solved_rms(&epochs, &store, &opt, approx, CUT0)
+}
+
+/// (epochs solved, 3D RMS against `truth`) of every epoch.
+fn solved_rms(
+    epochs: &[corsd::gnss::obs::Epoch],
+    store: &EphemerisStore,
+    opt: &SppOptions,
+    approx: Option<[f64; 3]>,
+    truth: [f64; 3],
+) -> (usize, f64) {
+    let truth = Vector3::from(truth);
     let errs: Vec<f64> = epochs
         .iter()
-        .filter_map(|e| solve(e, &store, &opt, approx.map(Vector3::from)))
+        .filter_map(|e| solve(e, store, opt, approx.map(Vector3::from)))
         .map(|s| (Vector3::from(s.position) - truth).norm_squared())
         .collect();
     (errs.len(), common::rms_of(&errs))
@@ -166,7 +177,6 @@ fn day(obs: &str, navs: &[&str], truth: [f64; 3], runs: &[(&[Gnss], f64)]) -> Ve
     let (mut epochs, approx) = read_obs(&text(obs)).expect("obs");
     assert_eq!(epochs.len(), 2880);
     smooth_centered(&mut epochs, SMOOTHING_HALF_WINDOW_S);
-    let truth = Vector3::from(truth);
     runs.iter()
         .map(|(systems, mask_deg)| {
             let opt = SppOptions {
@@ -176,12 +186,7 @@ fn day(obs: &str, navs: &[&str], truth: [f64; 3], runs: &[(&[Gnss], f64)]) -> Ve
                 iono_free: false,
                 ..Default::default()
             };
-            let errs: Vec<f64> = epochs
-                .iter()
-                .filter_map(|e| solve(e, &store, &opt, approx.map(Vector3::from)))
-                .map(|s| (Vector3::from(s.position) - truth).norm_squared())
-                .collect();
-            (errs.len(), common::rms_of(&errs))
+            solved_rms(&epochs, &store, &opt, approx, truth)
         })
         .collect()
 }
