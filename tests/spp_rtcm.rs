@@ -141,30 +141,16 @@ fn str24_multi_gnss_and_beidou_only() {
     );
     let bds = run(f, &[Gnss::Beidou], STR2);
     let rtk = rtklib_str24(f);
-    eprintln!(
-        "STR24 GPS+GLO+GAL+QZS+BDS: corsd {}/{} epochs {:.2} m; RTKLIB {}/{} {:.2} m at {MASK_DEG}°, {}/{} {:.2} m at 15°",
-        all.solved,
-        all.epochs,
-        all.rms3d,
-        rtk[0][0].0,
-        all.epochs,
-        rtk[0][0].1,
-        rtk[1][0].0,
-        all.epochs,
-        rtk[1][0].1
-    );
-    eprintln!(
-        "STR24 BDS only: corsd {}/{} epochs {:.2} m; RTKLIB {}/{} {:.2} m at {MASK_DEG}°, {}/{} {:.2} m at 15°",
-        bds.solved,
-        bds.epochs,
-        bds.rms3d,
-        rtk[0][1].0,
-        bds.epochs,
-        rtk[0][1].1,
-        rtk[1][1].0,
-        bds.epochs,
-        rtk[1][1].1
-    );
+    for (i, (name, ours)) in [("GPS+GLO+GAL+QZS+BDS", &all), ("BDS only", &bds)]
+        .into_iter()
+        .enumerate()
+    {
+        let n = ours.epochs;
+        eprintln!(
+            "STR24 {name}: corsd {}/{n} epochs {:.2} m; RTKLIB {}/{n} {:.2} m at {MASK_DEG}°, {}/{n} {:.2} m at 15°",
+            ours.solved, ours.rms3d, rtk[0][i].0, rtk[0][i].1, rtk[1][i].0, rtk[1][i].1
+        );
+    }
     assert!(all.solved > 1200);
     assert!(all.rms3d <= MULTI_GNSS_BAR_M, "{}", all.rms3d);
     assert!(bds.rms3d <= BDS_ONLY_BAR_M, "{}", bds.rms3d);
