@@ -133,9 +133,9 @@ pub struct Pipeline {
     slips: BTreeMap<(char, u8, [u8; 2]), SignalSlot>,
     multipath: crate::gnss::corrections::Multipath,
     /// The latest multipath value of each signal.
-    mp_latest: std::collections::HashMap<(Gnss, u8, SignalCode), f64>,
+    mp_latest: crate::gnss::SatMap<(Gnss, u8, SignalCode), f64>,
     /// PRC of each signal at the previous satellite slot, for the range-rate correction.
-    prc_prev: std::collections::HashMap<(Gnss, u8, SignalCode), (Gpst, f64)>,
+    prc_prev: crate::gnss::SatMap<(Gnss, u8, SignalCode), (Gpst, f64)>,
     pub link: LinkState,
     /// The RTCM 2.3 output, when asked for.
     pub rtcm2: Option<crate::convert::rtcm2::Rtcm2Encoder>,
@@ -495,7 +495,7 @@ impl Pipeline {
             .cfg
             .truth
             .or_else(|| sol.map(|s| Vector3::from(s.position)));
-        let prcs: std::collections::HashMap<(Gnss, u8, SignalCode), f64> = station
+        let prcs: crate::gnss::SatMap<(Gnss, u8, SignalCode), f64> = station
             .map(|st| {
                 pseudorange_corrections(e, &self.state.store, &st)
                     .into_iter()
@@ -503,7 +503,7 @@ impl Pipeline {
                     .collect()
             })
             .unwrap_or_default();
-        let mut rrcs = std::collections::HashMap::new();
+        let mut rrcs = crate::gnss::SatMap::default();
         for (k, prc) in &prcs {
             if let Some((t0, p0)) = self.prc_prev.get(k) {
                 let dt = e.time.diff(*t0);

@@ -98,7 +98,7 @@ pub fn pseudorange_corrections(
 /// (the ionosphere cancels), minus its mean over the continuous arc (the ambiguities cancel).
 #[derive(Debug, Default)]
 pub struct Multipath {
-    arcs: HashMap<(Gnss, u8, SignalCode), Arc>,
+    arcs: super::SatMap<(Gnss, u8, SignalCode), Arc>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -75,3 +75,50 @@ pub fn sat_name(sys: Gnss, prn: u8) -> String {
 pub fn is_beidou_geo(prn: u8) -> bool {
     matches!(prn, 1..=5 | 59..=63)
 }
+
+/// A map of per-satellite (and per-signal) state, keyed by small tuples such as
+/// `(Gnss, u8, SignalCode)`. The standard map's SipHash, built against hostile keys, was a
+/// fifth of a QC report's time; these keys come from a few hundred satellites and signals.
+pub type SatMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<SatHasher>>;
+
+/// Multiply-rotate hashing of a few small words (the scheme of rustc's FxHash), enough to
+/// spread a few hundred distinct keys.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SatHasher(u64);
+
+impl SatHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for SatHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn write_isize(&mut self, n: isize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::Gnss;
 use super::orbit::{
-    BEIDOU_CONSTANTS, GALILEO_CONSTANTS, GPS_CONSTANTS, GlonassState, Kepler, SystemConstants,
-    glonass_clock, glonass_position, kepler_clock, kepler_clock_poly, kepler_position,
+    BEIDOU_CONSTANTS, GALILEO_CONSTANTS, GPS_CONSTANTS, GlonassNodes, GlonassState, Kepler,
+    SystemConstants, glonass_clock, kepler_clock, kepler_clock_poly, kepler_position,
 };
-use super::time::{BDT_MINUS_GPST_S, Gpst};
+use super::time::Gpst;
 
 /// How a satellite's orbit is described.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -28,7 +28,12 @@ pub enum OrbitParams {
         beidou_geo: bool,
     },
     /// GLONASS state vector at tb (PZ-90) and the FDMA frequency channel.
-    Glonass { state: GlonassState, channel: i8 },
+    Glonass {
+        state: GlonassState,
+        channel: i8,
+        #[serde(skip)]
+        nodes: GlonassNodes,
+    },
 }
 
 /// One broadcast ephemeris.
@@ -62,43 +67,40 @@ pub fn kepler_constants(sys: Gnss) -> SystemConstants {
     }
 }
 
-/// Seconds to add to GPST to get the system's own time scale for Keplerian formulas.
-pub fn system_offset_s(sys: Gnss) -> f64 {
-    match sys {
-        Gnss::Beidou => BDT_MINUS_GPST_S as f64,
-        _ => 0.0,
-    }
-}
-
 impl Ephemeris {
     /// Satellite position (ECEF at transmission time `t`, m) and clock offset (s, including the
     /// relativistic term, excluding group delays).
     pub fn position_clock(&self, t: Gpst) -> (Vector3<f64>, f64) {
+        self.position_clock_after(t.diff(self.toe))
+    }
+
+    /// [`position_clock`](Self::position_clock) `dt` seconds after the reference time: plain
+    /// seconds, for callers that date many instants against one set.
+    pub fn position_clock_after(&self, dt: f64) -> (Vector3<f64>, f64) {
         match &self.orbit {
             OrbitParams::Kepler {
                 elements,
                 constants,
                 beidou_geo,
             } => {
-                let ts = t.add(system_offset_s(self.sys)).tow();
-                let (p, e) = kepler_position(elements, constants, ts, *beidou_geo);
-                (p, kepler_clock(elements, constants, ts, e))
+                // The system's time of week; the formulas wrap differences into ±half a week.
+                let ts = elements.toe + dt;
+                let (p, sin_e) = kepler_position(elements, constants, ts, *beidou_geo);
+                (p, kepler_clock(elements, constants, ts, sin_e))
             }
-            OrbitParams::Glonass { state, .. } => {
-                let dt = t.diff(self.toe);
-                (glonass_position(state, dt), glonass_clock(state, dt))
+            OrbitParams::Glonass { state, nodes, .. } => {
+                (nodes.position(state, dt), glonass_clock(state, dt))
             }
         }
     }
 
-    /// Clock offset (s) without the relativistic term (below 0.1 µs; 0.1 mm of satellite
-    /// motion): cheap, to date the transmission before the orbit is evaluated.
-    pub fn clock_approx(&self, t: Gpst) -> f64 {
+    /// Clock offset (s) `dt` seconds after the reference time, without the relativistic term
+    /// (below 0.1 µs; 0.1 mm of satellite motion): cheap, to date the transmission before the
+    /// orbit is evaluated.
+    pub fn clock_approx_after(&self, dt: f64) -> f64 {
         match &self.orbit {
-            OrbitParams::Kepler { elements, .. } => {
-                kepler_clock_poly(elements, t.add(system_offset_s(self.sys)).tow())
-            }
-            OrbitParams::Glonass { state, .. } => glonass_clock(state, t.diff(self.toe)),
+            OrbitParams::Kepler { elements, .. } => kepler_clock_poly(elements, elements.toe + dt),
+            OrbitParams::Glonass { state, .. } => glonass_clock(state, dt),
         }
     }
 

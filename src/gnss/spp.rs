@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Gnss;
 use super::atmosphere::{Klobuchar, saastamoinen_zenith, tropo_mapping};
-use super::geodesy::{ecef_to_geodetic, enu_rotation};
+use super::geodesy::{Geodetic, ecef_to_geodetic, enu_rotation};
 use super::nav::{Ephemeris, EphemerisStore, OrbitParams};
 use super::obs::{Epoch, SatObs, SignalCode};
 use super::orbit::{C, GLONASS_OMEGA_E};
@@ -106,6 +106,11 @@ struct Meas<'a> {
     /// Frequency of a single-frequency signal (for the ionosphere model).
     freq: Option<f64>,
     eph: &'a Ephemeris,
+    /// Earth rotation rate of the ephemeris's frame (rad/s).
+    omega: f64,
+    /// Variance (m²) that does not depend on the geometry: the broadcast orbit and clock's
+    /// accuracy for single-frequency code (see [`estimate`]).
+    flat_var: f64,
 }
 
 /// Signal pairs for the ionosphere-free combination, preferred first: (code1, code2).
@@ -208,6 +213,8 @@ fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option
                     iono_free: true,
                     freq: None,
                     eph,
+                    omega: omega_e(eph),
+                    flat_var: 0.0,
                 });
             }
         }
@@ -222,6 +229,8 @@ fn measurement<'a>(sat: &SatObs, eph: &'a Ephemeris, opt: &SppOptions) -> Option
                 iono_free: false,
                 freq: Some(f),
                 eph,
+                omega: omega_e(eph),
+                flat_var: accuracy_m(eph).powi(2),
             });
         }
     }
@@ -250,19 +259,19 @@ pub fn omega_e(e: &Ephemeris) -> f64 {
 /// Satellite position at transmission (in the ECEF frame of that instant) and clock. The
 /// pseudorange dates the transmission on the satellite's clock exactly, whatever the receiver's
 /// clock offset, and the clock polynomial turns that into system time: one orbit evaluation.
-/// The Earth's rotation during the travel is left to [`range_sagnac`]: the pseudorange also
+/// The Earth's rotation during the travel is left to [`sagnac_m`]: the pseudorange also
 /// holds the receiver clock offset (a NetR9 runs up to a millisecond off), which as a travel
 /// time would turn the frame by up to 1.4 m at a GEO satellite.
 fn satellite(m: &Meas, t_rx: Gpst) -> (Vector3<f64>, f64) {
-    let tau = m.range / C;
-    let clk0 = m.eph.clock_approx(t_rx.add(-tau));
-    m.eph.position_clock(t_rx.add(-tau - clk0))
+    let dt = t_rx.diff(m.eph.toe) - m.range / C;
+    let clk0 = m.eph.clock_approx_after(dt);
+    m.eph.position_clock_after(dt - clk0)
 }
 
-/// Geometric range from a receiver at `rcv` to a satellite at `sat` (ECEF at transmission),
-/// with the Earth's rotation during the signal's travel (the Sagnac term).
-fn range_sagnac(sat: &Vector3<f64>, rcv: &Vector3<f64>, omega: f64) -> f64 {
-    (sat - rcv).norm() + omega * (sat.x * rcv.y - sat.y * rcv.x) / C
+/// The Earth's rotation during the signal's travel (the Sagnac term, m) on the geometric range
+/// from a receiver at `rcv` to a satellite at `sat` (ECEF at transmission).
+fn sagnac_m(sat: &Vector3<f64>, rcv: &Vector3<f64>, omega: f64) -> f64 {
+    omega * (sat.x * rcv.y - sat.y * rcv.x) / C
 }
 
 /// Solve one epoch.
@@ -273,6 +282,15 @@ pub fn solve(
     approx: Option<Vector3<f64>>,
 ) -> Option<Solution> {
     let t = epoch.time;
+    // Each satellite's signals sit in their own allocation. Touching them all first lets the
+    // memory loads overlap instead of waiting one by one inside the selection below (epochs
+    // replayed from a long file are rarely still in cache): 10 % on the benchmark's epochs.
+    std::hint::black_box(
+        epoch
+            .sats
+            .iter()
+            .fold(0u8, |a, s| a ^ s.signals.first().map_or(0, |g| g.code.0[1])),
+    );
     let mut meas: Vec<Meas> = epoch
         .sats
         .iter()
@@ -285,39 +303,37 @@ pub fn solve(
     // Satellite positions depend on the pseudoranges only: once per epoch, kept through RAIM.
     let mut sats: Vec<(Vector3<f64>, f64)> = meas.iter().map(|m| satellite(m, t)).collect();
     let mut excluded = Vec::new();
+    let mut rows = Vec::with_capacity(meas.len());
+    let mut frame = None;
+    let mut start = approx;
     loop {
-        let fit = estimate(&meas, &sats, t, opt, approx)?;
-        let used = fit.rows.len();
-        if !opt.raim || used <= fit.systems.len() + 4 {
-            return finish(fit, &meas, t, excluded);
+        let fit = estimate(&meas, &sats, t, opt, start, &mut frame, &mut rows)?;
+        let used = rows.len();
+        if !opt.raim || used <= fit.nclk + 4 {
+            return finish(fit, &rows, &meas, t, excluded);
         }
         // RAIM: chi-square test of the weighted residuals; exclude the worst satellite. Only
         // the fit that passes pays for DOPs, angles and the residual list.
-        let dof = (used - fit.systems.len() - 3) as f64;
-        let chi2: f64 = fit
-            .rows
+        let dof = (used - fit.nclk - 3) as f64;
+        let chi2: f64 = rows
             .iter()
-            .zip(&fit.residuals)
-            .map(|(row, r)| {
+            .map(|row| {
                 let noise = if meas[row.meas].iono_free { 3.0 } else { 1.0 };
-                r.powi(2) / (sigma_sin(row.sin_el, noise).powi(2) + (0.5 * row.iono).powi(2))
+                row.residual.powi(2) / (code_variance(row.sin_el, noise) + (0.5 * row.iono).powi(2))
             })
             .sum();
         if chi2 <= chi2_threshold(dof) {
-            return finish(fit, &meas, t, excluded);
+            return finish(fit, &rows, &meas, t, excluded);
         }
-        let (worst, _) = fit
-            .rows
+        let worst = rows
             .iter()
-            .zip(&fit.residuals)
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
-        let key = (meas[worst.meas].sys, meas[worst.meas].prn);
-        excluded.push(key);
-        let keep: Vec<bool> = meas.iter().map(|m| (m.sys, m.prn) != key).collect();
-        let mut k = keep.iter();
-        meas.retain(|_| *k.next().unwrap_or(&true));
-        let mut k = keep.iter();
-        sats.retain(|_| *k.next().unwrap_or(&true));
+            .max_by(|a, b| a.residual.abs().total_cmp(&b.residual.abs()))?
+            .meas;
+        excluded.push((meas[worst].sys, meas[worst].prn));
+        meas.remove(worst);
+        sats.remove(worst);
+        // The rejected fit is metres from the answer at most: the next one starts there.
+        start = Some(Vector3::new(fit.x[0], fit.x[1], fit.x[2]));
     }
 }
 
@@ -340,10 +356,11 @@ fn accuracy_m(e: &Ephemeris) -> f64 {
     })
 }
 
-/// Standard deviation (m) of a code measurement from the sine of its elevation.
-fn sigma_sin(sin_el: f64, noise: f64) -> f64 {
+/// Variance (m²) of a code measurement from the sine of its elevation: (0.3 m)² at the
+/// zenith, growing as 1/sin² towards the horizon.
+fn code_variance(sin_el: f64, noise: f64) -> f64 {
     let (a, b) = (0.3, 0.3);
-    (noise * (a * a + b * b / sin_el.max(0.1).powi(2))).sqrt()
+    noise * (a * a + b * b / sin_el.max(0.1).powi(2))
 }
 
 /// Chi-square threshold at 1e-3 false-alarm probability (Wilson–Hilferty approximation).
@@ -353,62 +370,128 @@ fn chi2_threshold(dof: f64) -> f64 {
     dof * (1.0 - h + z * h.sqrt()).powi(3)
 }
 
+/// At most one receiver clock per system.
+const MAX_CLOCKS: usize = Gnss::ALL.len();
+/// Position and clocks.
+const MAX_PARAMS: usize = 3 + MAX_CLOCKS;
+
+/// The receiver's local frame at a position: geodetic coordinates, the rotation into
+/// east/north/up and the zenith troposphere with its change per metre of height along the
+/// local vertical (ECEF).
+struct Frame {
+    at: Vector3<f64>,
+    geo: Geodetic,
+    rot: Matrix3<f64>,
+    near_earth: bool,
+    zenith: f64,
+    zenith_gradient: Vector3<f64>,
+}
+
+/// How far the position may move before the frame is worked out again: a centimetre turns
+/// the horizon by 2e-9 rad and changes the zenith delay by 3 µm, while the last iterations of
+/// a fit and RAIM's refits move by millimetres.
+const FRAME_REUSE_M: f64 = 0.01;
+
+impl Frame {
+    fn at(pos: Vector3<f64>) -> Frame {
+        let geo = ecef_to_geodetic(&pos);
+        let near_earth = pos.norm() > 6.0e6;
+        let rot = enu_rotation(&geo);
+        let (zenith, per_metre) = if near_earth {
+            let (zhd, zwd) = saastamoinen_zenith(geo.lat, geo.h);
+            // About −0.3 mm per metre up, a quarter of it from the wet part.
+            let (zhd_up, zwd_up) = saastamoinen_zenith(geo.lat, geo.h + 1.0);
+            (zhd + zwd, (zhd_up + zwd_up) - (zhd + zwd))
+        } else {
+            (0.0, 0.0)
+        };
+        Frame {
+            at: pos,
+            geo,
+            rot,
+            near_earth,
+            zenith,
+            zenith_gradient: per_metre * rot.row(2).transpose(),
+        }
+    }
+}
+
+/// Iterated weighted least squares from `approx` (or the Earth's centre). The rows of the
+/// converged fit, with their residuals, are left in `rows`.
 fn estimate(
     meas: &[Meas],
     sats: &[(Vector3<f64>, f64)],
     t: Gpst,
     opt: &SppOptions,
     approx: Option<Vector3<f64>>,
+    frame: &mut Option<Frame>,
+    rows: &mut Vec<Row>,
 ) -> Option<Fit> {
-    let mut systems: Vec<Gnss> = Vec::with_capacity(8);
+    // The clock column of each system, in the order of the systems.
+    let mut column = [usize::MAX; MAX_CLOCKS];
     for m in meas {
-        if !systems.contains(&m.sys) {
-            systems.push(m.sys);
+        column[m.sys as usize] = 0;
+    }
+    let mut systems = [Gnss::Gps; MAX_CLOCKS];
+    let mut nclk = 0;
+    for s in Gnss::ALL {
+        if column[s as usize] == 0 {
+            column[s as usize] = 3 + nclk;
+            systems[nclk] = s;
+            nclk += 1;
         }
     }
-    systems.sort_unstable();
-    let nclk = systems.len();
     let npar = 3 + nclk;
     if meas.len() < npar {
         return None;
     }
-    let mut x = DVector::<f64>::zeros(npar);
+    let mut x = [0.0; MAX_PARAMS];
     if let Some(a) = approx {
-        x.fixed_rows_mut::<3>(0).copy_from(&a);
+        x[..3].copy_from_slice(a.as_slice());
     }
     let sin_mask = opt.mask.sin();
     let mut iono_uncorrected;
-    // One row per satellite used: its design row (unit vector and clock column), prefit
-    // residual, weight, and which measurement and elevation it came from. The normal equations
-    // are summed row by row; a dense design matrix would cost more than the solution.
-    let mut rows: Vec<Row> = Vec::with_capacity(meas.len());
     for iter in 0..12 {
         let pos = Vector3::new(x[0], x[1], x[2]);
-        let geo = ecef_to_geodetic(&pos);
-        let rot = enu_rotation(&geo);
-        let near_earth = pos.norm() > 6.0e6;
-        let zenith = if near_earth {
-            let (zhd, zwd) = saastamoinen_zenith(geo.lat, geo.h);
-            zhd + zwd
-        } else {
-            0.0
+        if frame
+            .as_ref()
+            .is_none_or(|f| (f.at - pos).norm() > FRAME_REUSE_M)
+        {
+            *frame = Some(Frame::at(pos));
+        }
+        let Some(Frame {
+            geo,
+            rot,
+            near_earth,
+            zenith,
+            zenith_gradient,
+            ..
+        }) = frame
+        else {
+            return None;
         };
+        let near_earth = *near_earth;
+        // One row per satellite used: its design row (unit vector and clock column), prefit
+        // residual, weight, and which measurement and elevation it came from. The normal
+        // equations are summed row by row; a dense design matrix would cost more than the
+        // solution.
         rows.clear();
         iono_uncorrected = false;
         for (mi, (m, (sp, sclk))) in meas.iter().zip(sats).enumerate() {
             let d = sp - pos;
             let dn = d.norm();
-            let r = range_sagnac(sp, &pos, omega_e(m.eph));
-            let e = rot * d;
+            let unit = d / dn;
+            let e = *rot * d;
             let sin_el = if near_earth { e.z / dn } else { 1.0 };
             if near_earth && sin_el < sin_mask {
                 continue;
             }
-            let tropo = if near_earth && sin_el > 0.0 {
-                zenith * tropo_mapping(sin_el)
+            let mapping = if near_earth && sin_el > 0.0 {
+                tropo_mapping(sin_el)
             } else {
                 0.0
             };
+            let tropo = *zenith * mapping;
             let iono = match (m.iono_free, m.freq, &opt.klobuchar) {
                 (false, Some(f), Some(k)) if near_earth => {
                     let el = sin_el.asin();
@@ -421,49 +504,50 @@ fn estimate(
                 }
                 _ => 0.0,
             };
-            let k = systems.iter().position(|s| *s == m.sys).unwrap_or(0);
-            let model = r + x[3 + k] - C * sclk + tropo + iono;
+            let clock = column[m.sys as usize];
+            let r = dn + sagnac_m(sp, &pos, m.omega);
+            let model = r + x[clock] - C * sclk + tropo + iono;
             // Code noise by elevation, what the broadcast ionosphere leaves (about half of
             // it), and for single-frequency code the broadcast orbit and clock's accuracy
             // (URA/SISA), the same at every elevation and as large as the code noise there.
             // Ionosphere-free code triples the noise and multipath, which grow at low
             // elevation; a flat term on top flattens the weighting those errors need (STR24's
             // five systems: 1.6 m without it, 2.4 m with it).
-            let variance = sigma_sin(sin_el, m.noise).powi(2)
-                + (0.5 * iono).powi(2)
-                + if m.iono_free {
-                    0.0
-                } else {
-                    accuracy_m(m.eph).powi(2)
-                };
+            let variance = code_variance(sin_el, m.noise) + (0.5 * iono).powi(2) + m.flat_var;
+            // The design row is the model's full gradient in the position: the line of sight,
+            // and the two small terms that also move with the receiver, the troposphere
+            // (−0.3 mm/m up at the zenith) and the Sagnac term (~6e-6 m/m). Without them the
+            // iteration only converges by ~1e-3 per step, one more step per fit.
+            let sagnac_gradient = Vector3::new(-sp.y, sp.x, 0.0) * (m.omega / C);
             rows.push(Row {
-                unit: -d / dn,
-                clock: 3 + k,
+                unit: -unit + mapping * *zenith_gradient + sagnac_gradient,
+                clock,
                 prefit: m.range - model,
                 weight: 1.0 / variance,
                 iono,
                 sin_el,
                 meas: mi,
                 enu: e,
+                residual: 0.0,
             });
         }
-        let n = rows.len();
-        if n < npar {
+        if rows.len() < npar {
             return None;
         }
-        let Normal { q_pos: q, dx, .. } = normal_solve(&rows, npar, true)?;
-        x += &dx;
-        if dx.fixed_rows::<3>(0).norm() < 1e-4 || iter == 11 {
-            let residuals = rows
-                .iter()
-                .map(|r| r.prefit - r.unit.dot(&dx.fixed_rows::<3>(0)) - dx[r.clock])
-                .collect();
+        let Normal { q_pos: q, dx, .. } = normal_solve(rows, nclk, true)?;
+        for (xi, di) in x.iter_mut().zip(&dx) {
+            *xi += di;
+        }
+        let dp = Vector3::new(dx[0], dx[1], dx[2]);
+        if dp.norm() < 1e-4 || iter == 11 {
+            for r in rows.iter_mut() {
+                r.residual = r.prefit - r.unit.dot(&dp) - dx[r.clock];
+            }
             return Some(Fit {
                 x,
                 q,
-                rows,
-                residuals,
                 systems,
+                nclk,
                 near_earth,
                 iono_uncorrected,
             });
@@ -472,36 +556,39 @@ fn estimate(
     None
 }
 
-/// A converged least-squares fit, before RAIM has accepted it.
+/// A converged least-squares fit, before RAIM has accepted it; its rows are kept apart.
 struct Fit {
-    x: DVector<f64>,
+    /// Position, then one clock per system (m).
+    x: [f64; MAX_PARAMS],
     /// Position block of the weighted inverse normal matrix.
     q: Matrix3<f64>,
-    rows: Vec<Row>,
-    /// Post-fit residual of each row (m).
-    residuals: Vec<f64>,
-    systems: Vec<Gnss>,
+    /// The systems of the clock columns, in order (the first `nclk`).
+    systems: [Gnss; MAX_CLOCKS],
+    nclk: usize,
     near_earth: bool,
     iono_uncorrected: bool,
 }
 
 /// The accepted fit as a solution: DOPs, angles and residuals per satellite.
-fn finish(fit: Fit, meas: &[Meas], t: Gpst, excluded: Vec<(Gnss, u8)>) -> Option<Solution> {
+fn finish(
+    fit: Fit,
+    rows: &[Row],
+    meas: &[Meas],
+    t: Gpst,
+    excluded: Vec<(Gnss, u8)>,
+) -> Option<Solution> {
     let Fit {
         x,
         q,
-        rows,
-        residuals,
         systems,
+        nclk,
         near_earth,
         iono_uncorrected,
     } = fit;
     let n = rows.len();
-    let nclk = systems.len();
     let used: Vec<SatResidual> = rows
         .iter()
-        .zip(&residuals)
-        .map(|(row, r)| {
+        .map(|row| {
             let e = &row.enu;
             let (el, az) = if near_earth {
                 (
@@ -516,19 +603,19 @@ fn finish(fit: Fit, meas: &[Meas], t: Gpst, excluded: Vec<(Gnss, u8)>) -> Option
                 prn: meas[row.meas].prn,
                 elevation_deg: el.to_degrees(),
                 azimuth_deg: az.to_degrees(),
-                residual_m: *r,
+                residual_m: row.residual,
                 iono_free: meas[row.meas].iono_free,
                 iono_m: row.iono,
             }
         })
         .collect();
-    let rms = (residuals.iter().map(|r| r * r).sum::<f64>() / n as f64).sqrt();
+    let rms = (rows.iter().map(|r| r.residual.powi(2)).sum::<f64>() / n as f64).sqrt();
     // DOPs from the unweighted geometry in east/north/up.
     let pos = Vector3::new(x[0], x[1], x[2]);
     let rot = enu_rotation(&ecef_to_geodetic(&pos));
-    let geometry = normal_solve(&rows, 3 + nclk, false)?;
+    let geometry = normal_solve(rows, nclk, false)?;
     let qenu = rot * geometry.q_pos * rot.transpose();
-    let clk_var: f64 = geometry.clock_var.iter().sum::<f64>() / nclk as f64;
+    let clk_var: f64 = geometry.clock_var[..nclk].iter().sum::<f64>() / nclk as f64;
     let gdop = (qenu.trace() + clk_var).sqrt();
     if !(gdop <= MAX_GDOP) {
         // Near-degenerate geometry (a few BeiDou GEOs, all in the equatorial plane, have a
@@ -539,7 +626,7 @@ fn finish(fit: Fit, meas: &[Meas], t: Gpst, excluded: Vec<(Gnss, u8)>) -> Option
     Some(Solution {
         time: t,
         position: [x[0], x[1], x[2]],
-        clocks_m: systems
+        clocks_m: systems[..nclk]
             .iter()
             .enumerate()
             .map(|(k, s)| (*s, x[3 + k]))
@@ -578,27 +665,28 @@ struct Row {
     meas: usize,
     /// Line of sight in east/north/up (m).
     enu: Vector3<f64>,
+    /// Post-fit residual (m), once the fit has converged.
+    residual: f64,
 }
 
 /// What the least-squares step gives: the position block of the inverse normal matrix, each
 /// receiver clock's variance, and the update (position, then one clock per system).
 struct Normal {
     q_pos: Matrix3<f64>,
-    clock_var: Vec<f64>,
-    dx: DVector<f64>,
+    clock_var: [f64; MAX_CLOCKS],
+    dx: [f64; MAX_PARAMS],
 }
 
 /// One least-squares step, summed row by row. Each clock column touches only its own system's
 /// rows, so the clocks are eliminated system by system (Schur complement) and only a 3×3 system
 /// is inverted. Unweighted (`weighted == false`) gives the geometry alone, for the DOPs.
-fn normal_solve(rows: &[Row], npar: usize, weighted: bool) -> Option<Normal> {
-    let nclk = npar - 3;
+fn normal_solve(rows: &[Row], nclk: usize, weighted: bool) -> Option<Normal> {
     let mut npp = Matrix3::<f64>::zeros();
     let mut bp = Vector3::<f64>::zeros();
     // Per clock: Σw, Σw·h (position part), Σw·prefit.
-    let mut nkk = vec![0.0; nclk];
-    let mut npk = vec![Vector3::<f64>::zeros(); nclk];
-    let mut bk = vec![0.0; nclk];
+    let mut nkk = [0.0; MAX_CLOCKS];
+    let mut npk = [Vector3::<f64>::zeros(); MAX_CLOCKS];
+    let mut bk = [0.0; MAX_CLOCKS];
     for r in rows {
         let w = if weighted { r.weight } else { 1.0 };
         let k = r.clock - 3;
@@ -620,12 +708,12 @@ fn normal_solve(rows: &[Row], npar: usize, weighted: bool) -> Option<Normal> {
     }
     let q_pos = reduced.try_inverse()?;
     let dp = q_pos * rb;
-    let mut dx = DVector::<f64>::zeros(npar);
-    dx.fixed_rows_mut::<3>(0).copy_from(&dp);
-    let mut clock_var = Vec::with_capacity(nclk);
+    let mut dx = [0.0; MAX_PARAMS];
+    dx[..3].copy_from_slice(dp.as_slice());
+    let mut clock_var = [0.0; MAX_CLOCKS];
     for k in 0..nclk {
         dx[3 + k] = (bk[k] - npk[k].dot(&dp)) / nkk[k];
-        clock_var.push(1.0 / nkk[k] + npk[k].dot(&(q_pos * npk[k])) / (nkk[k] * nkk[k]));
+        clock_var[k] = 1.0 / nkk[k] + npk[k].dot(&(q_pos * npk[k])) / (nkk[k] * nkk[k]);
     }
     Some(Normal {
         q_pos,
@@ -642,7 +730,7 @@ fn normal_solve(rows: &[Row], npar: usize, weighted: bool) -> Option<Normal> {
 #[derive(Clone, Debug, Default)]
 pub struct CarrierSmoother {
     window: u32,
-    state: std::collections::HashMap<(Gnss, u8, SignalCode), Smoothing>,
+    state: super::SatMap<(Gnss, u8, SignalCode), Smoothing>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -723,7 +811,6 @@ impl CarrierSmoother {
 /// filter only reaches after its window. Arcs break as in [`CarrierSmoother`]: a gap over a
 /// minute, a slip or half-cycle flag, a lock time going back, a code-minus-carrier jump over 20 m.
 pub fn smooth_centered(epochs: &mut [Epoch], half_window_s: f64) {
-    use std::collections::HashMap;
     struct Obs {
         at: (usize, usize, usize),
         t: Gpst,
@@ -731,8 +818,9 @@ pub fn smooth_centered(epochs: &mut [Epoch], half_window_s: f64) {
         cmc: f64,
         breaks: bool,
     }
-    let mut arcs: HashMap<(Gnss, u8, SignalCode), Vec<Obs>> = HashMap::new();
-    let mut last: HashMap<(Gnss, u8, SignalCode), (Gpst, Option<f64>, f64)> = HashMap::new();
+    let mut arcs: super::SatMap<(Gnss, u8, SignalCode), Vec<Obs>> = Default::default();
+    let mut last: super::SatMap<(Gnss, u8, SignalCode), (Gpst, Option<f64>, f64)> =
+        Default::default();
     for (ei, e) in epochs.iter().enumerate() {
         for (si, sat) in e.sats.iter().enumerate() {
             for (gi, g) in sat.signals.iter().enumerate() {

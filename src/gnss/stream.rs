@@ -40,7 +40,7 @@ pub struct StationState {
     /// GLONASS frequency channels by slot, from the 1020 ephemerides (MSM1–4 carry none).
     pub glonass_channels: std::collections::BTreeMap<u8, i8>,
     /// Lock time of each signal at its previous epoch, for cycle-slip flags.
-    locks: std::collections::HashMap<(Gnss, u8, super::obs::SignalCode), (f64, Gpst)>,
+    locks: super::SatMap<(Gnss, u8, super::obs::SignalCode), (f64, Gpst)>,
     /// Receiver make and antenna from 1033/1008.
     pub receiver: Option<String>,
     pub firmware: Option<String>,

@@ -544,6 +544,7 @@ impl GloEph {
                     gamma_n: self.gamma_n,
                 },
                 channel: self.channel(),
+                nodes: Default::default(),
             },
         }
     }
