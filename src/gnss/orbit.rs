@@ -374,15 +374,22 @@ mod tests {
         }
     }
 
+    /// An inclined GLONASS-like orbit at 25 510 km, in the rotating frame.
+    fn glonass_state(acc: [f64; 3]) -> GlonassState {
+        let r = 25_510_000.0;
+        let v = (GLONASS_MU / r).sqrt();
+        GlonassState {
+            pos: [r, 0.0, 0.0],
+            vel: [0.0, v * 0.42 - GLONASS_OMEGA_E * r, v * 0.9],
+            acc,
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn glonass_rk4_conserves_energy() {
         let r = 25_510_000.0;
-        let v = (GLONASS_MU / r).sqrt();
-        let s = GlonassState {
-            pos: [r, 0.0, 0.0],
-            vel: [0.0, v * 0.42 - GLONASS_OMEGA_E * r, v * 0.9],
-            ..Default::default()
-        };
+        let s = glonass_state([0.0; 3]);
         let p = glonass_position(&s, 900.0);
         assert!((p.norm() - r).abs() < 50_000.0, "{}", p.norm());
         // Integrating forward then back returns to the start.
@@ -393,14 +400,7 @@ mod tests {
 
     #[test]
     fn glonass_nodes_agree_with_direct_integration() {
-        let r = 25_510_000.0;
-        let v = (GLONASS_MU / r).sqrt();
-        let s = GlonassState {
-            pos: [r, 0.0, 0.0],
-            vel: [0.0, v * 0.42 - GLONASS_OMEGA_E * r, v * 0.9],
-            acc: [1e-6, 2e-6, -1e-6],
-            ..Default::default()
-        };
+        let s = glonass_state([1e-6, 2e-6, -1e-6]);
         let nodes = GlonassNodes::default();
         for dt in [
             -2500.0, -900.0, -61.5, 0.0, 0.25, 29.9, 30.1, 60.0, 437.0, 900.0, 3000.0,
