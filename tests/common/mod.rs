@@ -191,18 +191,16 @@ pub fn rtklib_spp(
     )
     .unwrap();
     let pos = dir.join(format!("{name}.pos"));
-    let st = std::process::Command::new(servers::require("rnx2rtkp", "rtklib"))
-        .arg("-k")
-        .arg(&conf)
-        .arg("-o")
-        .arg(&pos)
-        .arg(obs)
-        .arg(nav)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("rnx2rtkp runs");
-    assert!(st.success(), "rnx2rtkp -k {}", conf.display());
+    run_quiet(
+        std::process::Command::new(servers::require("rnx2rtkp", "rtklib"))
+            .arg("-k")
+            .arg(&conf)
+            .arg("-o")
+            .arg(&pos)
+            .arg(obs)
+            .arg(nav),
+        &format!("rnx2rtkp -k {}", conf.display()),
+    );
     let squares: Vec<f64> = std::fs::read_to_string(&pos)
         .unwrap()
         .lines()
@@ -243,11 +241,15 @@ pub fn convbin(
     if let Some(nav) = nav {
         cmd.arg("-n").arg(nav);
     }
+    run_quiet(cmd.arg(input), &format!("convbin {}", input.display()));
+}
+
+/// Run a peer program with its output discarded; `what` names it when it fails.
+fn run_quiet(cmd: &mut std::process::Command, what: &str) {
     let status = cmd
-        .arg(input)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
-        .expect("convbin runs");
-    assert!(status.success(), "convbin {}", input.display());
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(status.success(), "{what}");
 }
