@@ -521,6 +521,7 @@ fn estimate(
             let sagnac_gradient = Vector3::new(-sp.y, sp.x, 0.0) * (m.omega / C);
             rows.push(Row {
                 unit: -unit + mapping * *zenith_gradient + sagnac_gradient,
+                los: -unit,
                 clock,
                 prefit: m.range - model,
                 weight: 1.0 / variance,
@@ -652,7 +653,8 @@ fn finish(
 
 /// One pseudorange in the least-squares problem.
 struct Row {
-    /// Design row: the negated line-of-sight unit vector (receiver → satellite)…
+    /// Design row: the model's gradient in the position, the negated line of sight plus the
+    /// troposphere's and the Sagnac term's small share…
     unit: Vector3<f64>,
     /// …and a 1 in this receiver-clock column.
     clock: usize,
@@ -663,6 +665,8 @@ struct Row {
     /// Sine of the elevation (1 away from the Earth).
     sin_el: f64,
     meas: usize,
+    /// The negated line-of-sight unit vector alone: the geometry the DOPs describe.
+    los: Vector3<f64>,
     /// Line of sight in east/north/up (m).
     enu: Vector3<f64>,
     /// Post-fit residual (m), once the fit has converged.
@@ -688,10 +692,14 @@ fn normal_solve(rows: &[Row], nclk: usize, weighted: bool) -> Option<Normal> {
     let mut npk = [Vector3::<f64>::zeros(); MAX_CLOCKS];
     let mut bk = [0.0; MAX_CLOCKS];
     for r in rows {
-        let w = if weighted { r.weight } else { 1.0 };
+        let (w, h) = if weighted {
+            (r.weight, r.unit)
+        } else {
+            (1.0, r.los)
+        };
         let k = r.clock - 3;
-        let wu = w * r.unit;
-        npp += wu * r.unit.transpose();
+        let wu = w * h;
+        npp += wu * h.transpose();
         bp += wu * r.prefit;
         nkk[k] += w;
         npk[k] += wu;
