@@ -645,7 +645,16 @@ name = "ALL"
         // most as much again for reading the source, its own work and this process's probes.
         let bound = 50f64.max(2.0 * floor);
         eprintln!(
-            "  kernel floor for {CLIENTS} loopback sends on {cores} threads: {floor:.1} ms; p99 bound {bound:.0} ms"
+            "  kernel floor for {CLIENTS} loopback sends on {cores} threads: {floor:.1} ms ({:.1} µs a send); p99 bound {bound:.0} ms",
+            floor * 1e3 * cores as f64 / CLIENTS as f64
+        );
+        eprintln!(
+            "  corsd's p99 over the floor: {}",
+            phases
+                .iter()
+                .map(|p| format!("{:+.0} %", (p.p99_ms / floor - 1.0) * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         for p in &phases {
             assert!(p.samples >= CLIENTS / 100 * 14, "{} deliveries", p.samples);
