@@ -107,8 +107,11 @@ impl Slot {
 /// NTRIP v2 data as one HTTP chunk per RTCM3 frame, each written on its own. Several popular
 /// clients (pygnssutils among them) take chunk boundaries from read boundaries and lose sync for
 /// good when a chunk header lands inside a read; a chunk per frame, sent as its own segment,
-/// keeps them aligned, as the per-frame writes of other casters do. Bytes that are not whole
-/// frames (a relay's raw reads) go as one chunk.
+/// keeps them aligned, as the per-frame writes of other casters do. Chunks of several frames,
+/// even kept under pygnssutils' 4 KiB read, starve it: its request loop swallows the first data
+/// read, the next read can start inside a chunk, and its dechunker then keeps a line of frame bytes
+/// as a "partial" header that ends every later read. Bytes that are not whole frames (a relay's
+/// raw reads) go as one chunk.
 pub fn http_chunks(raw: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut at = 0;
