@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 pub mod servers;
+pub mod ubx;
 
 /// `../shared/data` beside the repository, or `CORSD_TEST_DATA`. A missing directory fails the
 /// test with instructions: these recordings are the ground truth and are never skipped.
