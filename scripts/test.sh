@@ -6,7 +6,7 @@
 #   scripts/test.sh -- ARGS      extra arguments for cargo test (e.g. -- --test framing)
 #
 # Installs, on Debian: rtklib (str2str, convbin, rnx2rtkp), socat, victoria-metrics, influxdb 1.x,
-# gpsd-clients (gpsdecode), chromium (headless, for the status page), python3-venv; and a venv in .venv with pyrtcm, pygnssutils and hatanaka
+# gpsd-clients (gpsdecode), chromium (headless, for the status page), python3-venv; and a venv in .venv with pyrtcm, pygnssutils, pyubx2 and hatanaka
 # (the independent decoder, NTRIP client and CRX2RNX the tests compare against). The real recordings
 # are read from ../shared/data (or $CORSD_TEST_DATA); they are never copied into the repository.
 set -euo pipefail
@@ -49,8 +49,8 @@ if ((${#need[@]})); then
 fi
 
 # ---- Python oracle venv
-PY_PKGS=(pyrtcm==1.2.1 pygnssutils==1.3.1 hatanaka==2.8.1)
-if ! .venv/bin/python -c 'import pyrtcm, pygnssutils, hatanaka' 2>/dev/null; then
+PY_PKGS=(pyrtcm==1.2.1 pygnssutils==1.3.1 pyubx2==1.4.0 hatanaka==2.8.1)
+if ! .venv/bin/python -c 'import pyrtcm, pygnssutils, pyubx2, hatanaka' 2>/dev/null; then
   log "creating .venv with ${PY_PKGS[*]}"
   rm -rf .venv
   python3 -m venv .venv
