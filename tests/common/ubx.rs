@@ -85,3 +85,129 @@ with open(sys.argv[1], 'rb') as f:
         .map(|l| serde_json::from_str(l).expect("pyubx2 JSON"))
         .collect()
 }
+
+/// A RINEX 3 observation file read for comparison: per epoch (ms since the GPS epoch), per
+/// satellite (`G05`), per observation type (`C1C`) the value and its loss-of-lock indicator.
+#[derive(Debug, Default)]
+pub struct ObsFile {
+    pub types: std::collections::BTreeMap<char, Vec<String>>,
+    pub epochs: std::collections::BTreeMap<i64, ObsEpoch>,
+}
+
+pub type ObsEpoch =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, (f64, u8)>>;
+
+/// Read a RINEX 3 observation file (plain or gzipped) with nothing of corsd's.
+pub fn read_rinex_obs(path: &Path) -> ObsFile {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut s).unwrap();
+        s
+    } else {
+        String::from_utf8(raw).unwrap()
+    };
+    let mut f = ObsFile::default();
+    let mut lines = text.lines();
+    let mut last_sys = ' ';
+    for l in lines.by_ref() {
+        let label = l.get(60..).unwrap_or("").trim();
+        if label == "SYS / # / OBS TYPES" {
+            let sys = l.chars().next().unwrap_or(' ');
+            if sys != ' ' {
+                last_sys = sys;
+            }
+            let list = f.types.entry(last_sys).or_default();
+            list.extend(l[7..60].split_whitespace().map(str::to_string));
+        }
+        if label == "END OF HEADER" {
+            break;
+        }
+    }
+    let mut current: Option<i64> = None;
+    for l in lines {
+        if let Some(rest) = l.strip_prefix('>') {
+            let v: Vec<&str> = rest.split_whitespace().collect();
+            let n = |i: usize| v[i].parse::<f64>().unwrap();
+            let date =
+                chrono::NaiveDate::from_ymd_opt(n(0) as i32, n(1) as u32, n(2) as u32).unwrap();
+            let days = (date - chrono::NaiveDate::from_ymd_opt(1980, 1, 6).unwrap()).num_days();
+            let ms = days * 86_400_000
+                + ((n(3) * 3600.0 + n(4) * 60.0) * 1000.0) as i64
+                + (n(5) * 1000.0).round() as i64;
+            f.epochs.entry(ms).or_default();
+            current = Some(ms);
+            continue;
+        }
+        let (Some(t), Some(sat)) = (current, l.get(0..3)) else {
+            continue;
+        };
+        let sys = sat.chars().next().unwrap_or(' ');
+        let Some(types) = f.types.get(&sys) else {
+            continue;
+        };
+        let sat = sat.replace(' ', "0");
+        let mut obs = std::collections::BTreeMap::new();
+        for (k, ty) in types.iter().enumerate() {
+            let start = 3 + 16 * k;
+            let Some(field) = l.get(start..(start + 16).min(l.len())) else {
+                break;
+            };
+            let value = field.get(..14.min(field.len())).unwrap_or("").trim();
+            if value.is_empty() {
+                continue;
+            }
+            let lli = field
+                .get(14..15)
+                .and_then(|c| c.trim().parse::<u8>().ok())
+                .unwrap_or(0);
+            obs.insert(ty.clone(), (value.parse::<f64>().unwrap(), lli));
+        }
+        f.epochs.get_mut(&t).unwrap().insert(sat, obs);
+    }
+    f
+}
+
+/// RTKLIB 2.4.3's `convbin` from a UBX file to RINEX 3.04 observations with Doppler and C/N0
+/// (and navigation into `nav` when given).
+pub fn convbin_ubx(input: &Path, obs: &Path, nav: Option<&Path>) {
+    let mut cmd = std::process::Command::new(super::servers::require("convbin", "rtklib"));
+    cmd.args(["-r", "ubx", "-v", "3.04", "-od", "-os", "-o"])
+        .arg(obs);
+    if let Some(nav) = nav {
+        cmd.arg("-n").arg(nav);
+    }
+    let out = cmd.arg(input).output().expect("start convbin");
+    assert!(
+        out.status.success() && obs.is_file(),
+        "convbin -r ubx {}: {}",
+        input.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every epoch corsd makes from a UBX recording, written by corsd's RINEX writer into `dir`;
+/// the file's path and the receiver state at the end.
+pub fn corsd_rinex(dir: &Path, rel: &str) -> (PathBuf, corsd::messages::ubx::UbxReceiver) {
+    use corsd::messages::ubx::{self, UbxEvent, UbxReceiver};
+    let data = read_ubx(rel);
+    let mut framer = corsd::framing::Framer::new();
+    framer.push(&data);
+    framer.finish();
+    let mut rx = UbxReceiver::new(None);
+    let station = corsd::sinks::rinex::StationInfo {
+        name: "UBX1".into(),
+        ..Default::default()
+    };
+    let mut w = corsd::sinks::rinex::ObsWriter::create(dir, station, "").unwrap();
+    while let Some(f) = framer.next_frame() {
+        let Ok(m) = ubx::decode_frame(f.bytes) else {
+            continue;
+        };
+        if let Some(UbxEvent::Epoch(e)) = rx.push(&m) {
+            w.write(&e).unwrap();
+        }
+    }
+    let path = w.close().unwrap().expect("epochs written");
+    (path, rx)
+}
