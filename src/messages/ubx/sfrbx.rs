@@ -75,7 +75,7 @@ impl Sfrbx {
     }
 
     /// The navigation-message unit, when the signal is one corsd decodes (`Ok(None)` for the
-    /// others); a unit with the wrong number of words is an error.
+    /// others); a unit with too few words is an error.
     pub fn nav_unit(&self) -> Result<Option<NavUnit>, NavMsgError> {
         let h = &self.head;
         let Some((sys, prn)) = signals::satellite(h.gnss_id, h.sv_id) else {
@@ -88,7 +88,9 @@ impl Sfrbx {
             (Gnss::Glonass, 0 | 2) => 4,
             _ => return Ok(None),
         };
-        if self.words.len() != want {
+        // Some firmware appends a word (Galileo I/NAV in 9 on HPG 1.12): the unit is the first
+        // `want`.
+        if self.words.len() < want {
             return Err(NavMsgError::Words {
                 sys,
                 prn,
