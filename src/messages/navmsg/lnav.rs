@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{Field, Inconsistent, KeplerSet, NavMsgError, nearest_week, sc};
 use crate::gnss::Gnss;
+use crate::gnss::atmosphere::Klobuchar;
 use crate::gnss::nav::{Ephemeris, ura_m};
 use crate::gnss::orbit::Kepler;
 use crate::gnss::time::Gpst;
@@ -116,6 +117,69 @@ const OMEGA: Field = Field::i(160, 32, sc(-31));
 const OMEGA_DOT: Field = Field::i(192, 24, sc(-43));
 const IODE3: Field = Field::u(216, 8, 1.0);
 const IDOT: Field = Field::i(224, 14, sc(-43));
+
+// Subframe 4, page 18 (SV ID 56): ionosphere and UTC.
+const SV_ID: Field = Field::u(50, 6, 1.0);
+const ALPHA: [Field; 4] = [
+    Field::i(56, 8, p2(-30)),
+    Field::i(64, 8, p2(-27)),
+    Field::i(72, 8, p2(-24)),
+    Field::i(80, 8, p2(-24)),
+];
+const BETA: [Field; 4] = [
+    Field::i(88, 8, p2(11)),
+    Field::i(96, 8, p2(14)),
+    Field::i(104, 8, p2(16)),
+    Field::i(112, 8, p2(16)),
+];
+const A1: Field = Field::i(120, 24, p2(-50));
+const A0: Field = Field::i(144, 32, p2(-30));
+const TOT: Field = Field::u(176, 8, 4096.0);
+const WNT: Field = Field::u(184, 8, 1.0);
+const DT_LS: Field = Field::i(192, 8, 1.0);
+const WN_LSF: Field = Field::u(200, 8, 1.0);
+const DN: Field = Field::u(208, 8, 1.0);
+const DT_LSF: Field = Field::i(216, 8, 1.0);
+
+/// Subframe 4 page 18: the broadcast ionosphere (Klobuchar) and the GPS−UTC parameters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LnavIonoUtc {
+    pub sys: Gnss,
+    /// α0…α3 (s, s/sc, s/sc², s/sc³) and β0…β3 (s … s/sc³).
+    pub klobuchar: Klobuchar,
+    /// GPS−UTC: A0 (s), A1 (s/s), reference time of week (s) and week modulo 256.
+    pub a0: f64,
+    pub a1: f64,
+    pub tot_s: f64,
+    pub wnt: u8,
+    /// Leap seconds now and at the announced change (week mod 256, day 1–7).
+    pub dt_ls: i8,
+    pub wn_lsf: u8,
+    pub dn: u8,
+    pub dt_lsf: i8,
+}
+
+impl LnavIonoUtc {
+    /// Page 18 of a subframe 4, when this is one.
+    pub fn of(sys: Gnss, sf: &Subframe) -> Option<LnavIonoUtc> {
+        let d = &sf.data;
+        (sf.id == 4 && SV_ID.bits(d) == 56).then(|| LnavIonoUtc {
+            sys,
+            klobuchar: Klobuchar {
+                alpha: ALPHA.map(|f| f.val(d)),
+                beta: BETA.map(|f| f.val(d)),
+            },
+            a0: A0.val(d),
+            a1: A1.val(d),
+            tot_s: TOT.val(d),
+            wnt: WNT.raw(d) as u8,
+            dt_ls: DT_LS.raw(d) as i8,
+            wn_lsf: WN_LSF.raw(d) as u8,
+            dn: DN.raw(d) as u8,
+            dt_lsf: DT_LSF.raw(d) as i8,
+        })
+    }
+}
 
 /// A subframe whose ten words passed their parity check, as 240 data bits.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -175,6 +175,8 @@ pub struct NavDecoder {
     inav: SatMap<u8, inav::Assembly>,
     bds: SatMap<u8, bds::Assembly>,
     glonass: SatMap<u8, glonass::Assembly>,
+    /// The latest GPS and QZSS ionosphere and UTC parameters (LNAV subframe 4 page 18).
+    pub iono_utc: SatMap<Gnss, lnav::LnavIonoUtc>,
     pub stats: NavStats,
 }
 
@@ -189,6 +191,9 @@ impl NavDecoder {
             NavUnit::Lnav { sys, prn, words } => {
                 let sf = lnav::Subframe::check(*sys, *prn, words);
                 let sf = self.count(sf)?;
+                if let Some(p) = lnav::LnavIonoUtc::of(*sys, &sf) {
+                    self.iono_utc.insert(*sys, p);
+                }
                 let a = self.lnav.entry((*sys, *prn)).or_default();
                 a.push(*sys, *prn, sf).map(|r| r.map(NavRecord::Lnav))
             }

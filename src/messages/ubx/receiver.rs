@@ -93,6 +93,16 @@ impl UbxReceiver {
         &self.nav.stats
     }
 
+    /// The GPS broadcast ionosphere, once a subframe 4 page 18 came.
+    pub fn klobuchar(&self) -> Option<crate::gnss::atmosphere::Klobuchar> {
+        self.nav.iono_utc.get(&Gnss::Gps).map(|p| p.klobuchar)
+    }
+
+    /// The latest LNAV ionosphere and UTC parameters of a system (GPS, QZSS).
+    pub fn iono_utc(&self, sys: Gnss) -> Option<&crate::messages::navmsg::lnav::LnavIonoUtc> {
+        self.nav.iono_utc.get(&sys)
+    }
+
     /// Take in one message.
     pub fn push(&mut self, msg: &Ubx) -> Option<UbxEvent> {
         let (class, id) = msg.class_id();
