@@ -2,8 +2,9 @@
 //! on the same bytes in the same run.
 //!
 //! Inputs are the project's own simulated streams in `fixtures/` (see fixtures/README.md):
-//! `bench-msm7.rtcm3` (MSM7 observations of 5 GNSS only) and `bench-mixed.rtcm3` (MSM4 + MSM7,
-//! ephemerides and station messages, as a station sends them).
+//! `bench-msm7.rtcm3` (MSM7 observations of 5 GNSS only), `bench-mixed.rtcm3` (MSM4 + MSM7,
+//! ephemerides and station messages, as a station sends them) and `bench-rawx.ubx` (the
+//! same sky as a u-blox receiver's RXM-RAWX).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -69,5 +70,52 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Every UBX frame decoded, every field.
+fn corsd_ubx_decode(data: &[u8]) -> usize {
+    let mut framer = corsd::framing::Framer::new();
+    framer.push(data);
+    framer.finish();
+    let mut n = 0;
+    while let Some(frame) = framer.next_frame() {
+        if let Ok(m) = corsd::messages::ubx::decode_frame(frame.bytes) {
+            n += black_box(&m).class_id().1 as usize;
+        }
+    }
+    n
+}
+
+/// Every UBX frame decoded and turned into corsd's observation epochs (slip flags included).
+fn corsd_ubx_epochs(data: &[u8]) -> usize {
+    let mut framer = corsd::framing::Framer::new();
+    framer.push(data);
+    framer.finish();
+    let mut rx = corsd::messages::ubx::UbxReceiver::new(None);
+    let mut n = 0;
+    while let Some(frame) = framer.next_frame() {
+        if let Ok(m) = corsd::messages::ubx::decode_frame(frame.bytes)
+            && let Some(corsd::messages::ubx::UbxEvent::Epoch(e)) = rx.push(&m)
+        {
+            n += black_box(&e).sats.len();
+        }
+    }
+    n
+}
+
+/// u-blox RXM-RAWX. The peers are programs, timed whole-process outside criterion on the same
+/// file: pyubx2 (`scripts/bench-pyubx2.py`) and RTKLIB's `convbin -r ubx` (see the README).
+fn bench_ubx(c: &mut Criterion) {
+    let data = fixture("bench-rawx.ubx");
+    assert!(corsd_ubx_epochs(&data) > 0, "the fixture holds epochs");
+    let mut g = c.benchmark_group("decode/bench-rawx.ubx");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("corsd decode", |b| {
+        b.iter(|| corsd_ubx_decode(black_box(&data)))
+    });
+    g.bench_function("corsd decode+epochs", |b| {
+        b.iter(|| corsd_ubx_epochs(black_box(&data)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_ubx);
 criterion_main!(benches);

@@ -1,5 +1,5 @@
 //! Framing + CRC-24Q throughput, corsd's framer against rtcm-rs's `next_msg_frame` on the same
-//! bytes, and the CRC alone.
+//! bytes, and the CRC alone; the UBX path (Fletcher checksum) on a raw receiver's stream.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -61,6 +61,15 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("crc24q alone", |b| {
         b.iter(|| corsd::framing::crc24q(black_box(&data)))
+    });
+    g.finish();
+    // A u-blox raw stream (RXM-RAWX, about 100 measurements an epoch): the framer's UBX path
+    // and its Fletcher checksum.
+    let ubx = fixture("bench-rawx.ubx");
+    let mut g = c.benchmark_group("framing/ubx");
+    g.throughput(Throughput::Bytes(ubx.len() as u64));
+    g.bench_function("corsd framer+checksum", |b| {
+        b.iter(|| corsd_frames(black_box(&ubx)))
     });
     g.finish();
 }

@@ -120,6 +120,9 @@ pub struct Pipeline {
     cfg: PipelineConfig,
     framer: Framer,
     pub state: StationState,
+    /// A u-blox receiver's raw output (RXM-RAWX epochs, RXM-SFRBX ephemerides), when the
+    /// stream carries it.
+    pub ubx: crate::messages::ubx::UbxReceiver,
     smoother: CarrierSmoother,
     approx: Option<Vector3<f64>>,
     /// Epochs assembled and solutions found.
@@ -183,6 +186,7 @@ impl Pipeline {
         Pipeline {
             framer: Framer::new(),
             state: StationState::new(cfg.reference),
+            ubx: crate::messages::ubx::UbxReceiver::new(cfg.reference),
             smoother: CarrierSmoother::new(cfg.smoothing),
             approx: cfg.truth,
             cfg,
@@ -262,6 +266,8 @@ impl Pipeline {
             let bytes: Option<Arc<[u8]>> = self.cfg.keep_frames.then(|| Arc::from(f.bytes));
             let kind = f.kind;
             let decoded = (f.kind == FrameKind::Rtcm3).then(|| rtcm3::decode(f.payload()));
+            let ubx =
+                (f.kind == FrameKind::Ubx).then(|| crate::messages::ubx::decode_frame(f.bytes));
             *self.message_slot.entry(name.clone()).or_default() += 1;
             *self.message_totals.entry(name).or_default() += 1;
             let mut completed = Vec::new();
@@ -292,6 +298,25 @@ impl Pipeline {
                     }
                     *count += 1;
                 }
+            }
+            match ubx {
+                Some(Ok(m)) => {
+                    use crate::messages::ubx::UbxEvent;
+                    match self.ubx.push(&m) {
+                        Some(UbxEvent::Epoch(e)) => completed.push(e),
+                        Some(UbxEvent::Ephemeris {
+                            ephemeris: Some(e), ..
+                        }) => {
+                            self.state.store.insert(e);
+                        }
+                        _ => {}
+                    }
+                    if self.ubx.reference.is_some() {
+                        self.state.reference = self.ubx.reference;
+                    }
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "undecodable UBX message"),
+                None => {}
             }
             if let Some(bytes) = bytes {
                 // Dated after decoding: an MSM carries the time of its own epoch, so that the

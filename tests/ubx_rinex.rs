@@ -228,3 +228,32 @@ fn rinex_from_ubx_equals_demo5_where_they_overlap() {
         d.equal
     );
 }
+
+#[test]
+fn corsd_replay_of_a_ubx_file_writes_the_same_rinex() {
+    let dir = common::servers::temp_dir("ubx-replay");
+    let rel = common::ubx::F9T;
+    let (lib, _) = corsd_rinex(&dir.join("lib"), rel);
+    let input = plain_copy(&dir, rel);
+    let out = common::servers::corsd()
+        .arg("replay")
+        .arg(&input)
+        .arg("--rinex")
+        .arg(dir.join("cli"))
+        .output()
+        .expect("run corsd replay");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli = std::fs::read_dir(dir.join("cli"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_MO.rnx"))
+        .expect("an observation file");
+    let (a, b) = (read_rinex_obs(&lib), read_rinex_obs(&cli));
+    assert_eq!(a.epochs.len(), 299);
+    assert_eq!(a.types, b.types);
+    assert_eq!(a.epochs, b.epochs);
+}

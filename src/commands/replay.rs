@@ -23,8 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// Recorded RTCM3 streams (mixed with NMEA/UBX is fine), or RINEX 3 observation files
-    /// (plain, gzipped or Hatanaka-compressed; give their navigation files with --nav).
+    /// Recorded RTCM3 streams or u-blox raw output (RXM-RAWX/SFRBX; mixed with NMEA is fine),
+    /// or RINEX 3 observation files (plain, gzipped or Hatanaka-compressed; give their
+    /// navigation files with --nav).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// RINEX 3 navigation file(s) for RINEX observation input (plain, gzipped). Their header's

@@ -72,6 +72,10 @@ pub struct SimulateArgs {
     /// Probability per frame of a corrupted byte (the frame's CRC then fails).
     #[arg(long, default_value_t = 0.0)]
     pub corrupt: f64,
+    /// Write each epoch as a u-blox RXM-RAWX (from its MSM7) instead of RTCM3: a simulated
+    /// raw receiver. Needs `--msm 7` and `--obs-only`.
+    #[arg(long)]
+    pub ubx: bool,
     /// Output file (`-` for standard output).
     #[arg(short, long)]
     pub output: PathBuf,
@@ -89,7 +93,11 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     };
     let mut bytes = 0usize;
     let mut frames = 0usize;
-    while let Some(chunk) = sim.next_epoch() {
+    let mut raw_receiver = args.ubx.then(|| RawReceiver::new(sim.config().start));
+    while let Some(mut chunk) = sim.next_epoch() {
+        if let Some(r) = &mut raw_receiver {
+            chunk = r.frames(&chunk);
+        }
         for f in &chunk {
             out.write_all(f)
                 .with_context(|| format!("cannot write {}", args.output.display()))?;
@@ -111,6 +119,37 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The epochs of the simulated MSM7 stream as RXM-RAWX frames.
+struct RawReceiver {
+    state: crate::gnss::stream::StationState,
+}
+
+impl RawReceiver {
+    fn new(start: Gpst) -> Self {
+        RawReceiver {
+            state: crate::gnss::stream::StationState::new(Some(start)),
+        }
+    }
+
+    fn frames(&mut self, rtcm: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        use crate::messages::ubx::{Ubx, rawx::Rawx};
+        let mut out = Vec::new();
+        for f in rtcm {
+            let Ok(m) = crate::messages::rtcm3::decode(&f[3..f.len() - 3]) else {
+                continue;
+            };
+            let done = self.state.push(&m);
+            for e in done
+                .into_iter()
+                .chain(std::iter::from_fn(|| self.state.take_ready()))
+            {
+                out.push(Ubx::Rawx(Rawx::from_epoch(&e)).to_frame());
+            }
+        }
+        out
+    }
 }
 
 fn config(args: &SimulateArgs) -> Result<SimConfig> {
@@ -172,6 +211,9 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
     }
     if args.msm != 4 && args.msm != 7 {
         bail!("--msm {}: 4 or 7", args.msm);
+    }
+    if args.ubx && (args.msm != 7 || args.both_msm || !args.obs_only) {
+        bail!("--ubx: give --msm 7 --obs-only (RAWX is made from the full MSM7 observations)");
     }
     if args.interval == 0 {
         bail!("--interval must be at least 1 s");

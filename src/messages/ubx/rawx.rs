@@ -12,9 +12,9 @@ use serde::Serialize;
 use super::UbxError;
 use super::fields::{bit, bits, decode_groups, encode_groups, ubx_block};
 use super::signals;
-use crate::gnss::Gnss;
-use crate::gnss::obs::{SatObs, SignalCode, SignalObs};
+use crate::gnss::obs::{Epoch, SatObs, SignalCode, SignalObs};
 use crate::gnss::time::Gpst;
+use crate::gnss::{Gnss, is_beidou_geo};
 
 ubx_block! {
     /// The fixed part of RXM-RAWX.
@@ -75,6 +75,60 @@ impl Rawx {
         let meas = &self.meas[..self.meas.len().min(255)];
         head.num_meas = meas.len() as u8;
         encode_groups(&head, meas)
+    }
+
+    /// The RXM-RAWX a receiver would send for corsd observations: each signal u-blox has an
+    /// ID for, in the epoch's order (at most 255). Standard-deviation indices are nominal
+    /// (code 0.16 m, phase 0.004 cycles, Doppler 0.064 Hz): the observations carry none.
+    pub fn from_epoch(e: &Epoch) -> Rawx {
+        let mut meas = Vec::new();
+        for s in &e.sats {
+            for o in &s.signals {
+                let Some(sig_id) =
+                    signals::sig_id(s.sys, o.code, s.sys == Gnss::Beidou && is_beidou_geo(s.prn))
+                else {
+                    continue;
+                };
+                let channel = match (s.sys, o.freq_hz, o.code.band()) {
+                    (Gnss::Glonass, Some(f), 1) => ((f - 1_602e6) / 562_500.0).round(),
+                    (Gnss::Glonass, Some(f), 2) => ((f - 1_246e6) / 437_500.0).round(),
+                    _ => -7.0,
+                };
+                let trk = u8::from(o.pseudorange_m.is_some())
+                    | u8::from(o.phase_cycles.is_some()) << 1
+                    | u8::from(o.phase_cycles.is_some() && !o.half_cycle) << 2;
+                meas.push(RawxMeas {
+                    pr_m: o.pseudorange_m.unwrap_or(0.0),
+                    cp_cycles: o.phase_cycles.unwrap_or(0.0),
+                    do_hz: o.doppler_hz.unwrap_or(0.0) as f32,
+                    gnss_id: signals::gnss_id(s.sys),
+                    sv_id: signals::sv_id(s.sys, s.prn),
+                    sig_id,
+                    // −7 … 6 → 0 … 13 (as `as` saturates, any other value stays in a byte).
+                    freq_id: (channel + 7.0).clamp(0.0, 13.0) as u8,
+                    locktime_ms: (o.lock_s.unwrap_or(0.0) * 1000.0).clamp(0.0, 64_500.0) as u16,
+                    cno_dbhz: o.cn0_dbhz.unwrap_or(0.0).round().clamp(0.0, 255.0) as u8,
+                    pr_stdev: 4,
+                    cp_stdev: 1,
+                    do_stdev: 5,
+                    trk_stat: trk,
+                    reserved: 0,
+                });
+            }
+        }
+        meas.truncate(255);
+        Rawx {
+            head: RawxHead {
+                rcv_tow_s: e.time.tow(),
+                week: e.time.week().clamp(0, i64::from(u16::MAX)) as u16,
+                leap_s: crate::gnss::time::leap_seconds_at(e.time) as i8,
+                num_meas: meas.len() as u8,
+                rec_stat: 1,
+                version: 1,
+                reserved: [0; 2],
+            },
+            meas,
+        }
     }
 
     pub fn leap_seconds_valid(&self) -> bool {
@@ -163,5 +217,59 @@ impl RawxMeas {
             half_cycle: self.cp_valid() && !self.half_cycle_valid(),
         };
         Some((sys, prn, obs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signal(code: &[u8; 2], freq_hz: f64, lock_s: f64) -> SignalObs {
+        SignalObs {
+            code: SignalCode(*code),
+            freq_hz: Some(freq_hz),
+            pseudorange_m: Some(21_000_123.456),
+            phase_cycles: Some(110_000_456.789),
+            doppler_hz: Some(-1234.5),
+            cn0_dbhz: Some(45.0),
+            lock_s: Some(lock_s),
+            slip: false,
+            half_cycle: false,
+        }
+    }
+
+    #[test]
+    fn an_epoch_survives_rawx() {
+        let e = Epoch {
+            time: Gpst::from_week_tow(2363, 455_887.996),
+            sats: vec![
+                SatObs {
+                    sys: Gnss::Glonass,
+                    prn: 3,
+                    signals: vec![signal(b"1C", 1_602e6 + 5.0 * 562_500.0, 12.0)],
+                },
+                SatObs {
+                    sys: Gnss::Beidou,
+                    prn: 2,
+                    signals: vec![
+                        signal(b"2I", 1_561.098e6, 64.5),
+                        signal(b"7I", 1_207.14e6, 3.0),
+                    ],
+                },
+                SatObs {
+                    sys: Gnss::Qzss,
+                    prn: 194,
+                    signals: vec![signal(b"2L", 1_227.6e6, 0.5)],
+                },
+            ],
+        };
+        let r = Rawx::from_epoch(&e);
+        assert_eq!(r.meas[0].freq_id, 12);
+        // BeiDou GEO: the D2 signal IDs.
+        assert_eq!((r.meas[1].sig_id, r.meas[2].sig_id), (1, 3));
+        assert_eq!(r.meas[3].sv_id, 2);
+        let again = Rawx::decode(&r.encode()).unwrap();
+        assert_eq!(again.time(), Some(e.time));
+        assert_eq!(again.observations(), e.sats);
     }
 }
