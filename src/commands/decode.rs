@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 
 use crate::framing::{Frame, FrameKind, Framer};
-use crate::messages::{nmea, rtcm3};
+use crate::messages::{nmea, rtcm3, ubx};
 
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
@@ -194,17 +194,33 @@ fn ubx_object(frame: &Frame<'_>, summary: &mut Summary) -> (Map<String, Value>, 
         b.get(2).copied().unwrap_or(0),
         b.get(3).copied().unwrap_or(0),
     );
-    summary.frame(format!("UBX {class:02X}-{id:02X}"));
+    let name = ubx::message_name(class, id);
+    summary.frame(format!("UBX {name}"));
     let len = frame.payload().len();
     let mut obj = Map::new();
     obj.insert("type".into(), json!("UBX"));
+    obj.insert("name".into(), json!(name));
     obj.insert("class".into(), json!(class));
     obj.insert("id".into(), json!(id));
     obj.insert("length".into(), json!(len));
-    (
-        obj,
-        format!("UBX   {class:02X}-{id:02X} {len:>4} B payload"),
-    )
+    let mut text = format!("UBX   {name:<12} {len:>4} B");
+    match ubx::decode_frame(b) {
+        Ok(ubx::Ubx::Other(_)) => text.push_str("  not decoded"),
+        Ok(m) => {
+            if let Ok(Value::Object(fields)) = serde_json::to_value(&m) {
+                obj.extend(fields);
+            }
+            let v = serde_json::to_string(&m).unwrap_or_default();
+            text.push_str("  ");
+            text.push_str(&v[..v.floor_char_boundary(120)]);
+        }
+        Err(e) => {
+            summary.error(&format!("ubx {}", e.kind()), e.to_string());
+            obj.insert("error".into(), json!(e.to_string()));
+            text.push_str(&format!("  error: {e}"));
+        }
+    }
+    (obj, text)
 }
 
 fn print_summary(framer: &Framer, summary: &Summary) {
