@@ -54,62 +54,8 @@ pub const GLONASS_CHANGE_S: f64 = 120.0;
 /// Data words per message (5-bit field).
 pub const MAX_DATA_WORDS: usize = 31;
 
-/// Masks of the data bits (d1 = bit 23) entering each parity bit D25–D30, and whether D29* (0)
-/// or D30* (1) is added.
-const PARITY: [(u32, u8); 6] = [
-    (
-        mask(&[1, 2, 3, 5, 6, 10, 11, 12, 13, 14, 17, 18, 20, 23]),
-        0,
-    ),
-    (
-        mask(&[2, 3, 4, 6, 7, 11, 12, 13, 14, 15, 18, 19, 21, 24]),
-        1,
-    ),
-    (mask(&[1, 3, 4, 5, 7, 8, 12, 13, 14, 15, 16, 19, 20, 22]), 0),
-    (mask(&[2, 4, 5, 6, 8, 9, 13, 14, 15, 16, 17, 20, 21, 23]), 1),
-    (
-        mask(&[1, 3, 5, 6, 7, 9, 10, 14, 15, 16, 17, 18, 21, 22, 24]),
-        1,
-    ),
-    (mask(&[3, 5, 6, 8, 9, 10, 11, 13, 15, 19, 22, 23, 24]), 0),
-];
-
-const fn mask(bits: &[u32]) -> u32 {
-    let mut m = 0;
-    let mut i = 0;
-    while i < bits.len() {
-        m |= 1 << (24 - bits[i]);
-        i += 1;
-    }
-    m
-}
-
-/// The 6 parity bits of 24 data bits `d` (as sent before any inversion) after a word whose
-/// last two bits were D29* and D30* (`prev & 3`).
-pub fn parity(d: u32, prev: u32) -> u32 {
-    let stars = [(prev >> 1) & 1, prev & 1];
-    PARITY.iter().fold(0, |acc, &(m, star)| {
-        (acc << 1) | (((d & m).count_ones() & 1) ^ stars[star as usize])
-    })
-}
-
-/// The 30-bit word for 24 data bits after `prev`: data inverted when D30* is set, then parity.
-pub fn word(d: u32, prev: u32) -> u32 {
-    let d = d & 0xFF_FFFF;
-    let sent = if prev & 1 == 1 { !d & 0xFF_FFFF } else { d };
-    (sent << 6) | parity(d, prev)
-}
-
-/// The 24 data bits of a received word after `prev`, or `None` when its parity fails.
-pub fn check_word(w: u32, prev: u32) -> Option<u32> {
-    let sent = (w >> 6) & 0xFF_FFFF;
-    let d = if prev & 1 == 1 {
-        !sent & 0xFF_FFFF
-    } else {
-        sent
-    };
-    (parity(d, prev) == w & 0x3F).then_some(d)
-}
+/// The GPS word parity (ICD-GPS-200 20.3.5), which RTCM 2 shares with the LNAV message.
+pub use crate::messages::navmsg::lnav::{check_word, parity, word};
 
 /// Words as "6 of 8" bytes.
 pub fn to_bytes(words: &[u32]) -> Vec<u8> {

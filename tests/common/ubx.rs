@@ -86,6 +86,17 @@ with open(sys.argv[1], 'rb') as f:
         .collect()
 }
 
+/// A text file, gunzipped when it is gzip.
+fn read_text(path: &Path) -> String {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return String::from_utf8(raw).unwrap();
+    }
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut s).unwrap();
+    s
+}
+
 /// A RINEX 3 observation file read for comparison: per epoch (ms since the GPS epoch), per
 /// satellite (`G05`), per observation type (`C1C`) the value and its loss-of-lock indicator.
 #[derive(Debug, Default)]
@@ -99,14 +110,7 @@ pub type ObsEpoch =
 
 /// Read a RINEX 3 observation file (plain or gzipped) with nothing of corsd's.
 pub fn read_rinex_obs(path: &Path) -> ObsFile {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut s).unwrap();
-        s
-    } else {
-        String::from_utf8(raw).unwrap()
-    };
+    let text = read_text(path);
     let mut f = ObsFile::default();
     let mut lines = text.lines();
     let mut last_sys = ' ';
@@ -223,14 +227,7 @@ pub struct NavRec {
 
 /// Read the records of a RINEX 3 navigation file (plain or gzipped) with nothing of corsd's.
 pub fn read_rinex_nav(path: &Path) -> Vec<NavRec> {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut s).unwrap();
-        s
-    } else {
-        String::from_utf8(raw).unwrap()
-    };
+    let text = read_text(path);
     let num = |f: &str| {
         let f = f.trim();
         (!f.is_empty()).then(|| f.replace(['D', 'd'], "E").parse::<f64>().unwrap())

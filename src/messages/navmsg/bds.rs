@@ -17,9 +17,8 @@
 
 use serde::Serialize;
 
-use super::{Field, Inconsistent, KeplerSet, NavMsgError, nearest_week, sc};
+use super::{Field, Inconsistent, KeplerSet, NavMsgError, kepler, nearest_week, sc};
 use crate::gnss::nav::{Ephemeris, ura_m};
-use crate::gnss::orbit::Kepler;
 use crate::gnss::time::Gpst;
 use crate::gnss::{Gnss, is_beidou_geo};
 use crate::messages::bits::{Enc, p2};
@@ -314,28 +313,7 @@ impl BdsEph {
             prn: self.prn,
             toe,
             toc,
-            k: Kepler {
-                sqrt_a: self.sqrt_a,
-                e: self.e,
-                i0: self.i0,
-                idot: self.idot,
-                omega0: self.omega0,
-                omega_dot: self.omega_dot,
-                omega: self.omega,
-                m0: self.m0,
-                delta_n: self.delta_n,
-                cuc: self.cuc,
-                cus: self.cus,
-                crc: self.crc,
-                crs: self.crs,
-                cic: self.cic,
-                cis: self.cis,
-                toe: self.toe_s,
-                toc: self.toc_s,
-                af0: self.a0,
-                af1: self.a1,
-                af2: self.a2,
-            },
+            k: kepler!(self, a0, a1, a2),
             iode: u32::from(self.aode),
             healthy: self.sat_h1 == 0,
             accuracy_m: ura_m(self.urai),

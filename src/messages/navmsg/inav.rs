@@ -9,11 +9,10 @@
 
 use serde::Serialize;
 
-use super::{Field, Inconsistent, KeplerSet, NavMsgError, nearest_week, sc};
+use super::{Field, Inconsistent, KeplerSet, NavMsgError, kepler, nearest_week, sc};
 use crate::framing::crc24q;
 use crate::gnss::Gnss;
 use crate::gnss::nav::{Ephemeris, sisa_m};
-use crate::gnss::orbit::Kepler;
 use crate::gnss::time::Gpst;
 use crate::messages::bits::{BitWriter, Bits, p2};
 
@@ -209,28 +208,7 @@ impl InavEph {
             prn: self.prn,
             toe,
             toc,
-            k: Kepler {
-                sqrt_a: self.sqrt_a,
-                e: self.e,
-                i0: self.i0,
-                idot: self.idot,
-                omega0: self.omega0,
-                omega_dot: self.omega_dot,
-                omega: self.omega,
-                m0: self.m0,
-                delta_n: self.delta_n,
-                cuc: self.cuc,
-                cus: self.cus,
-                crc: self.crc,
-                crs: self.crs,
-                cic: self.cic,
-                cis: self.cis,
-                toe: self.toe_s,
-                toc: self.toc_s,
-                af0: self.af0,
-                af1: self.af1,
-                af2: self.af2,
-            },
+            k: kepler!(self, af0, af1, af2),
             iode: u32::from(self.iodnav),
             healthy: self.e1b_hs == 0 && self.e5b_hs == 0 && !self.e1b_dvs && !self.e5b_dvs,
             accuracy_m: sisa_m(self.sisa),

@@ -10,16 +10,15 @@
 
 use serde::Serialize;
 
-use super::{Field, Inconsistent, KeplerSet, NavMsgError, nearest_week, sc};
+use super::{Field, Inconsistent, KeplerSet, NavMsgError, kepler, nearest_week, sc};
 use crate::gnss::Gnss;
 use crate::gnss::atmosphere::Klobuchar;
 use crate::gnss::nav::{Ephemeris, ura_m};
-use crate::gnss::orbit::Kepler;
 use crate::gnss::time::Gpst;
 use crate::messages::bits::p2;
 
 /// The data bits d1…d24 (d1 = bit 23) that enter each parity bit D25…D30, and whether D29*
-/// (true) or D30* (false) enters it too.
+/// (true) or D30* (false) enters it too. RTCM 2 uses the same words and parity.
 const PARITY: [(u32, bool); 6] = [
     (
         mask(&[1, 2, 3, 5, 6, 10, 11, 12, 13, 14, 17, 18, 20, 23]),
@@ -54,28 +53,39 @@ const fn mask(bits: &[u32]) -> u32 {
     m
 }
 
-/// The 24 source data bits of a word (D29*, D30* in bits 31, 30; D1…D30 in bits 29…0), or
-/// `None` when its parity fails.
-pub fn word_data(w: u32) -> Option<u32> {
-    let (d29s, d30s) = ((w >> 31) & 1, (w >> 30) & 1);
-    let data = ((w >> 6) & 0xFF_FFFF) ^ if d30s == 1 { 0xFF_FFFF } else { 0 };
-    let parity = PARITY.iter().fold(0, |acc, &(m, uses_d29)| {
+/// The 6 parity bits of 24 data bits `d` (as sent before any inversion) after a word whose
+/// last two bits were D29* and D30* (`prev & 3`).
+pub fn parity(d: u32, prev: u32) -> u32 {
+    let (d29s, d30s) = ((prev >> 1) & 1, prev & 1);
+    PARITY.iter().fold(0, |acc, &(m, uses_d29)| {
         let star = if uses_d29 { d29s } else { d30s };
-        (acc << 1) | ((data & m).count_ones() & 1) ^ star
-    });
-    (parity == w & 0x3F).then_some(data)
+        (acc << 1) | (((d & m).count_ones() & 1) ^ star)
+    })
 }
 
-/// The six parity bits of 24 data bits after a word ending in `d29s`, `d30s`: the transmitted
-/// word's bits 29…0 (data complemented when `d30s` is set).
-pub fn encode_word(data: u32, d29s: u32, d30s: u32) -> u32 {
-    let data = data & 0xFF_FFFF;
-    let parity = PARITY.iter().fold(0, |acc, &(m, uses_d29)| {
-        let star = if uses_d29 { d29s } else { d30s };
-        (acc << 1) | ((data & m).count_ones() & 1) ^ star
-    });
-    let sent = data ^ if d30s == 1 { 0xFF_FFFF } else { 0 };
-    (sent << 6) | parity
+/// The 30-bit word for 24 data bits after `prev`: data complemented when D30* is set, then
+/// parity.
+pub fn word(d: u32, prev: u32) -> u32 {
+    let d = d & 0xFF_FFFF;
+    let sent = if prev & 1 == 1 { !d & 0xFF_FFFF } else { d };
+    (sent << 6) | parity(d, prev)
+}
+
+/// The 24 data bits of a received 30-bit word after `prev`, or `None` when its parity fails.
+pub fn check_word(w: u32, prev: u32) -> Option<u32> {
+    let sent = (w >> 6) & 0xFF_FFFF;
+    let d = if prev & 1 == 1 {
+        !sent & 0xFF_FFFF
+    } else {
+        sent
+    };
+    (parity(d, prev) == w & 0x3F).then_some(d)
+}
+
+/// The 24 source data bits of a u-blox LNAV word (D29*, D30* in bits 31, 30; D1…D30 in bits
+/// 29…0), or `None` when its parity fails.
+pub fn word_data(w: u32) -> Option<u32> {
+    check_word(w & 0x3FFF_FFFF, w >> 30)
 }
 
 const PREAMBLE: Field = Field::u(0, 8, 1.0);
@@ -315,28 +325,7 @@ impl LnavEph {
             prn: self.prn,
             toe,
             toc,
-            k: Kepler {
-                sqrt_a: self.sqrt_a,
-                e: self.e,
-                i0: self.i0,
-                idot: self.idot,
-                omega0: self.omega0,
-                omega_dot: self.omega_dot,
-                omega: self.omega,
-                m0: self.m0,
-                delta_n: self.delta_n,
-                cuc: self.cuc,
-                cus: self.cus,
-                crc: self.crc,
-                crs: self.crs,
-                cic: self.cic,
-                cis: self.cis,
-                toe: self.toe_s,
-                toc: self.toc_s,
-                af0: self.af0,
-                af1: self.af1,
-                af2: self.af2,
-            },
+            k: kepler!(self, af0, af1, af2),
             iode: u32::from(self.iode),
             healthy: self.health == 0,
             accuracy_m: ura_m(self.ura_index),
@@ -435,15 +424,15 @@ mod tests {
 
     #[test]
     fn parity_round_trips_and_catches_any_single_bit() {
-        let mut prev = (0, 0);
+        let mut prev = 0;
         for data in [0x8B_0000u32, 0x12_3456, 0xFF_FFFF, 0, 0xA5_5A5A] {
-            let w = encode_word(data, prev.0, prev.1);
-            let full = (prev.0 << 31) | (prev.1 << 30) | w;
+            let w = word(data, prev);
+            let full = (prev << 30) | w;
             assert_eq!(word_data(full), Some(data));
             for b in 0..30 {
                 assert_eq!(word_data(full ^ (1 << b)), None, "bit {b}");
             }
-            prev = ((w >> 1) & 1, w & 1);
+            prev = w & 3;
         }
     }
 }

@@ -352,6 +352,15 @@ pub(crate) fn nearest_week(near: Gpst, t: Gpst) -> Gpst {
     t.add(k * 604_800.0)
 }
 
+/// The Keplerian elements of a decoded set (times `toe_s` and `toc_s`, clock terms named per
+/// system).
+macro_rules! kepler {
+    ($m:expr, $af0:ident, $af1:ident, $af2:ident) => {
+        crate::messages::kepler_elements!($m, toe_s, toc_s, $af0, $af1, $af2)
+    };
+}
+pub(crate) use kepler;
+
 /// The engine's Keplerian set: `toe` and `toc` as instants, the elements' times of week.
 pub(crate) struct KeplerSet {
     pub sys: Gnss,

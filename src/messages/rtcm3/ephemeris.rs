@@ -370,28 +370,7 @@ fixed_message! {
 /// Keplerian elements of any of the Keplerian ephemeris structs (clock terms named per system).
 macro_rules! kepler_of {
     ($m:expr, $af0:ident, $af1:ident, $af2:ident) => {
-        Kepler {
-            sqrt_a: $m.sqrt_a,
-            e: $m.e,
-            i0: $m.i0,
-            idot: $m.idot,
-            omega0: $m.omega0,
-            omega_dot: $m.omega_dot,
-            omega: $m.omega,
-            m0: $m.m0,
-            delta_n: $m.delta_n,
-            cuc: $m.cuc,
-            cus: $m.cus,
-            crc: $m.crc,
-            crs: $m.crs,
-            cic: $m.cic,
-            cis: $m.cis,
-            toe: $m.toe,
-            toc: $m.toc,
-            af0: $m.$af0,
-            af1: $m.$af1,
-            af2: $m.$af2,
-        }
+        crate::messages::kepler_elements!($m, toe, toc, $af0, $af1, $af2)
     };
 }
 

@@ -197,6 +197,65 @@ macro_rules! ubx_block {
 
 pub(crate) use ubx_block;
 
+/// A message of one fixed block: its u-blox name, decoder and encoder.
+macro_rules! ubx_fixed {
+    ($name:ident = $label:literal) => {
+        impl $name {
+            pub const NAME: &'static str = $label;
+
+            pub fn decode(payload: &[u8]) -> Result<$name, $crate::messages::ubx::UbxError> {
+                $crate::messages::ubx::fields::decode_fixed(Self::NAME, payload)
+            }
+
+            pub fn encode(&self) -> Vec<u8> {
+                let mut out = Vec::with_capacity(<$name as $crate::messages::ubx::Block>::LEN);
+                $crate::messages::ubx::Block::write(self, &mut out);
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use ubx_fixed;
+
+/// A message of a head block and the repeated blocks it counts: the struct, its u-blox name,
+/// decoder and encoder (which takes the count from the blocks, at most 255 of them).
+macro_rules! ubx_groups {
+    (
+        $(#[$meta:meta])*
+        $name:ident = $label:literal { $head:ident, $groups:ident: $group:ident, count: $count:ident }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        pub struct $name {
+            pub head: $head,
+            pub $groups: Vec<$group>,
+        }
+
+        impl $name {
+            pub const NAME: &'static str = $label;
+
+            pub fn decode(payload: &[u8]) -> Result<$name, $crate::messages::ubx::UbxError> {
+                let (head, $groups) = $crate::messages::ubx::fields::decode_groups::<$head, $group>(
+                    Self::NAME,
+                    payload,
+                    |h| h.$count.into(),
+                )?;
+                Ok($name { head, $groups })
+            }
+
+            pub fn encode(&self) -> Vec<u8> {
+                let mut head = self.head.clone();
+                let groups = &self.$groups[..self.$groups.len().min(255)];
+                head.$count = groups.len() as u8;
+                $crate::messages::ubx::fields::encode_groups(&head, groups)
+            }
+        }
+    };
+}
+
+pub(crate) use ubx_groups;
+
 /// Bit `n` of a bitfield byte.
 #[inline]
 pub(crate) fn bit(v: u32, n: u32) -> bool {

@@ -7,10 +7,7 @@
 //! the antenna supervisor: `ant_status` (0 init, 1 unknown, 2 OK, 3 short, 4 open) and
 //! `ant_power` (0 off, 1 on, 2 unknown).
 
-use serde::Serialize;
-
-use super::UbxError;
-use super::fields::{bit, bits, decode_fixed, decode_groups, encode_groups, ubx_block};
+use super::fields::{bit, bits, ubx_block, ubx_fixed, ubx_groups};
 
 /// Full scale of the AGC count.
 pub const AGC_FULL_SCALE: f64 = 8191.0;
@@ -56,23 +53,9 @@ impl MonRfBlock {
     }
 }
 
-/// MON-RF.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MonRf {
-    pub head: MonRfHead,
-    pub blocks: Vec<MonRfBlock>,
-}
-
-impl MonRf {
-    pub const NAME: &'static str = "MON-RF";
-
-    pub fn decode(payload: &[u8]) -> Result<MonRf, UbxError> {
-        let (head, blocks) = decode_groups(Self::NAME, payload, |h: &MonRfHead| h.n_blocks.into())?;
-        Ok(MonRf { head, blocks })
-    }
-    pub fn encode(&self) -> Vec<u8> {
-        encode_groups(&self.head, &self.blocks)
-    }
+ubx_groups! {
+    /// MON-RF.
+    MonRf = "MON-RF" { MonRfHead, blocks: MonRfBlock, count: n_blocks }
 }
 
 ubx_block! {
@@ -99,15 +82,9 @@ ubx_block! {
     }
 }
 
-impl MonHw {
-    pub const NAME: &'static str = "MON-HW";
+ubx_fixed!(MonHw = "MON-HW");
 
-    pub fn decode(payload: &[u8]) -> Result<MonHw, UbxError> {
-        decode_fixed(Self::NAME, payload)
-    }
-    pub fn encode(&self) -> Vec<u8> {
-        encode_groups::<MonHw, MonHw>(self, &[])
-    }
+impl MonHw {
     pub fn rtc_calib(&self) -> bool {
         bit(self.flags.into(), 0)
     }

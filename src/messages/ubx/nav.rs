@@ -4,10 +4,7 @@
 //! Angles in degrees, lengths in metres, speeds in m/s, times in ms of the GPS week (`itow_ms`)
 //! or ns. Bitfields stay as sent and are read through named accessors.
 
-use serde::Serialize;
-
-use super::UbxError;
-use super::fields::{bit, bits, decode_fixed, decode_groups, encode_groups, ubx_block};
+use super::fields::{bit, bits, ubx_block, ubx_fixed, ubx_groups};
 
 ubx_block! {
     /// NAV-PVT: position, velocity and time of the receiver's own fix.
@@ -54,15 +51,9 @@ ubx_block! {
     }
 }
 
-impl NavPvt {
-    pub const NAME: &'static str = "NAV-PVT";
+ubx_fixed!(NavPvt = "NAV-PVT");
 
-    pub fn decode(payload: &[u8]) -> Result<NavPvt, UbxError> {
-        decode_fixed(Self::NAME, payload)
-    }
-    pub fn encode(&self) -> Vec<u8> {
-        encode_groups::<NavPvt, NavPvt>(self, &[])
-    }
+impl NavPvt {
     pub fn valid_date(&self) -> bool {
         bit(self.valid.into(), 0)
     }
@@ -102,15 +93,9 @@ ubx_block! {
     }
 }
 
-impl NavStatus {
-    pub const NAME: &'static str = "NAV-STATUS";
+ubx_fixed!(NavStatus = "NAV-STATUS");
 
-    pub fn decode(payload: &[u8]) -> Result<NavStatus, UbxError> {
-        decode_fixed(Self::NAME, payload)
-    }
-    pub fn encode(&self) -> Vec<u8> {
-        encode_groups::<NavStatus, NavStatus>(self, &[])
-    }
+impl NavStatus {
     /// 0 unknown or off, 1 no spoofing indicated, 2 spoofing indicated, 3 several indications.
     pub fn spoof_det_state(&self) -> u8 {
         bits(self.flags2.into(), 3, 2) as u8
@@ -172,23 +157,9 @@ impl NavSatSv {
     }
 }
 
-/// NAV-SAT.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct NavSat {
-    pub head: NavSatHead,
-    pub svs: Vec<NavSatSv>,
-}
-
-impl NavSat {
-    pub const NAME: &'static str = "NAV-SAT";
-
-    pub fn decode(payload: &[u8]) -> Result<NavSat, UbxError> {
-        let (head, svs) = decode_groups(Self::NAME, payload, |h: &NavSatHead| h.num_svs.into())?;
-        Ok(NavSat { head, svs })
-    }
-    pub fn encode(&self) -> Vec<u8> {
-        encode_groups(&self.head, &self.svs)
-    }
+ubx_groups! {
+    /// NAV-SAT.
+    NavSat = "NAV-SAT" { NavSatHead, svs: NavSatSv, count: num_svs }
 }
 
 ubx_block! {
@@ -242,21 +213,7 @@ impl NavSigSig {
     }
 }
 
-/// NAV-SIG.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct NavSig {
-    pub head: NavSigHead,
-    pub sigs: Vec<NavSigSig>,
-}
-
-impl NavSig {
-    pub const NAME: &'static str = "NAV-SIG";
-
-    pub fn decode(payload: &[u8]) -> Result<NavSig, UbxError> {
-        let (head, sigs) = decode_groups(Self::NAME, payload, |h: &NavSigHead| h.num_sigs.into())?;
-        Ok(NavSig { head, sigs })
-    }
-    pub fn encode(&self) -> Vec<u8> {
-        encode_groups(&self.head, &self.sigs)
-    }
+ubx_groups! {
+    /// NAV-SIG.
+    NavSig = "NAV-SIG" { NavSigHead, sigs: NavSigSig, count: num_sigs }
 }

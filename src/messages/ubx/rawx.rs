@@ -7,10 +7,7 @@
 //! The standard deviations are indices: pseudorange 0.01·2ⁿ m, phase 0.004·n cycles, Doppler
 //! 0.002·2ⁿ Hz.
 
-use serde::Serialize;
-
-use super::UbxError;
-use super::fields::{bit, bits, decode_groups, encode_groups, ubx_block};
+use super::fields::{bit, bits, ubx_block, ubx_groups};
 use super::signals;
 use crate::gnss::obs::{Epoch, SatObs, SignalCode, SignalObs};
 use crate::gnss::time::Gpst;
@@ -54,29 +51,12 @@ ubx_block! {
     }
 }
 
-/// RXM-RAWX.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Rawx {
-    pub head: RawxHead,
-    pub meas: Vec<RawxMeas>,
+ubx_groups! {
+    /// RXM-RAWX.
+    Rawx = "RXM-RAWX" { RawxHead, meas: RawxMeas, count: num_meas }
 }
 
 impl Rawx {
-    pub const NAME: &'static str = "RXM-RAWX";
-
-    pub fn decode(payload: &[u8]) -> Result<Rawx, UbxError> {
-        let (head, meas) = decode_groups(Self::NAME, payload, |h: &RawxHead| h.num_meas as usize)?;
-        Ok(Rawx { head, meas })
-    }
-
-    /// The payload; `num_meas` is taken from the measurements (at most 255 are written).
-    pub fn encode(&self) -> Vec<u8> {
-        let mut head = self.head.clone();
-        let meas = &self.meas[..self.meas.len().min(255)];
-        head.num_meas = meas.len() as u8;
-        encode_groups(&head, meas)
-    }
-
     /// The RXM-RAWX a receiver would send for corsd observations: each signal u-blox has an
     /// ID for, in the epoch's order (at most 255). Standard-deviation indices are nominal
     /// (code 0.16 m, phase 0.004 cycles, Doppler 0.064 Hz): the observations carry none.
