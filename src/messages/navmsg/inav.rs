@@ -103,8 +103,11 @@ impl Word {
         let mut word = BitWriter::with_capacity(16);
         copy_bits(&mut word, even, 2, 112);
         copy_bits(&mut word, odd, 2, 16);
+        // 112 + 16 bits from two 16-byte parts: always 16 bytes.
+        let bytes = word.finish();
         let mut data = [0u8; 16];
-        data.copy_from_slice(&word.finish()[..16]);
+        let n = bytes.len().min(16);
+        data[..n].copy_from_slice(&bytes[..n]);
         Ok(Some(Word {
             word_type: WORD_TYPE.bits(&data) as u8,
             data,
