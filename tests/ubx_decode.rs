@@ -293,7 +293,11 @@ fn compare(m: &Ubx, py: &Value, at: &str, c: &mut Check) {
 fn every_frame_of_the_u_blox_recordings_equals_pyubx2() {
     let dir = common::servers::temp_dir("ubx-pyubx2");
     let mut report = Vec::new();
-    for &(rel, leading_garbage) in UBX_FILES {
+    // The RAWX recordings, and gpsd's ZED-F9P log of navigation words (after its comment header).
+    let files = UBX_FILES
+        .iter()
+        .chain([&(common::ubx::GPSD_F9P_SFRBX, 374)]);
+    for &(rel, leading_garbage) in files {
         let data = read_ubx(rel);
         let mut framer = Framer::new();
         framer.push(&data);

@@ -13,6 +13,8 @@ pub const UBX_FILES: &[(&str, u64)] = &[
     ),
     ("ubx/nav-solutions_data/F9T-L2-5min.ubx.gz", 644),
     ("ubx/semuconsulting_pyubx2/pygpsdata-RXMRAWX.log", 0),
+    // gpsd's regression log of a NEO-M8T (RAWX of the M8 generation), after its comment header.
+    ("ubx/gpsd/ublox-neo-m8t.log", 314),
 ];
 
 pub const COLDSTART: &str = "ubx/nav-solutions_data/16dBatt_no_interference_coldstart.ubx.gz";
@@ -53,12 +55,19 @@ pub fn pyubx2_decode(path: &Path) -> Vec<Value> {
     let script = r#"
 import sys, json
 from pyubx2 import UBXReader, UBX_PROTOCOL
+from pyubx2.exceptions import UBXStreamError
 def attrs(m):
     return {k: v for k, v in m.__dict__.items() if not k.startswith('_')}
+def frames(r):
+    try:
+        yield from r
+    except UBXStreamError as e:
+        # A recording cut inside its last frame.
+        print(f"end of stream inside a frame: {e}", file=sys.stderr)
 with open(sys.argv[1], 'rb') as f:
     # quitonerror=2: a frame pyubx2 cannot parse stops the test instead of vanishing.
     r = UBXReader(f, protfilter=UBX_PROTOCOL, quitonerror=2)
-    for raw, m in r:
+    for raw, m in frames(r):
         d = {'class': raw[2], 'id': raw[3], 'len': len(raw) - 8, 'identity': m.identity}
         d.update({k: v for k, v in attrs(m).items() if not isinstance(v, bytes)})
         try:
