@@ -304,10 +304,10 @@ impl Pipeline {
                     use crate::messages::ubx::UbxEvent;
                     match self.ubx.push(&m) {
                         Some(UbxEvent::Epoch(e)) => completed.push(e),
-                        Some(UbxEvent::Ephemeris {
-                            ephemeris: Some(e), ..
-                        }) => {
-                            self.state.store.insert(e);
+                        Some(UbxEvent::Ephemeris(n)) => {
+                            if let Some(e) = n.ephemeris {
+                                self.state.store.insert(e);
+                            }
                         }
                         _ => {}
                     }

@@ -30,7 +30,7 @@ fn run(data: &[u8], chunk: usize) -> Run {
             match ubx::decode_frame(f.bytes) {
                 Ok(m) => match rx.push(&m) {
                     Some(UbxEvent::Epoch(_)) => epochs += 1,
-                    Some(UbxEvent::Ephemeris { .. }) => ephemerides += 1,
+                    Some(UbxEvent::Ephemeris(_)) => ephemerides += 1,
                     None => {}
                 },
                 Err(e) => decode_errors.push(e),

@@ -40,12 +40,10 @@ fn ephemerides(data: &[u8]) -> (Vec<(NavRecord, Ephemeris)>, UbxReceiver) {
         let Ok(m) = ubx::decode_frame(f.bytes) else {
             continue;
         };
-        if let Some(UbxEvent::Ephemeris {
-            record,
-            ephemeris: Some(e),
-        }) = rx.push(&m)
+        if let Some(UbxEvent::Ephemeris(n)) = rx.push(&m)
+            && let Some(e) = n.ephemeris
         {
-            out.push((record, e));
+            out.push((n.record, e));
         }
     }
     (out, rx)
@@ -62,9 +60,11 @@ fn fields(t: chrono::DateTime<chrono::Utc>) -> [i64; 6] {
     ]
 }
 
-/// A record as RINEX 3.04 writes it: satellite, epoch, and each field by name in file order
-/// (`None` where corsd has nothing to compare with).
-fn as_rinex(r: &NavRecord, e: &Ephemeris) -> (String, [i64; 6], Vec<(&'static str, Option<f64>)>) {
+/// Each field of a RINEX record by name, in file order (`None`: nothing to compare with).
+type Fields = Vec<(&'static str, Option<f64>)>;
+
+/// A record as RINEX 3.04 writes it: satellite, epoch and fields.
+fn as_rinex(r: &NavRecord, e: &Ephemeris) -> (String, [i64; 6], Fields) {
     let sat = sat_name(e.sys, e.prn);
     let k = match &e.orbit {
         corsd::gnss::nav::OrbitParams::Kepler { elements, .. } => Some(*elements),

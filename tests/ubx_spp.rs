@@ -66,10 +66,10 @@ fn corsd_solutions() -> (Track, Track, usize) {
         }
         match rx.push(&m) {
             // Ephemerides from their arrival on, as the daemon has them.
-            Some(UbxEvent::Ephemeris {
-                ephemeris: Some(e), ..
-            }) => {
-                store.insert(e);
+            Some(UbxEvent::Ephemeris(n)) => {
+                if let Some(e) = n.ephemeris {
+                    store.insert(e);
+                }
             }
             Some(UbxEvent::Epoch(e)) => {
                 epochs += 1;

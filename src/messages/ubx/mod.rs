@@ -26,7 +26,7 @@ pub mod signals;
 use serde::Serialize;
 
 pub use fields::Block;
-pub use receiver::{UbxEvent, UbxReceiver, UbxStats};
+pub use receiver::{NavEphemeris, UbxEvent, UbxReceiver, UbxStats};
 
 /// Class and ID of each decoded message.
 pub const RXM_RAWX: (u8, u8) = (0x02, 0x15);

@@ -32,12 +32,17 @@ const LOCK_SLACK_S: f64 = 0.002;
 pub enum UbxEvent {
     /// An observation epoch.
     Epoch(Epoch),
-    /// A complete, consistent broadcast ephemeris, with the engine's view when the time is
-    /// known well enough to give it (LNAV's week, the GLONASS day).
-    Ephemeris {
-        record: NavRecord,
-        ephemeris: Option<Ephemeris>,
-    },
+    /// A complete, consistent broadcast ephemeris (boxed: it is several times an epoch's
+    /// size).
+    Ephemeris(Box<NavEphemeris>),
+}
+
+/// A broadcast ephemeris as the message gave it, with the engine's view when the time is known
+/// well enough to give it (LNAV's week, the GLONASS day).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NavEphemeris {
+    pub record: NavRecord,
+    pub ephemeris: Option<Ephemeris>,
 }
 
 /// Counters of what the receiver sent.
@@ -134,7 +139,10 @@ impl UbxReceiver {
                         None
                     }
                 };
-                Some(UbxEvent::Ephemeris { record, ephemeris })
+                Some(UbxEvent::Ephemeris(Box::new(NavEphemeris {
+                    record,
+                    ephemeris,
+                })))
             }
             Ubx::NavPvt(p) => {
                 if self.reference.is_none()
