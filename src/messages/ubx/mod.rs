@@ -11,7 +11,7 @@
 //! | [`signals`] | `gnssId`/`svId`/`sigId`/`freqId` → system, satellite, RINEX code, frequency |
 //! | [`receiver`] | one receiver's message stream → epochs (with slip flags) and ephemerides |
 //!
-//! Each message is declared as a table of little-endian fields ([`fields`]); any other class
+//! Each message is declared as a table of little-endian fields (`fields.rs`, [`Block`]); any other class
 //! and ID decodes to [`Ubx::Other`], which keeps the payload. Invariant: for every payload `p`
 //! that decodes, `encode(&decode(p)?) == p`.
 
