@@ -42,7 +42,7 @@ while (($(stat -c %s "$in") < want)); do
     done
 done
 bytes=$(stat -c %s "$in")
-echo "input: $bytes bytes of RTCM3 ($(basename -a "${inputs[@]}" | tr '\n' ' '))"
+echo "input: $bytes bytes of RTCM3 ($(basename -a "${inputs[@]}" | paste -sd " "))"
 
 names=(convbin text json)
 cmds=("convbin -r rtcm3 -o /dev/null -n /dev/null $in"
