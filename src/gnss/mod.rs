@@ -6,6 +6,7 @@ pub mod atmosphere;
 pub mod corrections;
 pub mod crinex;
 pub mod geodesy;
+pub mod lambda;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
