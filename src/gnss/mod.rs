@@ -2,6 +2,7 @@
 //! station state from a stream, single point positioning and Doppler velocity, per-signal
 //! corrections and multipath; RINEX 3 and CRINEX reading.
 
+pub mod antex;
 pub mod atmosphere;
 pub mod corrections;
 pub mod crinex;
