@@ -15,6 +15,7 @@ pub mod qc;
 pub mod rinex;
 pub mod spp;
 pub mod stream;
+pub mod sunmoon;
 pub mod time;
 
 use serde::Serialize;
