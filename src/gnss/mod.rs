@@ -16,6 +16,7 @@ pub mod rinex;
 pub mod spp;
 pub mod stream;
 pub mod sunmoon;
+pub mod tide;
 pub mod time;
 
 use serde::Serialize;
