@@ -18,6 +18,7 @@ pub mod stream;
 pub mod sunmoon;
 pub mod tide;
 pub mod time;
+pub mod windup;
 
 use serde::Serialize;
 
