@@ -13,6 +13,7 @@ pub mod obs;
 pub mod orbit;
 pub mod qc;
 pub mod rinex;
+pub mod slip;
 pub mod spp;
 pub mod stream;
 pub mod sunmoon;
