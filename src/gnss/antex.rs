@@ -492,7 +492,7 @@ fn parse(text: &str) -> Result<Antex, AntexError> {
                     .as_mut()
                     .ok_or_else(|| err("ZEN outside an antenna".into()))?;
                 let z = numbers(line, 3).map_err(err)?;
-                if !(z[2] > 0.0) || z[1] < z[0] {
+                if z[2].is_nan() || z[2] <= 0.0 || z[1] < z[0] {
                     return Err(err(format!("zenith grid {} {} {}", z[0], z[1], z[2])));
                 }
                 a.zen = [z[0], z[1], z[2]];

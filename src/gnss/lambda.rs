@@ -91,12 +91,12 @@ pub fn search(a: &DVector<f64>, q: &DMatrix<f64>, m: usize) -> Result<Fixes, Lam
     // integer vector and only the fraction decides which integers are nearest.
     let base: Vec<f64> = a.iter().map(|v| v.round()).collect();
     let frac: Vec<f64> = a.iter().zip(&base).map(|(v, b)| v - b).collect();
-    let zhat = red.to_z(&frac);
+    let zhat = red.a_to_z(&frac);
     let (zs, norms) = search_z(n, &red.l, &red.d, &zhat, m)?;
     let candidates = zs
         .iter()
         .map(|z| {
-            let fix = red.from_z(z);
+            let fix = red.z_to_a(z);
             DVector::from_iterator(n, fix.iter().zip(&base).map(|(f, b)| f + b))
         })
         .collect();
@@ -227,8 +227,8 @@ pub fn search_partial(
         .collect();
     let base: Vec<f64> = a.iter().map(|v| v.round()).collect();
     let frac: Vec<f64> = a.iter().zip(&base).map(|(v, b)| v - b).collect();
-    let zhat = red.to_z(&frac);
-    let zint = red.to_z(&base);
+    let zhat = red.a_to_z(&frac);
+    let zint = red.a_to_z(&base);
     let (zs, norms) = search_z(k, &l_tail, &red.d[first..], &zhat[first..], m)?;
     let candidates = zs
         .iter()
@@ -323,7 +323,7 @@ fn ltdl_flat(n: usize, mut q: Vec<f64>) -> Result<(Vec<f64>, Vec<f64>), LambdaEr
         let (top, rest) = q.split_at_mut(i * n);
         let row = &rest[..=i];
         let pivot = row[i];
-        if !(pivot > 0.0) || !pivot.is_finite() {
+        if !pivot.is_finite() || pivot <= 0.0 {
             return Err(LambdaError::NotPositiveDefinite { index: i, pivot });
         }
         d[i] = pivot;
@@ -456,7 +456,7 @@ impl Reduction {
     }
 
     /// `Zᵀ a`: each step `Z ← Z·G` turns `z` into `Gᵀ z`.
-    fn to_z(&self, a: &[f64]) -> Vec<f64> {
+    fn a_to_z(&self, a: &[f64]) -> Vec<f64> {
         let mut z = a.to_vec();
         for s in &self.steps {
             match *s {
@@ -468,7 +468,7 @@ impl Reduction {
     }
 
     /// `Z⁻ᵀ z`, exact for integer z: the inverse steps in reverse order.
-    fn from_z(&self, z: &[f64]) -> Vec<f64> {
+    fn z_to_a(&self, z: &[f64]) -> Vec<f64> {
         let mut a = z.to_vec();
         for s in self.steps.iter().rev() {
             match *s {

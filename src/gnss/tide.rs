@@ -24,7 +24,7 @@ use super::time::{Gpst, leap_seconds_at};
 /// Equatorial radius of the Earth used by the IERS tide model (m).
 const RE: f64 = 6_378_136.6;
 /// Sun and Moon masses over the Earth's (IAU current best estimates, as in IERS TN 36).
-const MASS_RATIO_SUN: f64 = 332_946.0482;
+const MASS_RATIO_SUN: f64 = 332_946.048_2;
 const MASS_RATIO_MOON: f64 = 0.012_300_037_1;
 /// Nominal degree-2 Love and Shida numbers and their latitude dependence (eq. 7.2).
 const H20: f64 = 0.6078;
@@ -143,7 +143,7 @@ pub fn tide_parts(
     centuries_tt: f64,
 ) -> Option<TideParts> {
     let r = station.norm();
-    if !(r > 1.0e6) || !r.is_finite() || !sun.norm().is_finite() || !moon.norm().is_finite() {
+    if !r.is_finite() || r <= 1.0e6 || !sun.norm().is_finite() || !moon.norm().is_finite() {
         return None;
     }
     let st = Station::new(station);
@@ -157,7 +157,7 @@ pub fn tide_parts(
     };
     for (body, mass_ratio) in [(sun, MASS_RATIO_SUN), (moon, MASS_RATIO_MOON)] {
         let rb = body.norm();
-        if !(rb > RE) {
+        if !rb.is_finite() || rb <= RE {
             return None;
         }
         // Tide-generating factors of degree 2 and 3 (m): (GMⱼ/GM⊕) Rₑ⁴/Rⱼ³ and Rₑ⁵/Rⱼ⁴.
@@ -215,14 +215,14 @@ impl FundamentalArgs {
         ]);
         let p = poly(&[
             83.353_243_12,
-            4069.013_635_25,
+            4_069.013_635_25,
             -0.010_321_722_22,
             -0.000_012_499_1,
             0.000_000_052_63,
         ]);
         let n = poly(&[
             234.955_444_99,
-            1934.136_261_97,
+            1_934.136_261_97,
             -0.002_075_611_11,
             -0.000_002_139_44,
             0.000_000_016_50,
