@@ -59,6 +59,9 @@ pub enum AntexError {
         file_week: i64,
         weeks: i64,
     },
+    /// The line of sight is zero or not finite.
+    #[error("line of sight ({east}, {north}, {up}) is not a direction")]
+    BadDirection { east: f64, north: f64, up: f64 },
     /// The antenna has no calibration usable for the signal.
     #[error("antenna {antenna} has no calibration for {wanted} nor a GPS one to fall back to")]
     NoFrequency { antenna: String, wanted: String },
@@ -300,7 +303,14 @@ impl Antenna {
         los_enu: &Vector3<f64>,
     ) -> Result<RangeCorrection, AntexError> {
         let (f, used) = self.frequency(sys, band)?;
-        let e = los_enu.normalize();
+        let e = los_enu
+            .try_normalize(1e-12)
+            .filter(|e| e.iter().all(|v| v.is_finite()))
+            .ok_or(AntexError::BadDirection {
+                east: los_enu.x,
+                north: los_enu.y,
+                up: los_enu.z,
+            })?;
         // PCO is stored north, east, up.
         let pco_enu = Vector3::new(f.pco.y, f.pco.x, f.pco.z);
         let zenith = e.z.clamp(-1.0, 1.0).acos().to_degrees();
@@ -755,6 +765,10 @@ TEST_ANT        NONE                                        TYPE / SERIAL NO
         let c = a.receiver_correction(Gnss::Gps, 1, &e).unwrap();
         let want = -(0.002 * z.sin() + 0.1 * z.cos()) - 0.003;
         assert!((c.metres - want).abs() < 1e-12, "{} {want}", c.metres);
+        assert!(matches!(
+            a.receiver_correction(Gnss::Gps, 1, &Vector3::zeros()),
+            Err(AntexError::BadDirection { .. })
+        ));
         // Beyond the grid: the edge value.
         let c = a
             .receiver_correction(Gnss::Gps, 1, &Vector3::new(1.0, 0.0, 0.0))
