@@ -399,18 +399,30 @@ impl Reduction {
             return;
         }
         let mut c = transpose(n, &self.l);
+        // dirty[k]: the first row of column k that may exceed ½ (n when none does). A swap at j
+        // changes rows j and j+1 of the columns to its left and nothing else there, so a visit
+        // reduces only from that row down instead of re-checking the whole column.
+        let mut dirty: Vec<usize> = (1..=n).collect();
         let mut j = n - 1;
         while j > 0 {
             j -= 1;
-            for i in j + 1..n {
+            for i in dirty[j]..n {
                 self.gauss(&mut c, i, j);
             }
+            dirty[j] = n;
             let l1 = c[j * n + j + 1];
             let del = self.d[j] + l1 * l1 * self.d[j + 1];
             // The margin stops swaps that gain nothing, which could otherwise alternate forever
             // on exact ties.
             if del + 1e-6 < self.d[j + 1] {
                 self.permute(&mut c, j, del);
+                for d in &mut dirty[..j] {
+                    *d = (*d).min(j);
+                }
+                // Column j now holds the old column j+1 below row j+1 (reduced) and a new
+                // L[j+1][j]; column j+1 holds the old column j, just reduced.
+                dirty[j] = j + 1;
+                dirty[j + 1] = n;
                 j = (j + 2).min(n - 1);
             }
         }
@@ -954,7 +966,10 @@ mod tests {
         for i in 0..dd {
             let (el, az) = ((10.0 + 80.0 * uniform()).to_radians(), 6.283 * uniform());
             let g = [el.cos() * az.sin(), el.cos() * az.cos(), el.sin() - 1.0];
-            for (f, lam) in [0.190_293_672_798_365, 0.244_210_213_424_568].iter().enumerate() {
+            for (f, lam) in [0.190_293_672_798_365, 0.244_210_213_424_568]
+                .iter()
+                .enumerate()
+            {
                 for (sigma, amb) in [(0.003, Some(3 + f * dd + i)), (0.3, None)] {
                     let mut h = DVector::<f64>::zeros(3 + n);
                     h.rows_mut(0, 3).copy_from_slice(&g);
@@ -986,11 +1001,22 @@ mod tests {
             for (c, nrm) in f.candidates.iter().zip(&f.norms) {
                 assert!(c.iter().all(|v| v.fract() == 0.0));
                 let direct = norm(&a, &q, c);
-                assert!((direct - nrm).abs() < 1e-6 * (1.0 + nrm), "seed {seed}: {direct} {nrm}");
+                assert!(
+                    (direct - nrm).abs() < 1e-6 * (1.0 + nrm),
+                    "seed {seed}: {direct} {nrm}"
+                );
             }
             let dec = decorrelate(&q).unwrap();
-            assert!((dec.z.determinant().abs() - 1.0).abs() < 1e-6, "seed {seed}");
-            assert!(dec.l.iter().enumerate().all(|(k, v)| k % 61 == 0 || v.abs() <= 0.5 + 1e-9));
+            assert!(
+                (dec.z.determinant().abs() - 1.0).abs() < 1e-6,
+                "seed {seed}"
+            );
+            assert!(
+                dec.l
+                    .iter()
+                    .enumerate()
+                    .all(|(k, v)| k % 61 == 0 || v.abs() <= 0.5 + 1e-9)
+            );
         }
     }
 }
