@@ -2,18 +2,24 @@
 //! station state from a stream, single point positioning and Doppler velocity, per-signal
 //! corrections and multipath; RINEX 3 and CRINEX reading.
 
+pub mod antex;
 pub mod atmosphere;
 pub mod corrections;
 pub mod crinex;
 pub mod geodesy;
+pub mod lambda;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
 pub mod qc;
 pub mod rinex;
+pub mod slip;
 pub mod spp;
 pub mod stream;
+pub mod sunmoon;
+pub mod tide;
 pub mod time;
+pub mod windup;
 
 use serde::Serialize;
 
