@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corsd::config::{InfluxApi, InfluxSettings};
-use corsd::pipeline::{Output, Pipeline, PipelineConfig};
 use corsd::simulate::{SimConfig, Simulator};
 use corsd::sinks::influx::{SinkStatus, run};
+use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 use corsd::telemetry::Point;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

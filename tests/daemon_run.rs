@@ -151,7 +151,7 @@ fn demo_station_runs_without_configuration() {
             .starts_with("VTE100LAO_R_"),
         "{rnx:?}"
     );
-    let (epochs, _) = corsd::gnss::rinex::read_obs(&std::fs::read_to_string(rnx).unwrap()).unwrap();
+    let (epochs, _) = corsd::rinex::read_obs(&std::fs::read_to_string(rnx).unwrap()).unwrap();
     assert!(epochs.len() >= 3, "{} epochs", epochs.len());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,7 +21,7 @@ use corsd::gnss::obs::{Epoch, SignalCode};
 use corsd::gnss::orbit::{C, earth_rotation};
 use corsd::gnss::spp::omega_e;
 use corsd::gnss::time::Gpst;
-use corsd::pipeline::{Output, Pipeline, PipelineConfig};
+use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 use nalgebra::{DMatrix, DVector, Vector3};
 use serde_json::Value;
 

@@ -15,9 +15,9 @@ use crate::gnss::Gnss;
 use crate::gnss::geodesy::enu;
 use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
-use crate::pipeline::{Output, Pipeline, PipelineConfig};
 use crate::sinks::influx::SinkStatus;
 use crate::sinks::rinex::{ObsWriter, StationInfo, write_nav};
+use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -192,10 +192,10 @@ pub(crate) fn load_nav(
     let mut store = crate::gnss::nav::EphemerisStore::new();
     let mut klobuchar = None;
     for n in paths {
-        let text = crate::gnss::rinex::read_text(n)
+        let text = crate::rinex::read_text(n)
             .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
-        klobuchar = klobuchar.or(crate::gnss::rinex::read_nav_klobuchar(&text));
-        let (sets, _) = crate::gnss::rinex::read_nav(&text)
+        klobuchar = klobuchar.or(crate::rinex::read_nav_klobuchar(&text));
+        let (sets, _) = crate::rinex::read_nav(&text)
             .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
         for e in sets {
             store.insert(e);
@@ -329,10 +329,10 @@ fn replay_rinex(
     emit: &mut dyn FnMut(&Solution) -> Result<()>,
     read_total: &AtomicU64,
 ) -> Result<FileResult> {
-    let text = crate::gnss::rinex::read_text(file)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let (mut epochs, approx) = crate::gnss::rinex::read_obs(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text =
+        crate::rinex::read_text(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (mut epochs, approx) =
+        crate::rinex::read_obs(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     read_total.fetch_add(
         std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
         Ordering::Relaxed,

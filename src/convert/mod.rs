@@ -24,12 +24,12 @@ pub mod rtcm2;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::framing::{FrameKind, rtcm3_frame};
+use crate::framing::rtcm3::{more_of_epoch, payload as frame_payload};
+use crate::framing::{FrameKind, RawFrame, rtcm3_frame};
 use crate::gnss::Gnss;
 use crate::gnss::time::Gpst;
 use crate::messages::rtcm3::msm::{Msm, is_msm};
 use crate::messages::rtcm3::{self, Message};
-use crate::pipeline::RawFrame;
 use crate::sinks::caster::MessageRate;
 
 /// A type seen within this much data time counts as carried by the stream.
@@ -184,7 +184,7 @@ impl Transcoder {
         let Some(n) = frame.number else {
             return out;
         };
-        let t = frame.data_time;
+        let t = frame.data_time_ns.map(Gpst::from_gps_ns);
         if self.rates.is_empty() {
             self.stats.passed += 1;
             out.push(frame.bytes.to_vec());
@@ -246,7 +246,7 @@ impl Transcoder {
             self.convert(m, t, &mut out);
         }
         // The receiver's last MSM of the epoch: what this output holds can go.
-        let last = sys.is_some() && msm_multiple_bit(frame_payload(&frame.bytes)) == Some(false);
+        let last = sys.is_some() && more_of_epoch(frame_payload(&frame.bytes)) == Some(false);
         if last {
             self.close_epoch(&mut out);
         }
@@ -360,14 +360,4 @@ impl Transcoder {
         }
         self.epoch = None;
     }
-}
-
-fn frame_payload(frame: &[u8]) -> &[u8] {
-    frame.get(3..frame.len().saturating_sub(3)).unwrap_or(&[])
-}
-
-/// The multiple-message bit of an MSM payload (bit 54 after the 12-bit number, 12-bit station
-/// and 30-bit epoch), without decoding the rest.
-fn msm_multiple_bit(payload: &[u8]) -> Option<bool> {
-    payload.get(6).map(|b| b & 0x02 != 0)
 }

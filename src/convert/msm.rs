@@ -16,10 +16,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::gnss::Gnss;
+use crate::gnss::signal::carrier_hz;
 use crate::messages::bits::p2;
 use crate::messages::rtcm3::legacy::{GloObs, GpsObs, LegacySat};
 use crate::messages::rtcm3::msm::{
-    Msm, MsmCell, carrier_hz, lock_indicator, lock_time_ext_ms, lock_time_ms, signal_code,
+    Msm, MsmCell, lock_indicator, lock_time_ext_ms, lock_time_ms, signal_code,
 };
 
 /// Metres per light-millisecond: the GPS 1004 pseudorange modulus.

@@ -18,8 +18,8 @@ use chrono::{Datelike, Timelike};
 use tokio::sync::{broadcast, watch};
 
 use crate::config::ArchiveSettings;
+use crate::framing::RawFrame;
 use crate::gnss::time::Gpst;
-use crate::pipeline::RawFrame;
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
@@ -105,8 +105,8 @@ impl Archive {
             return Ok(());
         }
         let target = f
-            .data_time
-            .map(|t| path_for(&self.settings.dir, &self.station, t));
+            .data_time_ns
+            .map(|t| path_for(&self.settings.dir, &self.station, Gpst::from_gps_ns(t)));
         let rotate = match (&self.current, &target) {
             (None, Some(_)) => true,
             (Some((cur, _)), Some(t)) => cur != t,
@@ -234,8 +234,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{Output, Pipeline, PipelineConfig};
     use crate::simulate::{SimConfig, Simulator};
+    use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 
     #[test]
     fn hour_files_by_data_time_hold_every_frame_once() {

@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::config::Secret;
-use crate::pipeline::RawFrame;
+use crate::framing::RawFrame;
 use crate::sinks::{fanout, feed};
 
 /// Longest request header accepted.
@@ -515,7 +515,8 @@ async fn observe_rates(
         tokio::select! {
             f = rx.recv() => match f {
                 Ok(f) => {
-                    let (Some(n), Some(t)) = (f.number, f.data_time) else { continue };
+                    let (Some(n), Some(t)) = (f.number, f.data_time_ns) else { continue };
+                    let t = crate::gnss::time::Gpst::from_gps_ns(t);
                     if let Some(prev) = last.insert(n, t) {
                         let dt = t.diff(prev);
                         if dt > 0.0 {

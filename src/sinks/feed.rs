@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nalgebra::Vector3;
 use tokio::sync::{broadcast, watch};
 
-use crate::framing::FrameKind;
-use crate::pipeline::{Output, Pipeline, PipelineConfig, RawFrame};
+use crate::framing::rtcm3::epoch_mark;
+use crate::framing::{FrameKind, RawFrame};
 use crate::sinks::caster::MessageRate;
+use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 
 /// Chunks a consumer may fall behind before it is dropped (an epoch is usually one chunk: minutes
 /// of a 1 Hz station, a few MB at most).
@@ -33,23 +34,6 @@ pub const EPOCH_WAIT: std::time::Duration = std::time::Duration::from_millis(20)
 /// How long a chunk that ends in a frame other than an observation waits for more of the same
 /// burst.
 pub const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// For an observation message, whether more observation messages of its epoch follow (the MSM
-/// multiple-message bit, the synchronous GNSS flag of 1001–1004 and 1009–1012); `None` for any
-/// other frame.
-pub fn epoch_mark(frame: &[u8]) -> Option<bool> {
-    let number = frame
-        .get(3..5)
-        .map(|b| (b[0] as u16) << 4 | (b[1] as u16) >> 4)?;
-    // Bit offset in the payload: message number 12, station 12, then the epoch time (30 bits
-    // for MSM and GPS, 27 for GLONASS legacy).
-    let bit = match number {
-        1071..=1137 | 1001..=1004 => 12 + 12 + 30,
-        1009..=1012 => 12 + 12 + 27,
-        _ => return None,
-    };
-    frame.get(3 + bit / 8).map(|b| b & (0x80 >> (bit % 8)) != 0)
-}
 
 /// What a feed carries.
 #[derive(Clone, Debug, PartialEq)]
@@ -235,7 +219,7 @@ impl Maker {
                 station,
             } => {
                 if pipeline.is_none() {
-                    let reference = f.data_time?;
+                    let reference = crate::gnss::time::Gpst::from_gps_ns(f.data_time_ns?);
                     *pipeline = Some(Box::new(Pipeline::new(PipelineConfig {
                         source: "rtcm2".into(),
                         truth: *station,
@@ -255,34 +239,5 @@ impl Maker {
                 })
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::epoch_mark;
-
-    fn frame(number: u16, bit: usize, set: bool) -> Vec<u8> {
-        let mut payload = vec![0u8; 20];
-        payload[0] = (number >> 4) as u8;
-        payload[1] = ((number & 0xF) << 4) as u8;
-        if set {
-            payload[bit / 8] |= 0x80 >> (bit % 8);
-        }
-        let mut f = vec![0xD3, 0, payload.len() as u8];
-        f.extend_from_slice(&payload);
-        f.extend_from_slice(&[0, 0, 0]);
-        f
-    }
-
-    #[test]
-    fn multiple_message_bit_and_synchronous_flag() {
-        for (n, bit) in [(1077, 54), (1127, 54), (1087, 54), (1004, 54), (1012, 51)] {
-            assert_eq!(epoch_mark(&frame(n, bit, true)), Some(true), "{n}");
-            assert_eq!(epoch_mark(&frame(n, bit, false)), Some(false), "{n}");
-        }
-        assert_eq!(epoch_mark(&frame(1005, 54, true)), None);
-        assert_eq!(epoch_mark(&frame(1019, 54, true)), None);
-        assert_eq!(epoch_mark(&[0xD3, 0]), None);
     }
 }

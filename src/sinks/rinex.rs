@@ -235,7 +235,7 @@ impl ObsWriter {
 
     /// Fill header fields the stream told (1033/1008 descriptors, 1005/1006 ARP) where the
     /// configuration left them empty.
-    pub fn learn(&mut self, state: &crate::gnss::stream::StationState) {
+    pub fn learn(&mut self, state: &crate::station::state::StationState) {
         if self.station.receiver.is_empty()
             && let Some(r) = &state.receiver
         {

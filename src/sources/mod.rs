@@ -5,7 +5,7 @@
 //! fast loop. Host names are resolved again on every connection. A serial port that vanished
 //! reads `Ok(0)` forever on Linux: end of data is a disconnect like any other.
 //!
-//! Each source owns its [`Pipeline`](crate::pipeline::Pipeline): frames go to the raw fan-out,
+//! Each source owns its [`Pipeline`](crate::station::pipeline::Pipeline): frames go to the raw fan-out,
 //! time-series points to the sink channel, and a snapshot of the counters to the health page.
 
 pub mod ntrip;
@@ -23,13 +23,12 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::backoff::Backoff;
 use crate::config::{NtripSettings, SourceKind, SourceSettings, StationSettings};
+use crate::framing::RawFrame;
 use crate::gnss::geodesy::ecef_to_geodetic;
 use crate::gnss::time::Gpst;
-use crate::pipeline::{
-    MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, RawFrame, STREAM_EVERY_S,
-};
 use crate::simulate::{SimConfig, Simulator};
 use crate::sinks::rinex::{ObsWriter, StationInfo};
+use crate::station::pipeline::{MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, STREAM_EVERY_S};
 use crate::telemetry::Point;
 use std::path::Path;
 

@@ -40,12 +40,6 @@ pub enum NmeaError {
     },
 }
 
-impl NmeaError {
-    pub fn can_continue(&self) -> bool {
-        true
-    }
-}
-
 /// UTC time of day.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Time {

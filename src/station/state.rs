@@ -7,10 +7,10 @@
 //! previous one, which carries the time across week rollovers (and across the 14 s in which the
 //! BeiDou week still lags the GPS week). Never the wall clock.
 
-use super::Gnss;
-use super::nav::EphemerisStore;
-use super::obs::Epoch;
-use super::time::{Gpst, SECONDS_PER_DAY};
+use crate::gnss::nav::EphemerisStore;
+use crate::gnss::obs::{Epoch, SignalCode};
+use crate::gnss::time::{Gpst, SECONDS_PER_DAY};
+use crate::gnss::{Gnss, SatMap};
 use crate::messages::rtcm3::Message;
 
 /// What the stream has told so far.
@@ -40,7 +40,7 @@ pub struct StationState {
     /// GLONASS frequency channels by slot, from the 1020 ephemerides (MSM1–4 carry none).
     pub glonass_channels: std::collections::BTreeMap<u8, i8>,
     /// Lock time of each signal at its previous epoch, for cycle-slip flags.
-    locks: super::SatMap<(Gnss, u8, super::obs::SignalCode), (f64, Gpst)>,
+    locks: SatMap<(Gnss, u8, SignalCode), (f64, Gpst)>,
     /// Receiver make and antenna from 1033/1008.
     pub receiver: Option<String>,
     pub firmware: Option<String>,

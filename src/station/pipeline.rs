@@ -14,28 +14,17 @@ use std::sync::Arc;
 
 use nalgebra::Vector3;
 
-use crate::framing::{FrameKind, Framer, FramerStats};
+use super::state::StationState;
+use crate::framing::{FrameKind, Framer, FramerStats, RawFrame};
 use crate::gnss::corrections::pseudorange_corrections;
 use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth, enu};
 use crate::gnss::obs::Epoch;
 use crate::gnss::obs::SignalCode;
 use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve, velocity};
-use crate::gnss::stream::StationState;
 use crate::gnss::time::Gpst;
 use crate::gnss::{Gnss, sat_name};
 use crate::messages::rtcm3;
 use crate::telemetry::{Point, gpst_to_unix_ns};
-
-/// A checked frame for the raw fan-out, shared by every consumer without copying.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RawFrame {
-    pub kind: FrameKind,
-    /// RTCM3 message number.
-    pub number: Option<u16>,
-    pub bytes: Arc<[u8]>,
-    /// GNSS time of the epoch being assembled when the frame arrived (for archive rotation).
-    pub data_time: Option<Gpst>,
-}
 
 /// What a pipeline is for.
 #[derive(Clone, Debug)]
@@ -300,7 +289,7 @@ impl Pipeline {
                     kind,
                     number,
                     bytes,
-                    data_time: self.state.reference,
+                    data_time_ns: self.state.reference.map(Gpst::gps_ns),
                 });
             }
             for e in completed {

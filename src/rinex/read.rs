@@ -9,23 +9,13 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use super::Gnss;
-use super::nav::{Ephemeris, OrbitParams, kepler_constants};
-use super::obs::{Epoch, SatObs, SignalCode, SignalObs};
-use super::orbit::Kepler;
-use super::time::{Gpst, SECONDS_PER_DAY};
+use crate::gnss::Gnss;
+use crate::gnss::nav::{Ephemeris, OrbitParams, kepler_constants};
+use crate::gnss::obs::{Epoch, SatObs, SignalCode, SignalObs};
+use crate::gnss::orbit::Kepler;
+use crate::gnss::time::{Gpst, SECONDS_PER_DAY};
 
-/// Why a RINEX file could not be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RinexError {
-    #[error("line {line}: {what}")]
-    Line { line: usize, what: String },
-    #[error("not a RINEX 3 {0} file")]
-    NotRinex3(&'static str),
-    #[error("{path}: {what}")]
-    Io { path: String, what: String },
-}
+use super::RinexError;
 
 /// The RINEX text of a file's bytes: gunzipped if they start with the gzip magic (1f 8b, any
 /// number of members), expanded if they are Compact RINEX (CRINEX 3.0), as they are otherwise.
@@ -92,7 +82,7 @@ fn calendar_secs(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: f64) -> (i64, f64)
 /// The GPS Klobuchar coefficients of a navigation file's header (`GPSA`/`GPSB` in RINEX 3,
 /// `ION ALPHA`/`ION BETA` in RINEX 2), when it has them: the broadcast ionosphere from a real
 /// source for single-frequency signals.
-pub fn read_nav_klobuchar(text: &str) -> Option<super::atmosphere::Klobuchar> {
+pub fn read_nav_klobuchar(text: &str) -> Option<crate::gnss::atmosphere::Klobuchar> {
     let (mut alpha, mut beta) = (None, None);
     for line in text.lines() {
         let label = line.get(60..).unwrap_or("").trim();
@@ -121,7 +111,7 @@ pub fn read_nav_klobuchar(text: &str) -> Option<super::atmosphere::Klobuchar> {
             beta = values(body);
         }
     }
-    Some(super::atmosphere::Klobuchar {
+    Some(crate::gnss::atmosphere::Klobuchar {
         alpha: alpha?,
         beta: beta?,
     })
@@ -269,7 +259,7 @@ pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
             orbit: OrbitParams::Kepler {
                 elements: k,
                 constants: kepler_constants(sys),
-                beidou_geo: sys == Gnss::Beidou && super::is_beidou_geo(prn),
+                beidou_geo: sys == Gnss::Beidou && crate::gnss::is_beidou_geo(prn),
             },
         });
     }
@@ -381,7 +371,7 @@ pub fn read_obs(text: &str) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError
             let Some(code) = t.get(1..3).and_then(SignalCode::new) else {
                 continue;
             };
-            let freq = crate::messages::rtcm3::msm::carrier_hz(sys, code.0[0], None);
+            let freq = crate::gnss::signal::carrier_hz(sys, code.0[0], None);
             let e = sigs.entry(code).or_insert(SignalObs {
                 code,
                 freq_hz: freq,

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 
-use super::rinex::RinexError;
+use super::RinexError;
 
 /// Highest difference order accepted in an `n&v` field (RNX2CRX writes 3).
 const MAX_ORDER: usize = 9;
