@@ -32,6 +32,7 @@ pub mod convert;
 pub mod framing;
 pub mod gnss;
 pub mod messages;
+pub mod ntrip;
 pub mod report;
 pub mod rinex;
 pub mod simulate;

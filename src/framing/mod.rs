@@ -155,8 +155,9 @@ fn rtcm3(input: &[u8]) -> FResult<'_> {
     if reserved != 0 {
         return Err(Err::Error(FrameError::Reserved { bits: reserved }));
     }
-    let len = (((input[1] & 0x03) as usize) << 8) | input[2] as usize;
-    let total = len + 6;
+    // The preamble and the length are there (checked above): `frame_len` has its answer.
+    let total = rtcm3::frame_len(input).unwrap_or(6);
+    let len = total - 6;
     need(input, total)?;
     let computed = crc24q(&input[..len + 3]);
     let carried = u32::from_be_bytes([0, input[len + 3], input[len + 4], input[len + 5]]);

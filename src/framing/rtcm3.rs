@@ -10,6 +10,15 @@ pub fn message_number(payload: &[u8]) -> Option<u16> {
     Some(((payload[0] as u16) << 4) | ((payload[1] as u16) >> 4))
 }
 
+/// The whole length (header, payload, CRC) of the RTCM3 frame that starts `bytes`, from its
+/// 10-bit length field; `None` when `bytes` does not start with a preamble and a length.
+pub fn frame_len(bytes: &[u8]) -> Option<usize> {
+    match bytes {
+        [0xD3, hi, lo, ..] => Some((((*hi & 0x03) as usize) << 8 | *lo as usize) + 6),
+        _ => None,
+    }
+}
+
 /// The payload of a whole frame (between the 3-byte header and the CRC); empty for a frame too
 /// short to have one.
 pub fn payload(frame: &[u8]) -> &[u8] {
@@ -68,6 +77,8 @@ mod tests {
         let f = frame(1077, 0, false);
         assert_eq!(message_number(payload(&f)), Some(1077));
         assert_eq!(payload(&[0xD3, 0]), b"");
+        assert_eq!(frame_len(&f), Some(f.len()));
+        assert_eq!(frame_len(&[0xD3, 0]), None);
         assert_eq!(message_number(&[0x3E]), None);
     }
 }

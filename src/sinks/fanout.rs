@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::framing::rtcm3::frame_len;
+use crate::ntrip::chunked;
 use crate::sinks::caster::CasterStatus;
 
 /// Bytes a client may have waiting before it counts as stalled.
@@ -116,17 +118,9 @@ pub fn http_chunks(raw: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < raw.len() {
-        let len = if raw[at] == 0xD3 && at + 3 <= raw.len() {
-            (((raw[at + 1] as usize) & 0x03) << 8 | raw[at + 2] as usize) + 6
-        } else {
-            raw.len() - at
-        };
+        let len = frame_len(&raw[at..]).unwrap_or(raw.len() - at);
         let end = (at + len).min(raw.len());
-        let frame = &raw[at..end];
-        let mut c = format!("{:X}\r\n", frame.len()).into_bytes();
-        c.extend_from_slice(frame);
-        c.extend_from_slice(b"\r\n");
-        out.push(c);
+        out.push(chunked::encode(&raw[at..end]));
         at = end;
     }
     out

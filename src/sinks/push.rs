@@ -110,23 +110,13 @@ pub async fn run(
 
 /// The request a push opens with.
 pub fn request(s: &PushSettings) -> String {
-    let agent = format!("NTRIP corsd/{}", env!("CARGO_PKG_VERSION"));
-    if s.version == 2 {
-        let user = s.user.as_deref().unwrap_or_default();
-        let auth = crate::sinks::caster::base64_encode(
-            format!("{user}:{}", s.password.expose()).as_bytes(),
-        );
-        format!(
-            "POST /{} HTTP/1.1\r\nHost: {}\r\nNtrip-Version: Ntrip/2.0\r\nUser-Agent: {agent}\r\nAuthorization: Basic {auth}\r\nContent-Type: gnss/data\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-            s.mount, s.address
-        )
-    } else {
-        format!(
-            "SOURCE {} /{}\r\nSource-Agent: {agent}\r\n\r\n",
-            s.password.expose(),
-            s.mount
-        )
-    }
+    crate::ntrip::request::push(
+        s.version,
+        &s.address,
+        &s.mount,
+        s.user.as_deref().unwrap_or_default(),
+        s.password.expose(),
+    )
 }
 
 /// One connection: `(how it ended, whether bytes were delivered)`.
@@ -183,12 +173,7 @@ async fn session(
             return (End::Failed("answer line too long".into()), false);
         }
     };
-    let ok = if s.version == 2 {
-        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200")
-    } else {
-        answer.contains("200 OK") || answer.trim() == "OK"
-    };
-    if !ok {
+    if !crate::ntrip::response::push_accepted(s.version, &answer) {
         return (End::Refused(format!("caster answered {answer:?}")), false);
     }
     tracing::info!(push = %s.name, caster = %s.address, mount = %s.mount, version = s.version, "push: streaming");
@@ -202,10 +187,7 @@ async fn session(
             r = rx.recv() => match r {
                 Ok(bytes) => {
                     let data = if s.version == 2 {
-                        let mut c = format!("{:X}\r\n", bytes.len()).into_bytes();
-                        c.extend_from_slice(&bytes);
-                        c.extend_from_slice(b"\r\n");
-                        c
+                        crate::ntrip::chunked::encode(&bytes)
                     } else {
                         bytes.to_vec()
                     };
@@ -230,7 +212,7 @@ async fn session(
             },
             _ = shutdown.changed() => {
                 if s.version == 2 {
-                    let _ = wr.write_all(b"0\r\n\r\n").await;
+                    let _ = wr.write_all(crate::ntrip::chunked::END).await;
                 }
                 return (End::Shutdown, delivered);
             }

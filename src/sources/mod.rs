@@ -26,6 +26,8 @@ use crate::config::{NtripSettings, SourceKind, SourceSettings, StationSettings};
 use crate::framing::RawFrame;
 use crate::gnss::geodesy::ecef_to_geodetic;
 use crate::gnss::time::Gpst;
+use crate::ntrip::chunked::Dechunker;
+use crate::ntrip::response::{Answer, parse_answer};
 use crate::simulate::{SimConfig, Simulator};
 use crate::sinks::rinex::{ObsWriter, StationInfo};
 use crate::station::pipeline::{MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, STREAM_EVERY_S};
@@ -605,7 +607,12 @@ impl Runner {
         let g = ecef_to_geodetic(&p);
         let now = Utc::now();
         let sod = now.num_seconds_from_midnight() as f64;
-        Some(ntrip::gga(g.lat.to_degrees(), g.lon.to_degrees(), g.h, sod))
+        Some(crate::ntrip::gga::gga(
+            g.lat.to_degrees(),
+            g.lon.to_degrees(),
+            g.h,
+            sod,
+        ))
     }
 
     async fn ntrip(
@@ -654,13 +661,13 @@ impl Runner {
                 ));
             }
             buf.extend_from_slice(&tmp[..k]);
-            match ntrip::parse_answer(&buf, &n.mountpoint) {
-                ntrip::Answer::Incomplete => continue,
+            match parse_answer(&buf, &n.mountpoint) {
+                Answer::Incomplete => continue,
                 a => break a,
             }
         };
         match answer {
-            ntrip::Answer::Stream { chunked, consumed } => {
+            Answer::Stream { chunked, consumed } => {
                 tracing::info!(source = %self.settings.name, caster = %addr, mountpoint = %n.mountpoint, version = n.version, chunked, "NTRIP stream open");
                 let rest = buf[consumed..].to_vec();
                 let reader: Reader = if chunked {
@@ -670,8 +677,8 @@ impl Runner {
                 };
                 Ok((reader, Some(w), n.gga))
             }
-            ntrip::Answer::Refused(why) => Err(format!("caster {addr}: {why}")),
-            ntrip::Answer::Incomplete => Err("incomplete answer".into()),
+            Answer::Refused(why) => Err(format!("caster {addr}: {why}")),
+            Answer::Incomplete => Err("incomplete answer".into()),
         }
     }
 
@@ -821,7 +828,7 @@ struct ChunkedReader {
     inner: Reader,
     pending: Vec<u8>,
     raw: Vec<u8>,
-    de: ntrip::Dechunker,
+    de: Dechunker,
 }
 
 impl ChunkedReader {
@@ -830,7 +837,7 @@ impl ChunkedReader {
             inner,
             pending: Vec::new(),
             raw: already,
-            de: ntrip::Dechunker::default(),
+            de: Dechunker::default(),
         }
     }
 }
@@ -859,7 +866,7 @@ impl AsyncRead for ChunkedReader {
                 this.pending.drain(..k);
                 return Poll::Ready(Ok(()));
             }
-            if this.de.finished {
+            if this.de.finished() {
                 return Poll::Ready(Ok(()));
             }
             let mut tmp = [0u8; 8192];
