@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::config::Settings;
-use crate::sinks::influx::SinkStatus;
+use crate::sinks::series::SinkStatus;
 use crate::sources::{self, Ctx, SharedSnapshot, State};
 
 /// What the health endpoints read.
@@ -25,9 +25,9 @@ pub struct Health {
     pub sink: Arc<SinkStatus>,
     pub sink_kind: &'static str,
     pub archive: Option<Arc<crate::sinks::archive::ArchiveStatus>>,
-    pub caster: Option<Arc<crate::sinks::caster::CasterStatus>>,
-    pub pushes: Vec<(String, Arc<crate::sinks::push::PushStatus>)>,
-    pub outputs: Vec<(String, Arc<crate::sinks::output::OutputStatus>)>,
+    pub caster: Option<Arc<crate::feeds::caster::CasterStatus>>,
+    pub pushes: Vec<(String, Arc<crate::feeds::push::PushStatus>)>,
+    pub outputs: Vec<(String, Arc<crate::feeds::output::OutputStatus>)>,
     pub started: std::time::Instant,
 }
 
@@ -54,7 +54,7 @@ pub async fn run(
     let sink = match settings.influx.clone() {
         Some(influx) => {
             tracing::info!(url = %influx.url, api = ?influx.api, spool = %influx.spool_dir.display(), "time series to InfluxDB through the spool");
-            tokio::spawn(crate::sinks::influx::run(
+            tokio::spawn(crate::sinks::series::influx::run(
                 influx,
                 points_rx,
                 sink_status.clone(),
@@ -64,7 +64,7 @@ pub async fn run(
         }
         None => {
             tracing::info!(dir = %settings.series_dir.display(), "time series to hourly line-protocol files (no [influx] configured)");
-            tokio::spawn(crate::sinks::files::run(
+            tokio::spawn(crate::sinks::series::files::run(
                 settings.series_dir.clone(),
                 points_rx,
                 sink_status.clone(),
@@ -80,7 +80,7 @@ pub async fn run(
     });
     let mut caster_addrs = Vec::new();
     let mut caster_tasks = Vec::new();
-    let caster_status = Arc::new(crate::sinks::caster::CasterStatus::default());
+    let caster_status = Arc::new(crate::feeds::caster::CasterStatus::default());
     for c in &settings.casters {
         let l = bind_again(c.listen)
             .await
@@ -95,13 +95,13 @@ pub async fn run(
                 (g.lat.to_degrees(), g.lon.to_degrees())
             })
             .unwrap_or((0.0, 0.0));
-        let cs = crate::sinks::caster::CasterSettings {
+        let cs = crate::feeds::caster::CasterSettings {
             station_xyz: settings.station.position,
             listen: local,
             mounts: c
                 .mounts
                 .iter()
-                .map(|m| crate::sinks::caster::Mount {
+                .map(|m| crate::feeds::caster::Mount {
                     name: m.name.clone(),
                     format: m.format.clone(),
                     users: m.users.clone(),
@@ -116,7 +116,7 @@ pub async fn run(
             max_per_ip: c.max_per_ip,
         };
         tracing::info!(addr = %local, mounts = c.mounts.len(), "NTRIP caster (v1 and v2)");
-        caster_tasks.push(tokio::spawn(crate::sinks::caster::run(
+        caster_tasks.push(tokio::spawn(crate::feeds::caster::run(
             Arc::new(cs),
             l,
             frames_tx.clone(),
@@ -131,16 +131,16 @@ pub async fn run(
     let mut output_addrs = Vec::new();
     let mut out_tasks = Vec::new();
     for p in &settings.pushes {
-        let feed = crate::sinks::feed::spawn(
+        let feed = crate::feeds::feed::spawn(
             p.format.clone(),
             frames_tx.subscribe(),
             settings.station.position,
             stop_rx.clone(),
         );
-        let st = Arc::new(crate::sinks::push::PushStatus::default());
+        let st = Arc::new(crate::feeds::push::PushStatus::default());
         push_status.push((p.name.clone(), st.clone()));
         tracing::info!(push = %p.name, caster = %p.address, mount = %p.mount, version = p.version, "push to a remote caster");
-        out_tasks.push(tokio::spawn(crate::sinks::push::run(
+        out_tasks.push(tokio::spawn(crate::feeds::push::run(
             p.clone(),
             feed,
             st,
@@ -148,23 +148,23 @@ pub async fn run(
         )));
     }
     for o in &settings.outputs {
-        let feed = crate::sinks::feed::spawn(
+        let feed = crate::feeds::feed::spawn(
             o.format.clone(),
             frames_tx.subscribe(),
             settings.station.position,
             stop_rx.clone(),
         );
-        let st = Arc::new(crate::sinks::output::OutputStatus::default());
+        let st = Arc::new(crate::feeds::output::OutputStatus::default());
         output_status.push((o.name.clone(), st.clone()));
         match &o.kind {
-            crate::sinks::output::OutputKind::TcpServer { listen } => {
+            crate::feeds::output::OutputKind::TcpServer { listen } => {
                 let l = bind_again(*listen)
                     .await
                     .with_context(|| format!("output {} cannot listen on {listen}", o.name))?;
                 let local = l.local_addr()?;
                 output_addrs.push(local);
                 tracing::info!(output = %o.name, addr = %local, "TCP server output");
-                out_tasks.push(tokio::spawn(crate::sinks::output::tcp_server(
+                out_tasks.push(tokio::spawn(crate::feeds::output::tcp_server(
                     o.name.clone(),
                     l,
                     feed,
@@ -172,8 +172,8 @@ pub async fn run(
                     stop_rx.clone(),
                 )));
             }
-            crate::sinks::output::OutputKind::Serial { path, baud } => {
-                out_tasks.push(tokio::spawn(crate::sinks::output::serial(
+            crate::feeds::output::OutputKind::Serial { path, baud } => {
+                out_tasks.push(tokio::spawn(crate::feeds::output::serial(
                     o.name.clone(),
                     path.clone(),
                     *baud,

@@ -9,8 +9,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::servers::temp_dir;
-use corsd::convert::Transcoder;
-use corsd::convert::msm::{
+use corsd::feeds::message_set::parse as parse_messages;
+use corsd::feeds::transcode::Transcoder;
+use corsd::feeds::transcode::msm::{
     LEGACY_CNR_STEP_DBHZ, LEGACY_PHASE_STEP_M, LEGACY_PR_STEP_M, LMS, MSM4_PHASE_STEP_M,
     MSM4_PR_STEP_M, legacy_lock_time_s,
 };
@@ -19,7 +20,6 @@ use corsd::gnss::Gnss;
 use corsd::gnss::time::Gpst;
 use corsd::messages::rtcm3::msm::{Msm, lock_time_ms, signal_code};
 use corsd::messages::rtcm3::{self, Message};
-use corsd::sinks::caster::parse_messages;
 use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 use serde_json::Value;
 

@@ -15,8 +15,8 @@ use crate::gnss::Gnss;
 use crate::gnss::geodesy::enu;
 use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
-use crate::sinks::influx::SinkStatus;
-use crate::sinks::rinex::{ObsWriter, StationInfo, write_nav};
+use crate::rinex::write::{ObsWriter, StationInfo, write_nav};
+use crate::sinks::series::SinkStatus;
 use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -120,7 +120,7 @@ impl SeriesOut {
             (Some(i), _) => {
                 let what = format!("{} (spool {})", i.url, i.spool_dir.display());
                 (
-                    runtime.spawn(crate::sinks::influx::run(
+                    runtime.spawn(crate::sinks::series::influx::run(
                         i,
                         rx,
                         status.clone(),
@@ -131,7 +131,11 @@ impl SeriesOut {
                 )
             }
             (None, Some(dir)) => (
-                runtime.spawn(crate::sinks::files::run(dir.clone(), rx, status.clone())),
+                runtime.spawn(crate::sinks::series::files::run(
+                    dir.clone(),
+                    rx,
+                    status.clone(),
+                )),
                 dir.display().to_string(),
             ),
             (None, None) => unreachable!("checked above"),

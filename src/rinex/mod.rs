@@ -1,8 +1,10 @@
 //! RINEX 3: reading observation and navigation files whatever their packing ([`read`], with
-//! Hatanaka CRINEX expanded by [`crinex`]).
+//! Hatanaka CRINEX expanded by [`crinex`]), and writing RINEX 3.04 observation and navigation
+//! files ([`write`]).
 
 pub mod crinex;
 pub mod read;
+pub mod write;
 
 pub use read::{decode_bytes, read_nav, read_nav_klobuchar, read_obs, read_text};
 

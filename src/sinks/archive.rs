@@ -17,9 +17,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{Datelike, Timelike};
 use tokio::sync::{broadcast, watch};
 
-use crate::config::ArchiveSettings;
 use crate::framing::RawFrame;
 use crate::gnss::time::Gpst;
+
+/// `[archive]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArchiveSettings {
+    pub dir: PathBuf,
+    pub retention_days: u32,
+    pub min_free_bytes: u64,
+    /// Hourly RINEX observation files, written live.
+    pub rinex: bool,
+}
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]

@@ -8,7 +8,9 @@
 //! Each source owns its [`Pipeline`](crate::station::pipeline::Pipeline): frames go to the raw fan-out,
 //! time-series points to the sink channel, and a snapshot of the counters to the health page.
 
-pub mod ntrip;
+pub mod ntrip_client;
+
+use ntrip_client as ntrip;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,17 +24,61 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::backoff::Backoff;
-use crate::config::{NtripSettings, SourceKind, SourceSettings, StationSettings};
 use crate::framing::RawFrame;
 use crate::gnss::geodesy::ecef_to_geodetic;
 use crate::gnss::time::Gpst;
 use crate::ntrip::chunked::Dechunker;
 use crate::ntrip::response::{Answer, parse_answer};
+use crate::rinex::write::{ObsWriter, StationInfo};
 use crate::simulate::{SimConfig, Simulator};
-use crate::sinks::rinex::{ObsWriter, StationInfo};
+use crate::station::StationSettings;
 use crate::station::pipeline::{MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, STREAM_EVERY_S};
 use crate::telemetry::Point;
+use ntrip_client::NtripSettings;
 use std::path::Path;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where a source's bytes come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceKind {
+    Serial {
+        path: PathBuf,
+        baud: u32,
+    },
+    Tcp {
+        address: String,
+    },
+    TcpServer {
+        listen: SocketAddr,
+    },
+    Ntrip(NtripSettings),
+    Udp {
+        listen: SocketAddr,
+    },
+    File {
+        path: PathBuf,
+        speed: f64,
+        looped: bool,
+        /// Date of the recording (for streams without 1013).
+        date: Option<chrono::NaiveDate>,
+    },
+    Stdin,
+    /// The built-in simulator at the live clock (the demo station).
+    Simulate {
+        seed: u64,
+        msm: u8,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceSettings {
+    pub name: String,
+    pub kind: SourceKind,
+    /// No byte for this long: the link is stalled and is reopened.
+    pub watchdog: Duration,
+}
 
 /// Elevation mask of the live solution (degrees), the same as `corsd replay`'s default.
 pub const REPLAY_MASK_DEG: f64 = 5.0;

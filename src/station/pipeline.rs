@@ -127,7 +127,7 @@ pub struct Pipeline {
     prc_prev: crate::gnss::SatMap<(Gnss, u8, SignalCode), (Gpst, f64)>,
     pub link: LinkState,
     /// The RTCM 2.3 output, when asked for.
-    pub rtcm2: Option<crate::convert::rtcm2::Rtcm2Encoder>,
+    pub rtcm2: Option<crate::feeds::rtcm2::Rtcm2Encoder>,
     /// Bytes of frames taken out of the framer (with the discarded ones: everything consumed).
     frame_bytes: u64,
     first_epoch: Option<Gpst>,
@@ -168,7 +168,7 @@ impl Pipeline {
         let rtcm2 = cfg
             .rtcm2_station
             .filter(|_| cfg.truth.is_some())
-            .map(crate::convert::rtcm2::Rtcm2Encoder::new);
+            .map(crate::feeds::rtcm2::Rtcm2Encoder::new);
         Pipeline {
             framer: Framer::new(),
             state: StationState::new(cfg.reference),
@@ -547,14 +547,14 @@ pub fn dgnss_corrections(
     e: &Epoch,
     store: &crate::gnss::nav::EphemerisStore,
     station: &Vector3<f64>,
-) -> Vec<crate::convert::rtcm2::EpochCorrection> {
+) -> Vec<crate::feeds::rtcm2::EpochCorrection> {
     let l1ca = SignalCode(*b"1C");
     pseudorange_corrections(e, store, station)
         .into_iter()
         .filter(|p| matches!(p.sys, Gnss::Gps | Gnss::Glonass) && p.code == l1ca)
         .filter_map(|p| {
             let eph = store.select(p.sys, p.prn, e.time)?;
-            Some(crate::convert::rtcm2::EpochCorrection {
+            Some(crate::feeds::rtcm2::EpochCorrection {
                 sys: p.sys,
                 prn: p.prn,
                 prc_m: p.prc_m,

@@ -8,7 +8,7 @@
 //! observations, without which it will not fix GLONASS ambiguities against another make of
 //! reference receiver.
 
-use super::caster::MessageRate;
+use super::message_set::MessageRate;
 
 /// The profiles a mountpoint or output can declare.
 pub const PROFILES: &[&str] = &["f9p"];
@@ -86,7 +86,7 @@ pub fn check(profile: &str, messages: &[MessageRate]) -> Result<(), Vec<String>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sinks::caster::parse_messages;
+    use crate::feeds::message_set::parse as parse_messages;
 
     fn f9p(s: &str) -> Result<(), Vec<String>> {
         check("f9p", &parse_messages(s).unwrap())

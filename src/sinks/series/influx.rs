@@ -9,16 +9,45 @@
 //! never blocks the good data behind it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::backoff::Backoff;
-use crate::config::{InfluxApi, InfluxSettings};
 use crate::spool::{RealFs, Record, Spool, SpoolError};
 use crate::telemetry::Point;
+
+use super::SinkStatus;
+use crate::secret::Secret;
+
+/// The write API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfluxApi {
+    V1,
+    V2,
+}
+
+/// Where and how the time series are written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InfluxSettings {
+    pub url: String,
+    pub api: InfluxApi,
+    pub org: String,
+    pub bucket: String,
+    pub token: Option<Secret>,
+    pub db: String,
+    pub rp: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub spool_dir: PathBuf,
+    pub spool_max_bytes: u64,
+    pub spool_max_age: Duration,
+    pub batch_points: usize,
+    pub batch_bytes: usize,
+    pub batch_interval: Duration,
+}
 
 /// What to do with a batch after the server answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,19 +97,6 @@ pub fn classify(o: &Outcome) -> Action {
             _ => Action::Reject(format!("HTTP {code}: {body}")),
         },
     }
-}
-
-/// Counters for `/metrics` and the status page.
-#[derive(Debug, Default)]
-pub struct SinkStatus {
-    pub points_accepted: AtomicU64,
-    pub points_written: AtomicU64,
-    pub points_rejected: AtomicU64,
-    pub points_evicted: AtomicU64,
-    pub batches_written: AtomicU64,
-    pub write_errors: AtomicU64,
-    pub spool_bytes: AtomicU64,
-    pub last_error: Mutex<Option<String>>,
 }
 
 /// A writer of line protocol to one database.

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::feeds::caster::CasterStatus;
 use crate::framing::rtcm3::frame_len;
 use crate::ntrip::chunked;
-use crate::sinks::caster::CasterStatus;
 
 /// Bytes a client may have waiting before it counts as stalled.
 pub const MAX_BACKLOG: usize = 256 * 1024;

@@ -3,8 +3,23 @@
 
 use std::time::Duration;
 
-use crate::config::NtripSettings;
 use crate::ntrip::request::ClientRequest;
+use crate::secret::Secret;
+
+/// Where an NTRIP source connects and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NtripSettings {
+    pub host: String,
+    pub port: u16,
+    pub mountpoint: String,
+    pub tls: bool,
+    /// 1 or 2.
+    pub version: u8,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// Send the station position as GGA every this often (VRS-style casters want it).
+    pub gga: Option<Duration>,
+}
 
 /// The request for a mountpoint. `gga` is the v2 `Ntrip-GGA` header (v1 sends GGA in-band).
 pub fn request(s: &NtripSettings, gga: Option<&str>) -> String {

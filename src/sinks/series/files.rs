@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use chrono::DateTime;
 use tokio::sync::mpsc;
 
-use super::influx::SinkStatus;
+use super::SinkStatus;
 use crate::telemetry::Point;
 
 /// The file a point belongs to.

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 
 use crate::backoff::Backoff;
-use crate::sinks::feed::Feed;
+use crate::feeds::feed::Feed;
 
 /// Where an output goes.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,7 +27,7 @@ pub enum OutputKind {
 pub struct OutputSettings {
     pub name: String,
     pub kind: OutputKind,
-    pub format: crate::sinks::feed::Format,
+    pub format: crate::feeds::message_set::Format,
 }
 
 /// Counters of an output, for `/metrics`.

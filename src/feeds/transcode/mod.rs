@@ -1,6 +1,5 @@
-//! Corrections in the forms field receivers read: the station's RTCM3 stream per output message
-//! set, with the observation messages an older rover needs made from the MSMs the receiver sends
-//! ([`Transcoder`], [`msm`]), and RTCM 2.3 DGNSS corrections for GIS handhelds ([`rtcm2`]).
+//! The station's RTCM3 stream per output message set, with the observation messages an older
+//! rover needs made from the MSMs the receiver sends ([`Transcoder`], [`msm`]).
 //!
 //! A [`Transcoder`] is one output's view of the stream (a caster mountpoint, a push, a radio):
 //!
@@ -20,17 +19,16 @@
 //! An empty set means the whole stream, unchanged. Frames that are not RTCM3 are not sent.
 
 pub mod msm;
-pub mod rtcm2;
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::feeds::message_set::MessageRate;
 use crate::framing::rtcm3::{more_of_epoch, payload as frame_payload};
 use crate::framing::{FrameKind, RawFrame, rtcm3_frame};
 use crate::gnss::Gnss;
 use crate::gnss::time::Gpst;
 use crate::messages::rtcm3::msm::{Msm, is_msm};
 use crate::messages::rtcm3::{self, Message};
-use crate::sinks::caster::MessageRate;
 
 /// A type seen within this much data time counts as carried by the stream.
 pub const CARRIED_WITHIN_S: f64 = 5.0;

@@ -17,8 +17,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{broadcast, watch};
 
 use crate::backoff::Backoff;
-use crate::config::Secret;
-use crate::sinks::feed::Feed;
+use crate::feeds::feed::Feed;
+use crate::secret::Secret;
 
 /// One remote caster.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +32,7 @@ pub struct PushSettings {
     /// v2 only (v1 has no user name).
     pub user: Option<String>,
     pub password: Secret,
-    pub format: crate::sinks::feed::Format,
+    pub format: crate::feeds::message_set::Format,
 }
 
 /// State and counters of a push, for `/metrics` and `/status.json`.

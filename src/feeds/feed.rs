@@ -2,7 +2,7 @@
 //! takes it: every client of a mountpoint, a push to a remote caster, a TCP or serial output.
 //!
 //! A feed applies its message set (str2str's syntax, by data time, with MSM4 and 1004/1012 made
-//! from MSM7 where asked, see [`crate::convert::Transcoder`]) or turns the stream into RTCM 2.3
+//! from MSM7 where asked, see [`crate::feeds::transcode::Transcoder`]) or turns the stream into RTCM 2.3
 //! DGNSS corrections, and publishes the bytes on a broadcast channel. Doing it once per feed
 //! rather than once per client is what lets ten thousand rovers share a mountpoint: each client
 //! only copies an `Arc` out of the channel. The channel's capacity is each consumer's queue: a
@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nalgebra::Vector3;
 use tokio::sync::{broadcast, watch};
 
+use super::message_set::Format;
 use crate::framing::rtcm3::epoch_mark;
 use crate::framing::{FrameKind, RawFrame};
-use crate::sinks::caster::MessageRate;
 use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 
 /// Chunks a consumer may fall behind before it is dropped (an epoch is usually one chunk: minutes
@@ -34,26 +34,6 @@ pub const EPOCH_WAIT: std::time::Duration = std::time::Duration::from_millis(20)
 /// How long a chunk that ends in a frame other than an observation waits for more of the same
 /// burst.
 pub const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// What a feed carries.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Format {
-    /// RTCM3 frames; an empty set passes every frame untouched.
-    Rtcm3(Vec<MessageRate>),
-    /// RTCM 2.3 DGNSS corrections (types 1, 3, 31) against the station's surveyed position, with
-    /// this reference station ID.
-    Rtcm2 { station_id: u16 },
-}
-
-impl Format {
-    /// The sourcetable's format and format details.
-    pub fn sourcetable_format(&self) -> &'static str {
-        match self {
-            Format::Rtcm3(_) => "RTCM 3.3",
-            Format::Rtcm2 { .. } => "RTCM 2.3",
-        }
-    }
-}
 
 /// A running feed.
 #[derive(Clone, Debug)]
@@ -175,7 +155,7 @@ pub struct Maker {
 
 enum MakerKind {
     All,
-    Set(Box<crate::convert::Transcoder>),
+    Set(Box<crate::feeds::transcode::Transcoder>),
     /// Made at the first frame that carries a time: a stream without 1013 is dated by the
     /// station pipeline's reference, which the frames carry.
     Rtcm2 {
@@ -190,7 +170,9 @@ impl Maker {
     pub fn new(format: &Format, station: Option<Vector3<f64>>) -> Self {
         let kind = match format {
             Format::Rtcm3(set) if set.is_empty() => MakerKind::All,
-            Format::Rtcm3(set) => MakerKind::Set(Box::new(crate::convert::Transcoder::new(set))),
+            Format::Rtcm3(set) => {
+                MakerKind::Set(Box::new(crate::feeds::transcode::Transcoder::new(set)))
+            }
             Format::Rtcm2 { station_id } => MakerKind::Rtcm2 {
                 pipeline: None,
                 out: Output::default(),

@@ -20,67 +20,40 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::config::Secret;
+use crate::feeds::feed;
+use crate::feeds::message_set::Format;
 use crate::framing::RawFrame;
 use crate::ntrip::auth::constant_time_eq;
 use crate::ntrip::chunked::Dechunker;
 use crate::ntrip::request::{self, Request};
 use crate::ntrip::response;
 use crate::ntrip::sourcetable::{Stream, detail, systems_of, table};
-use crate::sinks::{fanout, feed};
+use crate::secret::Secret;
+
+pub mod fanout;
 
 /// Longest request header accepted.
 pub const MAX_HEADER: usize = 8192;
 /// Time a client has to send its request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One message of a mountpoint's set: the type and its minimum interval in data time (s).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MessageRate {
-    pub number: u16,
-    pub interval_s: f64,
-}
-
-/// Parse str2str's syntax: `1006(10),1074(1),1230` (no interval: every one).
-pub fn parse_messages(s: &str) -> Result<Vec<MessageRate>, String> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (num, rate) = match part.split_once('(') {
-            Some((n, r)) => {
-                let r = r
-                    .strip_suffix(')')
-                    .ok_or_else(|| format!("{part:?}: missing ')'"))?;
-                let v: f64 = r
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{part:?}: interval {r:?} is not a number of seconds"))?;
-                if !(v >= 0.0 && v.is_finite()) {
-                    return Err(format!("{part:?}: interval must be 0 or more seconds"));
-                }
-                (n, v)
-            }
-            None => (part, 0.0),
-        };
-        let number: u16 = num
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (1001..=4095).contains(n))
-            .ok_or_else(|| format!("{part:?}: {num:?} is not an RTCM3 message number"))?;
-        out.push(MessageRate {
-            number,
-            interval_s: rate,
-        });
-    }
-    Ok(out)
+/// One `[[caster]]` as configured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CasterConfig {
+    pub listen: SocketAddr,
+    /// Connections allowed from one address at a time.
+    pub max_per_ip: usize,
+    pub mounts: Vec<Mount>,
+    /// user → password, from the credentials file.
+    pub credentials: BTreeMap<String, Secret>,
 }
 
 /// A mountpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Mount {
     pub name: String,
     /// What the mount carries: RTCM3 on a message set (empty: every frame) or RTCM 2.3.
-    pub format: feed::Format,
+    pub format: Format,
     /// Users allowed (empty: open).
     pub users: Vec<String>,
     /// A relay mount carries what an NTRIP server pushes into it (SOURCE or POST) with this
@@ -178,10 +151,10 @@ pub fn sourcetable(s: &CasterSettings, seen: &BTreeMap<u16, f64>) -> String {
             let (systems, details) = match (&m.format, m.relay_user.is_some()) {
                 // A relay carries what its source sends: unknown here.
                 (_, true) => ("GPS".to_string(), String::new()),
-                (feed::Format::Rtcm2 { .. }, _) => {
+                (Format::Rtcm2 { .. }, _) => {
                     ("GPS+GLO".to_string(), "1(1),3(10),31(1)".to_string())
                 }
-                (feed::Format::Rtcm3(set), _) => {
+                (Format::Rtcm3(set), _) => {
                     let rates: Vec<(u16, f64)> = if set.is_empty() {
                         seen.iter().map(|(n, r)| (*n, *r)).collect()
                     } else {
@@ -666,23 +639,6 @@ async fn source(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn message_sets() {
-        let m = parse_messages("1006(10),1074(1), 1230").unwrap();
-        assert_eq!(m.len(), 3);
-        assert_eq!(
-            m[0],
-            MessageRate {
-                number: 1006,
-                interval_s: 10.0
-            }
-        );
-        assert_eq!(m[2].interval_s, 0.0);
-        assert!(parse_messages("1006(ten)").is_err());
-        assert!(parse_messages("99(1)").is_err());
-        assert!(parse_messages("1006(1").is_err());
-    }
 
     #[test]
     fn rover_from_gga() {
