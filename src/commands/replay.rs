@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::NaiveDate;
 use nalgebra::Vector3;
 
 use super::influx_args::InfluxArgs;
@@ -16,6 +16,7 @@ use crate::gnss::geodesy::enu;
 use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
 use crate::rinex::write::{ObsWriter, StationInfo, write_nav};
+use crate::sinks::pos;
 use crate::sinks::series::SinkStatus;
 use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 use std::sync::Arc;
@@ -252,44 +253,6 @@ pub(crate) fn systems(letters: &str) -> Result<Vec<Gnss>> {
     Ok(out)
 }
 
-/// GPST as RTKLIB writes it: `2018/07/12 23:37:28.000`.
-fn pos_time(t: Gpst) -> String {
-    let u = t.calendar();
-    format!(
-        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}.{:03}",
-        u.year(),
-        u.month(),
-        u.day(),
-        u.hour(),
-        u.minute(),
-        u.second(),
-        u.timestamp_subsec_millis()
-    )
-}
-
-fn pos_line(s: &Solution) -> String {
-    let sd = |v: f64| v.max(0.0).sqrt();
-    let sdc = |v: f64| v.signum() * v.abs().sqrt();
-    let c = s.cov_xyz;
-    format!(
-        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
-        pos_time(s.time),
-        s.position[0],
-        s.position[1],
-        s.position[2],
-        5,
-        s.used.len(),
-        sd(c[0]),
-        sd(c[1]),
-        sd(c[2]),
-        sdc(c[3]),
-        sdc(c[4]),
-        sdc(c[5]),
-        0.0,
-        0.0
-    )
-}
-
 /// What every file's replay shares.
 struct FileCtx<'a> {
     args: &'a ReplayArgs,
@@ -436,7 +399,7 @@ fn replay_file(
         reference: ctx.reference,
         points: ctx.series.is_some(),
         data_clock: true,
-        rtcm2_station: args.rtcm2.as_ref().map(|_| args.rtcm2_station),
+        dgnss: args.rtcm2.is_some(),
         ..Default::default()
     });
     let mut rinex = match &args.rinex {
@@ -452,6 +415,11 @@ fn replay_file(
         )?),
         None => None,
     };
+    // The station's corrections, encoded as an RTCM 2.3 output would.
+    let mut rtcm2 = args
+        .rtcm2
+        .as_ref()
+        .map(|_| crate::feeds::rtcm2::Rtcm2Encoder::new(args.rtcm2_station));
     let mut produced = Output::default();
     let mut qc = crate::gnss::qc::Qc::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -470,7 +438,11 @@ fn replay_file(
         for e in &produced.epochs {
             qc.add(e);
         }
-        r.rtcm2.extend_from_slice(&produced.rtcm2);
+        if let Some(enc) = rtcm2.as_mut() {
+            for c in &produced.corrections {
+                r.rtcm2.extend(enc.encode(c));
+            }
+        }
         if let Some(w) = rinex.as_mut() {
             for e in &produced.epochs {
                 w.write(e)?;
@@ -504,7 +476,7 @@ fn replay_file(
         r.messages.push(format!("  {l}"));
     }
     if let Some(w) = rinex.as_mut() {
-        w.learn(&pipeline.state);
+        w.learn(&pipeline.state.told());
     }
     if let Some(w) = rinex
         && let Some(start) = w.start()
@@ -564,35 +536,14 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     };
     if let Some(w) = pos_out.as_mut() {
         let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-        writeln!(w, "% program   : corsd {}", env!("CARGO_PKG_VERSION"))?;
-        writeln!(w, "% inp file  : {}", names.join(" "))?;
-        writeln!(w, "% pos mode  : Single")?;
-        writeln!(w, "% elev mask : {:.1} deg", args.mask)?;
-        if nav.1.is_some() {
-            writeln!(
-                w,
-                "% ionos opt : Broadcast (RINEX input: {}, carrier-smoothed code)",
-                if args.klobuchar.is_some() {
-                    "--klobuchar"
-                } else {
-                    "navigation file's GPSA/GPSB"
-                }
-            )?;
-        } else {
-            writeln!(
-                w,
-                "% ionos opt : Dual-Frequency (ionosphere-free, carrier-smoothed code)"
-            )?;
-        }
-        writeln!(w, "% tropo opt : Saastamoinen")?;
-        writeln!(w, "% ephemeris : Broadcast")?;
-        let sys: Vec<String> = systems.iter().map(|g| format!("{g:?}")).collect();
-        writeln!(w, "% navi sys  : {}", sys.join(" "))?;
-        writeln!(w, "%")?;
-        writeln!(
-            w,
-            "%  GPST                      x-ecef(m)      y-ecef(m)      z-ecef(m)   Q  ns   sdx(m)   sdy(m)   sdz(m)  sdxy(m)  sdyz(m)  sdzx(m) age(s)  ratio"
-        )?;
+        let ionosphere = match (nav.1.is_some(), args.klobuchar.is_some()) {
+            (true, true) => "Broadcast (RINEX input: --klobuchar, carrier-smoothed code)",
+            (true, false) => {
+                "Broadcast (RINEX input: navigation file's GPSA/GPSB, carrier-smoothed code)"
+            }
+            (false, _) => "Dual-Frequency (ionosphere-free, carrier-smoothed code)",
+        };
+        w.write_all(pos::header(&names, args.mask, ionosphere, &systems).as_bytes())?;
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -645,7 +596,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             let mut emit = |s: &Solution| -> Result<()> {
                 solved_live.fetch_add(1, Ordering::Relaxed);
                 if let Some(w) = pos_out.as_mut() {
-                    writeln!(w, "{}", pos_line(s))?;
+                    writeln!(w, "{}", pos::line(s))?;
                 }
                 if args.json {
                     writeln!(out, "{}", serde_json::to_string(s)?)?;
@@ -670,7 +621,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                         let mut emit = |s: &Solution| -> Result<()> {
                             solved_live.fetch_add(1, Ordering::Relaxed);
                             if args.pos.is_some() {
-                                text.0.push_str(&pos_line(s));
+                                text.0.push_str(&pos::line(s));
                                 text.0.push('\n');
                             }
                             if args.json {

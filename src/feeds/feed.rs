@@ -1,9 +1,10 @@
-//! One output's byte stream, made once from the station's frames and shared by everyone who
-//! takes it: every client of a mountpoint, a push to a remote caster, a TCP or serial output.
+//! One output's byte stream, made once from what the station publishes and shared by everyone
+//! who takes it: every client of a mountpoint, a push to a remote caster, a TCP or serial output.
 //!
-//! A feed applies its message set (str2str's syntax, by data time, with MSM4 and 1004/1012 made
-//! from MSM7 where asked, see [`crate::feeds::transcode::Transcoder`]) or turns the stream into RTCM 2.3
-//! DGNSS corrections, and publishes the bytes on a broadcast channel. Doing it once per feed
+//! A feed applies its message set to the station's frames (str2str's syntax, by data time, with
+//! MSM4 and 1004/1012 made from MSM7 where asked, see [`Transcoder`]) or encodes the code
+//! corrections the station publishes as RTCM 2.3 ([`Rtcm2Encoder`]: nothing is decoded or
+//! solved a second time), and publishes the bytes on a broadcast channel. Doing it once per feed
 //! rather than once per client is what lets ten thousand rovers share a mountpoint: each client
 //! only copies an `Arc` out of the channel. The channel's capacity is each consumer's queue: a
 //! consumer that falls that far behind gets `Lagged` and is dropped, and nobody else waits.
@@ -11,13 +12,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use nalgebra::Vector3;
 use tokio::sync::{broadcast, watch};
 
-use super::message_set::Format;
+use super::message_set::{Format, MessageRate};
+use super::rtcm2::Rtcm2Encoder;
+use super::transcode::Transcoder;
 use crate::framing::rtcm3::epoch_mark;
 use crate::framing::{FrameKind, RawFrame};
-use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
+use crate::gnss::corrections::EpochCorrections;
 
 /// Chunks a consumer may fall behind before it is dropped (an epoch is usually one chunk: minutes
 /// of a 1 Hz station, a few MB at most).
@@ -35,6 +37,26 @@ pub const EPOCH_WAIT: std::time::Duration = std::time::Duration::from_millis(20)
 /// burst.
 pub const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// What the station publishes that feeds are made from.
+#[derive(Clone, Debug)]
+pub struct Streams {
+    /// Every checked frame, in order.
+    pub frames: broadcast::Sender<RawFrame>,
+    /// Each epoch's code corrections against the surveyed position (sent only while a DGNSS
+    /// output exists).
+    pub corrections: broadcast::Sender<Arc<EpochCorrections>>,
+}
+
+impl Streams {
+    /// Channels with room for `frames` frames and `epochs` epochs of corrections per consumer.
+    pub fn new(frames: usize, epochs: usize) -> Self {
+        Streams {
+            frames: broadcast::channel(frames).0,
+            corrections: broadcast::channel(epochs).0,
+        }
+    }
+}
+
 /// A running feed.
 #[derive(Clone, Debug)]
 pub struct Feed {
@@ -50,49 +72,84 @@ impl Feed {
     }
 }
 
-/// Start a feed over the station's frames. `station` is the surveyed position RTCM 2.3 needs.
-pub fn spawn(
-    format: Format,
-    frames: broadcast::Receiver<RawFrame>,
-    station: Option<Vector3<f64>>,
-    shutdown: watch::Receiver<bool>,
-) -> Feed {
+/// Start a feed over what the station publishes.
+pub fn spawn(format: Format, streams: &Streams, shutdown: watch::Receiver<bool>) -> Feed {
     let (tx, _) = broadcast::channel(FEED_QUEUE);
     let feed = Feed {
         tx: tx.clone(),
         format: format.clone(),
         chunks: Arc::default(),
     };
-    tokio::spawn(run(
-        format,
-        frames,
-        station,
-        tx,
-        feed.chunks.clone(),
-        shutdown,
-    ));
+    let chunks = feed.chunks.clone();
+    match format {
+        Format::Rtcm3(set) => {
+            let frames = streams.frames.subscribe();
+            tokio::spawn(rtcm3(set, frames, tx, chunks, shutdown));
+        }
+        Format::Rtcm2 { station_id } => {
+            let corrections = streams.corrections.subscribe();
+            tokio::spawn(rtcm2(station_id, corrections, tx, chunks, shutdown));
+        }
+    }
     feed
 }
 
-async fn run(
-    format: Format,
-    mut frames: broadcast::Receiver<RawFrame>,
-    station: Option<Vector3<f64>>,
+/// Logs the first time a feed falls behind what it reads.
+fn lag_logger(what: &'static str) -> impl FnMut(u64) {
+    let mut logged = false;
+    move |n: u64| {
+        if !logged {
+            tracing::warn!(
+                skipped = n,
+                what,
+                "an output fell behind the station stream and skipped some (the machine is overloaded)"
+            );
+            logged = true;
+        }
+    }
+}
+
+/// RTCM 2.3: one chunk per epoch of corrections.
+async fn rtcm2(
+    station_id: u16,
+    mut corrections: broadcast::Receiver<Arc<EpochCorrections>>,
     tx: broadcast::Sender<Arc<[u8]>>,
     chunks: Arc<AtomicU64>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut maker = Maker::new(&format, station);
-    let mut lagged_logged = false;
-    let mut lagged = |n: u64| {
-        if !lagged_logged {
-            tracing::warn!(
-                frames = n,
-                "an output fell behind the station stream and skipped frames (the machine is overloaded)"
-            );
-            lagged_logged = true;
+    let mut encoder = Rtcm2Encoder::new(station_id);
+    let mut lagged = lag_logger("corrections");
+    loop {
+        let c = tokio::select! {
+            c = corrections.recv() => c,
+            _ = shutdown.changed() => return,
+        };
+        match c {
+            Ok(c) => {
+                let bytes = encoder.encode(&c);
+                if !bytes.is_empty() {
+                    chunks.fetch_add(1, Ordering::Relaxed);
+                    // No subscriber is fine: a mountpoint without clients.
+                    let _ = tx.send(Arc::from(bytes));
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => lagged(n),
+            Err(broadcast::error::RecvError::Closed) => return,
         }
-    };
+    }
+}
+
+/// RTCM3 on a message set: frames in, chunks out.
+async fn rtcm3(
+    set: Vec<MessageRate>,
+    mut frames: broadcast::Receiver<RawFrame>,
+    tx: broadcast::Sender<Arc<[u8]>>,
+    chunks: Arc<AtomicU64>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // An empty set passes every frame untouched.
+    let mut transcoder = (!set.is_empty()).then(|| Transcoder::new(&set));
+    let mut lagged = lag_logger("frames");
     loop {
         let f = tokio::select! {
             f = frames.recv() => f,
@@ -118,8 +175,15 @@ async fn run(
                         Some(false) => None,
                         None => Some(BURST_GAP),
                     };
-                    for out in maker.feed(&f) {
-                        batch.extend_from_slice(&out);
+                    // Frames that are not RTCM3 (NMEA, UBX) are not sent.
+                    match transcoder.as_mut() {
+                        _ if f.kind != FrameKind::Rtcm3 => {}
+                        Some(t) => {
+                            for out in t.feed(&f) {
+                                batch.extend_from_slice(&out);
+                            }
+                        }
+                        None => batch.extend_from_slice(&f.bytes),
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => lagged(n),
@@ -144,82 +208,6 @@ async fn run(
             chunks.fetch_add(1, Ordering::Relaxed);
             // No subscriber is fine: a mountpoint without clients.
             let _ = tx.send(Arc::from(batch));
-        }
-    }
-}
-
-/// The synchronous part: frames in, chunks out (also used by tests and benches).
-pub struct Maker {
-    kind: MakerKind,
-}
-
-enum MakerKind {
-    All,
-    Set(Box<crate::feeds::transcode::Transcoder>),
-    /// Made at the first frame that carries a time: a stream without 1013 is dated by the
-    /// station pipeline's reference, which the frames carry.
-    Rtcm2 {
-        pipeline: Option<Box<Pipeline>>,
-        out: Output,
-        station_id: u16,
-        station: Option<Vector3<f64>>,
-    },
-}
-
-impl Maker {
-    pub fn new(format: &Format, station: Option<Vector3<f64>>) -> Self {
-        let kind = match format {
-            Format::Rtcm3(set) if set.is_empty() => MakerKind::All,
-            Format::Rtcm3(set) => {
-                MakerKind::Set(Box::new(crate::feeds::transcode::Transcoder::new(set)))
-            }
-            Format::Rtcm2 { station_id } => MakerKind::Rtcm2 {
-                pipeline: None,
-                out: Output::default(),
-                station_id: *station_id,
-                station,
-            },
-        };
-        Maker { kind }
-    }
-
-    pub fn feed(&mut self, f: &RawFrame) -> Vec<Arc<[u8]>> {
-        if f.kind != FrameKind::Rtcm3 {
-            return Vec::new();
-        }
-        self.make(f).unwrap_or_default()
-    }
-
-    fn make(&mut self, f: &RawFrame) -> Option<Vec<Arc<[u8]>>> {
-        match &mut self.kind {
-            MakerKind::All => Some(vec![f.bytes.clone()]),
-            MakerKind::Set(t) => Some(t.feed(f).into_iter().map(Arc::from).collect()),
-            MakerKind::Rtcm2 {
-                pipeline,
-                out,
-                station_id,
-                station,
-            } => {
-                if pipeline.is_none() {
-                    let reference = crate::gnss::time::Gpst::from_gps_ns(f.data_time_ns?);
-                    *pipeline = Some(Box::new(Pipeline::new(PipelineConfig {
-                        source: "rtcm2".into(),
-                        truth: *station,
-                        points: false,
-                        reference: Some(reference),
-                        rtcm2_station: Some(*station_id),
-                        ..Default::default()
-                    })));
-                }
-                let p = pipeline.as_mut()?;
-                out.clear();
-                p.push(&f.bytes, out);
-                Some(if out.rtcm2.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![Arc::from(std::mem::take(&mut out.rtcm2))]
-                })
-            }
         }
     }
 }

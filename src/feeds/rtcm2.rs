@@ -34,6 +34,7 @@ use std::collections::{HashMap, VecDeque};
 use nalgebra::Vector3;
 
 use crate::gnss::Gnss;
+use crate::gnss::corrections::{CodeCorrection, EpochCorrections};
 use crate::gnss::time::{Gpst, leap_seconds_at};
 
 /// The 8-bit preamble of every message.
@@ -433,16 +434,6 @@ fn parse(words: &[u32]) -> Message {
     Message { header, body }
 }
 
-/// One satellite's pseudorange correction at an epoch, as the engine computes it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EpochCorrection {
-    pub sys: Gnss,
-    pub prn: u8,
-    pub prc_m: f64,
-    /// IODE (GPS) or tb index (GLONASS) of the ephemeris the correction was computed with.
-    pub iod: u8,
-}
-
 #[derive(Debug, Default)]
 struct Track {
     iod: u8,
@@ -567,11 +558,16 @@ impl Rtcm2Encoder {
         out.extend(to_bytes(&words));
     }
 
+    /// The RTCM 2.3 bytes of the corrections a station published for one epoch.
+    pub fn encode(&mut self, c: &EpochCorrections) -> Vec<u8> {
+        self.epoch(c.time, &c.sats, Some(&c.station))
+    }
+
     /// The RTCM 2.3 bytes of one epoch: type 3 when due, type 1 for GPS and 31 for GLONASS.
     pub fn epoch(
         &mut self,
         t: Gpst,
-        corrections: &[EpochCorrection],
+        corrections: &[CodeCorrection],
         station: Option<&Vector3<f64>>,
     ) -> Vec<u8> {
         let mut out = Vec::new();
@@ -579,7 +575,7 @@ impl Rtcm2Encoder {
         let present: std::collections::HashSet<(Gnss, u8)> =
             corrections.iter().map(|c| (c.sys, c.prn)).collect();
         self.tracks.retain(|k, _| present.contains(k));
-        let mut per_sys: HashMap<Gnss, Vec<(EpochCorrection, f64, u8, bool)>> = HashMap::new();
+        let mut per_sys: HashMap<Gnss, Vec<(CodeCorrection, f64, u8, bool)>> = HashMap::new();
         for c in corrections {
             let tr = self.tracks.entry((c.sys, c.prn)).or_default();
             if tr.iod != c.iod || tr.samples.is_empty() {
@@ -725,8 +721,8 @@ mod tests {
         let mut bytes = Vec::new();
         for k in 0..10 {
             let t = t.add(k as f64);
-            let cs: Vec<EpochCorrection> = (1..=20)
-                .map(|prn| EpochCorrection {
+            let cs: Vec<CodeCorrection> = (1..=20)
+                .map(|prn| CodeCorrection {
                     sys: if prn > 12 { Gnss::Glonass } else { Gnss::Gps },
                     prn,
                     prc_m: prn as f64 * 37.7 - 300.0
@@ -787,8 +783,8 @@ mod tests {
         let t = Gpst::from_week_tow(2010, 600.0);
         (0..10)
             .map(|k| {
-                let cs: Vec<EpochCorrection> = (1..=14)
-                    .map(|prn| EpochCorrection {
+                let cs: Vec<CodeCorrection> = (1..=14)
+                    .map(|prn| CodeCorrection {
                         sys: if prn > 10 { Gnss::Glonass } else { Gnss::Gps },
                         prn,
                         prc_m: prn as f64 * 11.3 - 70.0 + 0.3 * k as f64,

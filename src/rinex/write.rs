@@ -233,24 +233,18 @@ impl ObsWriter {
         })
     }
 
-    /// Fill header fields the stream told (1033/1008 descriptors, 1005/1006 ARP) where the
-    /// configuration left them empty.
-    pub fn learn(&mut self, state: &crate::station::state::StationState) {
-        if self.station.receiver.is_empty()
-            && let Some(r) = &state.receiver
-        {
-            self.station.receiver = r.clone();
-            self.station.receiver_version = state.firmware.clone().unwrap_or_default();
+    /// Fill header fields the stream told (`told`: 1033/1008 descriptors, 1005/1006 ARP) where
+    /// the configuration left them empty.
+    pub fn learn(&mut self, told: &StationInfo) {
+        if self.station.receiver.is_empty() && !told.receiver.is_empty() {
+            self.station.receiver = told.receiver.clone();
+            self.station.receiver_version = told.receiver_version.clone();
         }
-        if self.station.antenna.is_empty()
-            && let Some(a) = &state.antenna
-        {
-            self.station.antenna = a.clone();
+        if self.station.antenna.is_empty() && !told.antenna.is_empty() {
+            self.station.antenna = told.antenna.clone();
         }
-        if self.station.position.is_none()
-            && let Some(p) = state.arp
-        {
-            self.station.position = Some(Vector3::from(p));
+        if self.station.position.is_none() {
+            self.station.position = told.position;
         }
     }
 

@@ -1,7 +1,12 @@
-//! One source's data flow, read top to bottom: [`pipeline`] (framer → decode → [`state`] →
-//! engine → products).
+//! One source's data flow, read top to bottom: the [`runner`] reads a source and runs its bytes
+//! through the [`pipeline`] (framer → decode → [`state`] → engine), whose [`series`] are the
+//! time-series points; it publishes frames, epochs and corrections on broadcasts for the sinks
+//! and feeds, and keeps the [`snapshot`] the health endpoints show.
 
 pub mod pipeline;
+pub mod runner;
+pub mod series;
+pub mod snapshot;
 pub mod state;
 
 use nalgebra::Vector3;

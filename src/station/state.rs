@@ -12,6 +12,8 @@ use crate::gnss::obs::{Epoch, SignalCode};
 use crate::gnss::time::{Gpst, SECONDS_PER_DAY};
 use crate::gnss::{Gnss, SatMap};
 use crate::messages::rtcm3::Message;
+use crate::rinex::write::StationInfo;
+use nalgebra::Vector3;
 
 /// What the stream has told so far.
 #[derive(Debug, Default)]
@@ -48,6 +50,18 @@ pub struct StationState {
 }
 
 impl StationState {
+    /// What the stream told about the station (1033 receiver, 1008 antenna, 1005/1006 ARP),
+    /// as RINEX headers take it.
+    pub fn told(&self) -> StationInfo {
+        StationInfo {
+            receiver: self.receiver.clone().unwrap_or_default(),
+            receiver_version: self.firmware.clone().unwrap_or_default(),
+            antenna: self.antenna.clone().unwrap_or_default(),
+            position: self.arp.map(Vector3::from),
+            ..Default::default()
+        }
+    }
+
     pub fn new(reference: Option<Gpst>) -> Self {
         StationState {
             reference,

@@ -219,7 +219,7 @@ impl Drop for IpSlot<'_> {
 pub async fn run(
     settings: Arc<CasterSettings>,
     listener: TcpListener,
-    frames: broadcast::Sender<RawFrame>,
+    station: feed::Streams,
     status: Arc<CasterStatus>,
     points: mpsc::Sender<Vec<crate::telemetry::Point>>,
     mut shutdown: watch::Receiver<bool>,
@@ -233,7 +233,7 @@ pub async fn run(
     // Message intervals actually observed, for the sourcetable.
     let seen: Arc<Mutex<BTreeMap<u16, f64>>> = Arc::default();
     tokio::spawn(observe_rates(
-        frames.subscribe(),
+        station.frames.subscribe(),
         seen.clone(),
         shutdown.clone(),
     ));
@@ -245,13 +245,7 @@ pub async fn run(
             let tx = if m.relay_user.is_some() {
                 broadcast::channel(feed::FEED_QUEUE).0
             } else {
-                feed::spawn(
-                    m.format.clone(),
-                    frames.subscribe(),
-                    settings.station_xyz,
-                    shutdown.clone(),
-                )
-                .tx
+                feed::spawn(m.format.clone(), &station, shutdown.clone()).tx
             };
             let fanout =
                 fanout::Fanout::start(&tx, status.clone(), WRITE_TIMEOUT, shutdown.clone());
