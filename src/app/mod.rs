@@ -28,7 +28,7 @@ use crate::gnss::geodesy::ecef_to_geodetic;
 use crate::rinex::write::StationInfo;
 use crate::sinks::archive::{Archive, ArchiveStatus};
 use crate::sinks::rinex_obs::{EPOCH_QUEUE, HourlyRinex};
-use crate::sinks::series::SinkStatus;
+use crate::sinks::series::{SeriesError, SinkStatus};
 use crate::station::runner::{Ctx, Runner};
 use crate::station::snapshot::{SharedSnapshot, new_snapshot};
 use crate::telemetry::Point;
@@ -154,7 +154,7 @@ fn spawn_series(
     points: mpsc::Receiver<Vec<Point>>,
     status: Arc<SinkStatus>,
     stop: &watch::Receiver<bool>,
-) -> JoinHandle<Result<()>> {
+) -> JoinHandle<Result<(), SeriesError>> {
     match settings.influx.clone() {
         Some(influx) => {
             tracing::info!(url = %influx.url, api = ?influx.api, spool = %influx.spool_dir.display(), "time series to InfluxDB through the spool");

@@ -97,7 +97,7 @@ pub struct ReplayArgs {
 /// Where replayed time series go.
 struct SeriesOut {
     tx: tokio::sync::mpsc::Sender<Vec<crate::telemetry::Point>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), crate::sinks::series::SeriesError>>,
     status: Arc<SinkStatus>,
     runtime: tokio::runtime::Runtime,
     _stop: tokio::sync::watch::Sender<bool>,

@@ -117,7 +117,15 @@ impl Validator<'_> {
                     "caster.mount",
                     mi,
                     "profile",
-                    format!("mount {}: {}", m.name, broken.join("; ")),
+                    format!(
+                        "mount {}: {}",
+                        m.name,
+                        broken
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
                 );
             }
             for u in &m.users {

@@ -28,53 +28,84 @@ fn observation_system(n: u16) -> Option<char> {
     }
 }
 
-/// Every rule of `profile` the message set breaks, as sentences for the operator.
-pub fn check(profile: &str, messages: &[MessageRate]) -> Result<(), Vec<String>> {
+/// A rule of a profile that a message set breaks; each says what to change.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Broken {
+    #[error("unknown profile {name:?} (known: {})", PROFILES.join(", "))]
+    UnknownProfile { name: String },
+    #[error("an F9P needs the reference station position: add 1005 or 1006")]
+    NoStationPosition,
+    #[error("no observation messages (MSM or 1004/1012)")]
+    NoObservations,
+    #[error(
+        "{second} and {first} both carry {system} observations: an F9P takes one type per GNSS"
+    )]
+    TwoTypesOneSystem {
+        system: char,
+        first: u16,
+        second: u16,
+    },
+    #[error(
+        "observation messages at different rates ({first}({first_interval_s}) vs {}): an F9P wants them all at one rate",
+        others.iter().map(|(n, i)| format!("{n}({i})")).collect::<Vec<_>>().join(", ")
+    )]
+    MixedRates {
+        first: u16,
+        first_interval_s: f64,
+        /// The observation messages at another interval, with theirs.
+        others: Vec<(u16, f64)>,
+    },
+    #[error("GLONASS observations without 1230 (code-phase biases)")]
+    GlonassWithout1230,
+}
+
+/// Every rule of `profile` the message set breaks.
+pub fn check(profile: &str, messages: &[MessageRate]) -> Result<(), Vec<Broken>> {
     if profile != "f9p" {
-        return Err(vec![format!(
-            "unknown profile {profile:?} (known: {})",
-            PROFILES.join(", ")
-        )]);
+        return Err(vec![Broken::UnknownProfile {
+            name: profile.into(),
+        }]);
     }
     let mut broken = Vec::new();
     if !messages.iter().any(|m| matches!(m.number, 1005 | 1006)) {
-        broken.push("an F9P needs the reference station position: add 1005 or 1006".to_string());
+        broken.push(Broken::NoStationPosition);
     }
     let obs: Vec<(char, &MessageRate)> = messages
         .iter()
         .filter_map(|m| observation_system(m.number).map(|s| (s, m)))
         .collect();
     if obs.is_empty() {
-        broken.push("no observation messages (MSM or 1004/1012)".into());
+        broken.push(Broken::NoObservations);
     }
     let mut seen: Vec<(char, u16)> = Vec::new();
     for (s, m) in &obs {
         if let Some((_, other)) = seen.iter().find(|(x, _)| x == s) {
-            broken.push(format!(
-                "{} and {other} both carry {s} observations: an F9P takes one type per GNSS",
-                m.number
-            ));
+            broken.push(Broken::TwoTypesOneSystem {
+                system: *s,
+                first: *other,
+                second: m.number,
+            });
         } else {
             seen.push((*s, m.number));
         }
     }
     if let Some((_, first)) = obs.first() {
-        let odd: Vec<String> = obs
+        let others: Vec<(u16, f64)> = obs
             .iter()
             .filter(|(_, m)| m.interval_s != first.interval_s)
-            .map(|(_, m)| format!("{}({})", m.number, m.interval_s))
+            .map(|(_, m)| (m.number, m.interval_s))
             .collect();
-        if !odd.is_empty() {
-            broken.push(format!(
-                "observation messages at different rates ({}({}) vs {}): an F9P wants them all at one rate",
-                first.number,
-                first.interval_s,
-                odd.join(", ")
-            ));
+        if !others.is_empty() {
+            broken.push(Broken::MixedRates {
+                first: first.number,
+                first_interval_s: first.interval_s,
+                others,
+            });
         }
     }
     if obs.iter().any(|(s, _)| *s == 'R') && !messages.iter().any(|m| m.number == 1230) {
-        broken.push("GLONASS observations without 1230 (code-phase biases)".into());
+        broken.push(Broken::GlonassWithout1230);
     }
     if broken.is_empty() {
         Ok(())
@@ -90,6 +121,7 @@ mod tests {
 
     fn f9p(s: &str) -> Result<(), Vec<String>> {
         check("f9p", &parse_messages(s).unwrap())
+            .map_err(|b| b.iter().map(ToString::to_string).collect())
     }
 
     #[test]
@@ -104,6 +136,10 @@ mod tests {
         assert!(e[1].contains("1077 and 1074 both carry G"));
         assert!(e[2].contains("different rates"));
         assert!(e[3].contains("1230"));
-        assert!(check("trimble", &[]).unwrap_err()[0].contains("unknown profile"));
+        assert!(
+            check("trimble", &[]).unwrap_err()[0]
+                .to_string()
+                .contains("unknown profile")
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod obs;
 pub mod orbit;
 pub mod qc;
 pub mod signal;
+pub mod smoothing;
 pub mod spp;
 pub mod time;
 

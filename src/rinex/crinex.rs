@@ -84,31 +84,45 @@ fn apply_text_diff(old: &mut Vec<u8>, diff: &[u8]) {
     }
 }
 
+/// Why a numeric field cannot be expanded; each holds the field as written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FieldError {
+    #[error("bad difference order in {0:?}")]
+    Order(String),
+    #[error("bad initial value in {0:?}")]
+    Initial(String),
+    #[error("bad difference {0:?}")]
+    Difference(String),
+    #[error("difference {0:?} overflows")]
+    Overflow(String),
+    #[error("difference {0:?} without a value to start from (the arc was not initialised)")]
+    NotInitialised(String),
+}
+
 /// One numeric field: `n&v` starts an arc, anything else is the next difference of `arc`.
 /// Returns the value; `arc` is left as the new state.
-fn numeric_field(field: &str, arc: &mut Option<DataArc>) -> Result<i64, String> {
+fn numeric_field(field: &str, arc: &mut Option<DataArc>) -> Result<i64, FieldError> {
     if let Some((order, value)) = field.split_once('&') {
         let order: usize = order
             .parse()
             .ok()
             .filter(|&o| o <= MAX_ORDER)
-            .ok_or_else(|| format!("bad difference order in {field:?}"))?;
+            .ok_or_else(|| FieldError::Order(field.into()))?;
         let value: i64 = value
             .parse()
-            .map_err(|_| format!("bad initial value in {field:?}"))?;
+            .map_err(|_| FieldError::Initial(field.into()))?;
         *arc = Some(DataArc::start(order as u8, value));
         return Ok(value);
     }
     let diff: i64 = field
         .parse()
-        .map_err(|_| format!("bad difference {field:?}"))?;
+        .map_err(|_| FieldError::Difference(field.into()))?;
     match arc {
         Some(a) => a
             .step(diff)
-            .ok_or_else(|| format!("difference {field:?} overflows")),
-        None => Err(format!(
-            "difference {field:?} without a value to start from (the arc was not initialised)"
-        )),
+            .ok_or_else(|| FieldError::Overflow(field.into())),
+        None => Err(FieldError::NotInitialised(field.into())),
     }
 }
 
@@ -279,8 +293,11 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
             None
         } else {
             Some(
-                numeric_field(cl, &mut clock)
-                    .map_err(|w| err(cln, format!("clock offset: {w}")))?,
+                numeric_field(cl, &mut clock).map_err(|error| RinexError::Field {
+                    line: cln,
+                    field: "clock offset".into(),
+                    error,
+                })?,
             )
         };
 
@@ -343,8 +360,11 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
                     *arc = None;
                     vals.push(None);
                 } else {
-                    let v = numeric_field(field, arc)
-                        .map_err(|w| err(dln, format!("{}: {w}", sat_name(&id))))?;
+                    let v = numeric_field(field, arc).map_err(|error| RinexError::Field {
+                        line: dln,
+                        field: sat_name(&id),
+                        error,
+                    })?;
                     vals.push(Some(v));
                 }
             }
@@ -460,6 +480,7 @@ G07  23000099.000   120000498.000            .000
     fn line_error(text: &str) -> (usize, String) {
         match expand(text) {
             Err(RinexError::Line { line, what }) => (line, what),
+            Err(e @ RinexError::Field { line, .. }) => (line, e.to_string()),
             other => panic!("expected a line error, got {other:?}"),
         }
     }

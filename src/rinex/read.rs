@@ -25,9 +25,9 @@ pub fn decode_bytes(data: &[u8]) -> Result<String, RinexError> {
         let mut buf = Vec::with_capacity(data.len() * 8);
         flate2::read::MultiGzDecoder::new(data)
             .read_to_end(&mut buf)
-            .map_err(|e| RinexError::Io {
+            .map_err(|source| RinexError::Io {
                 path: String::new(),
-                what: format!("gzip: {e}"),
+                source,
             })?;
         unzipped = buf;
         &unzipped[..]
@@ -44,13 +44,13 @@ pub fn decode_bytes(data: &[u8]) -> Result<String, RinexError> {
 
 /// Read a RINEX file (plain, gzipped, Hatanaka-compressed or both) as RINEX 3 text.
 pub fn read_text(path: &Path) -> Result<String, RinexError> {
-    let io = |what: String| RinexError::Io {
+    let io = |source: std::io::Error| RinexError::Io {
         path: path.display().to_string(),
-        what,
+        source,
     };
-    let data = std::fs::read(path).map_err(|e| io(e.to_string()))?;
+    let data = std::fs::read(path).map_err(io)?;
     decode_bytes(&data).map_err(|e| match e {
-        RinexError::Io { what, .. } => io(what),
+        RinexError::Io { source, .. } => io(source),
         e => e,
     })
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use chrono::DateTime;
 use tokio::sync::mpsc;
 
-use super::SinkStatus;
+use super::{SeriesError, SinkStatus};
 use crate::telemetry::Point;
 
 /// The file a point belongs to.
@@ -25,9 +25,12 @@ pub async fn run(
     dir: PathBuf,
     mut points: mpsc::Receiver<Vec<Point>>,
     status: Arc<SinkStatus>,
-) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+) -> Result<(), SeriesError> {
+    let at = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SeriesError::File { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(at(&dir))?;
     let mut current: Option<(PathBuf, BufWriter<File>)> = None;
     let mut line = String::new();
     while let Some(batch) = points.recv().await {
@@ -39,24 +42,28 @@ pub async fn run(
             }
             let path = file_for(&dir, p.time_ns);
             if current.as_ref().is_none_or(|(c, _)| *c != path) {
-                if let Some((_, mut w)) = current.take() {
-                    w.flush()?;
+                if let Some((old, mut w)) = current.take() {
+                    w.flush().map_err(at(&old))?;
                 }
-                let f = OpenOptions::new().create(true).append(true).open(&path)?;
+                let f = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(at(&path))?;
                 current = Some((path, BufWriter::new(f)));
             }
-            if let Some((_, w)) = current.as_mut() {
-                w.write_all(line.as_bytes())?;
+            if let Some((path, w)) = current.as_mut() {
+                w.write_all(line.as_bytes()).map_err(at(path))?;
             }
             status.points_written.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some((_, w)) = current.as_mut() {
-            w.flush()?;
+        if let Some((path, w)) = current.as_mut() {
+            w.flush().map_err(at(path))?;
         }
     }
-    if let Some((_, mut w)) = current.take() {
-        w.flush()?;
-        w.get_ref().sync_data()?;
+    if let Some((path, mut w)) = current.take() {
+        w.flush().map_err(at(&path))?;
+        w.get_ref().sync_data().map_err(at(&path))?;
     }
     Ok(())
 }

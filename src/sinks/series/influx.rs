@@ -19,7 +19,7 @@ use crate::backoff::Backoff;
 use crate::spool::{RealFs, Record, Spool, SpoolError};
 use crate::telemetry::Point;
 
-use super::SinkStatus;
+use super::{SeriesError, SinkStatus};
 use crate::secret::Secret;
 
 /// The write API.
@@ -114,7 +114,11 @@ pub enum Writer {
 }
 
 impl Writer {
-    pub fn new(s: &InfluxSettings) -> anyhow::Result<Writer> {
+    pub fn new(s: &InfluxSettings) -> Result<Writer, SeriesError> {
+        let client_error = |e: Box<dyn std::error::Error + Send + Sync>| SeriesError::Client {
+            url: s.url.clone(),
+            source: e,
+        };
         Ok(match s.api {
             InfluxApi::V2 => {
                 let token = s.token.as_ref().map(|t| t.expose()).unwrap_or("");
@@ -123,7 +127,7 @@ impl Writer {
                     .connect_timeout(Duration::from_secs(10));
                 let client = influxdb2::ClientBuilder::with_builder(http, &s.url, &s.org, token)
                     .build()
-                    .map_err(|e| anyhow::anyhow!("InfluxDB client for {}: {e}", s.url))?;
+                    .map_err(|e| client_error(Box::new(e)))?;
                 Writer::V2 {
                     client,
                     org: s.org.clone(),
@@ -134,7 +138,8 @@ impl Writer {
                 let client = reqwest::Client::builder()
                     .timeout(Duration::from_secs(30))
                     .connect_timeout(Duration::from_secs(10))
-                    .build()?;
+                    .build()
+                    .map_err(|e| client_error(Box::new(e)))?;
                 let mut url = format!("{}/write?db={}&precision=ns", s.url, urlencode(&s.db));
                 if let Some(rp) = &s.rp {
                     url.push_str("&rp=");
@@ -252,7 +257,7 @@ pub async fn run(
     status: Arc<SinkStatus>,
     shutdown: watch::Receiver<bool>,
     drain: bool,
-) -> anyhow::Result<()> {
+) -> Result<(), SeriesError> {
     let (closing_tx, closing) = watch::channel(false);
     let (spool, report) = Spool::open(
         &settings.spool_dir,

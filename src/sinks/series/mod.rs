@@ -3,8 +3,34 @@
 pub mod files;
 pub mod influx;
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
+
+use crate::spool::SpoolError;
+
+/// Why a time-series sink stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeriesError {
+    /// The HTTP client for the database could not be made (TLS set-up, a bad URL).
+    #[error("InfluxDB client for {url}: {source}")]
+    Client {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The spool cannot take or keep the points.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// A line-protocol file or its directory cannot be written.
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// Counters for `/metrics` and the status page.
 #[derive(Debug, Default)]
