@@ -238,15 +238,20 @@ pub(crate) fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
 }
 
 pub(crate) fn systems(letters: &str) -> Result<Vec<Gnss>> {
+    systems_of(
+        letters,
+        "is not part of the solution (G, R, E, C and J are)",
+    )
+}
+
+/// `--systems` letters, each one of the five solved systems; `refusal` says why another is not.
+pub(crate) fn systems_of(letters: &str, refusal: &str) -> Result<Vec<Gnss>> {
     let mut out = Vec::new();
     for c in letters.chars() {
         let g = Gnss::from_letter(c)
             .with_context(|| format!("--systems: unknown system letter {c:?}"))?;
-        if !matches!(
-            g,
-            Gnss::Gps | Gnss::Glonass | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss
-        ) {
-            bail!("--systems: {c} is not part of the solution (G, R, E, C and J are)");
+        if !crate::gnss::spp::SYSTEMS.contains(&g) {
+            bail!("--systems: {c} {refusal}");
         }
         out.push(g);
     }

@@ -39,16 +39,19 @@ pub struct SppOptions {
     pub raim: bool,
 }
 
+/// The systems the solution can use (and uses by default): GPS, GLONASS, Galileo, BeiDou, QZSS.
+pub const SYSTEMS: [Gnss; 5] = [
+    Gnss::Gps,
+    Gnss::Glonass,
+    Gnss::Galileo,
+    Gnss::Beidou,
+    Gnss::Qzss,
+];
+
 impl Default for SppOptions {
     fn default() -> Self {
         SppOptions {
-            systems: vec![
-                Gnss::Gps,
-                Gnss::Glonass,
-                Gnss::Galileo,
-                Gnss::Beidou,
-                Gnss::Qzss,
-            ],
+            systems: SYSTEMS.to_vec(),
             mask: 15f64.to_radians(),
             klobuchar: None,
             iono_free: true,

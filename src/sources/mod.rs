@@ -122,13 +122,11 @@ pub enum SourceError {
         #[source]
         source: tokio_serial::Error,
     },
-    #[error("connecting to {address} timed out")]
-    ConnectTimeout { address: String },
     #[error("cannot connect to {address}: {source}")]
     Connect {
         address: String,
         #[source]
-        source: std::io::Error,
+        source: tcp::ConnectError,
     },
     #[error("cannot listen on {listen}: {source}")]
     Listen {

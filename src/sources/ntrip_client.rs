@@ -10,6 +10,7 @@ use nalgebra::Vector3;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::tcp::{ConnectError, dial};
 use super::{Link, Reader, Writer};
 use crate::gnss::geodesy::ecef_to_geodetic;
 use crate::ntrip::chunked::Dechunker;
@@ -56,13 +57,11 @@ pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NtripError {
-    #[error("connecting to caster {address} timed out")]
-    ConnectTimeout { address: String },
     #[error("cannot connect to caster {address}: {source}")]
     Connect {
         address: String,
         #[source]
-        source: std::io::Error,
+        source: ConnectError,
     },
     #[error("TLS name {host:?}: {reason}")]
     TlsName { host: String, reason: String },
@@ -107,19 +106,10 @@ pub async fn connect(
     name: &str,
 ) -> Result<Link, NtripError> {
     let address = format!("{}:{}", n.host, n.port);
-    let tcp = tokio::time::timeout(
-        Duration::from_secs(10),
-        TcpStream::connect(address.as_str()),
-    )
-    .await
-    .map_err(|_| NtripError::ConnectTimeout {
-        address: address.clone(),
-    })?
-    .map_err(|source| NtripError::Connect {
+    let tcp = dial(&address).await.map_err(|source| NtripError::Connect {
         address: address.clone(),
         source,
     })?;
-    let _ = tcp.set_nodelay(true);
     let (mut r, mut w): (Reader, Writer) = if n.tls {
         let s = tls_connect(&n.host, tcp).await?;
         let (r, w) = tokio::io::split(s);
