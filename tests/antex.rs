@@ -7,8 +7,8 @@ mod common;
 
 use corsd::gnss::Gnss;
 use corsd::gnss::antex::{Antex, AntexError, nadir_angle, yaw_steering_axes};
-use corsd::gnss::rinex::read_text;
 use corsd::gnss::time::Gpst;
+use corsd::rinex::read_text;
 use nalgebra::Vector3;
 
 /// Centimetre-level corrections read to a hundredth of a millimetre.

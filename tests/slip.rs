@@ -8,9 +8,9 @@ mod common;
 use corsd::gnss::obs::Epoch;
 use corsd::gnss::obs::SignalCode;
 use corsd::gnss::slip::{SlipDetector, SlipOptions};
-use corsd::gnss::stream::StationState;
 use corsd::gnss::time::Gpst;
 use corsd::gnss::{Gnss, sat_name};
+use corsd::station::state::StationState;
 
 /// Epochs of STR17 as the station pipeline assembles them.
 fn str17_epochs() -> Vec<Epoch> {
