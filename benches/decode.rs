@@ -1,5 +1,7 @@
 //! Full decode throughput (framing + CRC + every field of every message), corsd against rtcm-rs
-//! on the same bytes in the same run.
+//! on the same bytes in the same run; and the whole `corsd decode` path (decoding plus one text or
+//! JSON line per frame, into a sink), with rtcm-rs decoding and serde_json writing a line per
+//! message as the yardstick for JSON.
 //!
 //! Inputs are the project's own simulated streams in `fixtures/` (see fixtures/README.md):
 //! `bench-msm7.rtcm3` (MSM7 observations of 5 GNSS only), `bench-mixed.rtcm3` (MSM4 + MSM7,
@@ -53,6 +55,35 @@ fn rtcm_rs_decode(mut data: &[u8]) -> usize {
     n
 }
 
+/// `corsd decode [--json]` minus the files: the command's own stream function into a sink.
+fn corsd_lines(data: &[u8], json: bool) -> u64 {
+    let mut input = data;
+    let report = corsd::commands::decode::decode_stream(&mut input, &mut std::io::sink(), json)
+        // Neither a byte slice nor the sink can fail.
+        .expect("in-memory decode");
+    report.framer().frames()
+}
+
+/// rtcm-rs's messages as JSON lines through serde_json, into a reused buffer.
+fn rtcm_rs_json_lines(mut data: &[u8], out: &mut Vec<u8>) -> usize {
+    let mut n = 0;
+    loop {
+        let (consumed, frame) = rtcm_rs::next_msg_frame(data);
+        if let Some(f) = frame {
+            out.clear();
+            // Writing into a Vec cannot fail, and rtcm-rs's messages serialise.
+            serde_json::to_writer(&mut *out, &f.get_message()).expect("rtcm-rs message to JSON");
+            out.push(b'\n');
+            n += black_box(out.len());
+        }
+        if consumed == 0 {
+            break;
+        }
+        data = &data[consumed..];
+    }
+    n
+}
+
 fn bench(c: &mut Criterion) {
     for name in ["bench-msm7.rtcm3", "bench-mixed.rtcm3"] {
         let data = fixture(name);
@@ -66,6 +97,20 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function("corsd", |b| b.iter(|| corsd_decode(black_box(&data))));
         g.bench_function("rtcm-rs", |b| b.iter(|| rtcm_rs_decode(black_box(&data))));
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("decode-lines/{name}"));
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function("corsd text", |b| {
+            b.iter(|| corsd_lines(black_box(&data), false))
+        });
+        g.bench_function("corsd json", |b| {
+            b.iter(|| corsd_lines(black_box(&data), true))
+        });
+        let mut out = Vec::new();
+        g.bench_function("rtcm-rs + serde_json", |b| {
+            b.iter(|| rtcm_rs_json_lines(black_box(&data), &mut out))
+        });
         g.finish();
     }
 }

@@ -13,10 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use corsd::config::{InfluxApi, InfluxSettings};
-use corsd::pipeline::{Output, Pipeline, PipelineConfig};
 use corsd::simulate::{SimConfig, Simulator};
-use corsd::sinks::influx::{SinkStatus, run};
+use corsd::sinks::series::SinkStatus;
+use corsd::sinks::series::influx::run;
+use corsd::sinks::series::influx::{InfluxApi, InfluxSettings};
+use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 use corsd::telemetry::Point;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

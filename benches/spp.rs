@@ -6,8 +6,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use corsd::gnss::spp::{SppOptions, solve};
-use corsd::gnss::stream::StationState;
 use corsd::gnss::time::Gpst;
+use corsd::station::state::StationState;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {

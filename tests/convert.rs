@@ -9,17 +9,18 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::servers::temp_dir;
-use corsd::convert::Transcoder;
-use corsd::convert::msm::{
+use corsd::feeds::message_set::parse as parse_messages;
+use corsd::feeds::transcode::Transcoder;
+use corsd::feeds::transcode::msm::{
     LEGACY_CNR_STEP_DBHZ, LEGACY_PHASE_STEP_M, LEGACY_PR_STEP_M, LMS, MSM4_PHASE_STEP_M,
     MSM4_PR_STEP_M, legacy_lock_time_s,
 };
+use corsd::framing::RawFrame;
 use corsd::gnss::Gnss;
 use corsd::gnss::time::Gpst;
 use corsd::messages::rtcm3::msm::{Msm, lock_time_ms, signal_code};
 use corsd::messages::rtcm3::{self, Message};
-use corsd::pipeline::{Output, Pipeline, PipelineConfig, RawFrame};
-use corsd::sinks::caster::parse_messages;
+use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 use serde_json::Value;
 
 const STR17: &str = "rtcm3/swift-nav_gnss-converters/week-rollover-STR17.rtcm3";
@@ -527,7 +528,7 @@ type ObsKey = (i64, char, u8, String);
 /// RINEX observations by (GPS second, system, prn, type).
 fn rinex_values(path: &std::path::Path) -> BTreeMap<ObsKey, f64> {
     let text = std::fs::read_to_string(path).unwrap();
-    let (epochs, _) = corsd::gnss::rinex::read_obs(&text).unwrap();
+    let (epochs, _) = corsd::rinex::read_obs(&text).unwrap();
     let mut m = BTreeMap::new();
     for e in epochs {
         for s in e.sats {

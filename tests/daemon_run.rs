@@ -97,7 +97,7 @@ fn demo_station_runs_without_configuration() {
             .unwrap();
         let mut got = Vec::new();
         let t0 = std::time::Instant::now();
-        let mut dec = corsd::convert::rtcm2::Decoder::new();
+        let mut dec = corsd::feeds::rtcm2::Decoder::new();
         let mut types = Vec::new();
         while types.iter().filter(|t| **t == 1).count() < 3
             && t0.elapsed() < Duration::from_secs(15)
@@ -151,7 +151,7 @@ fn demo_station_runs_without_configuration() {
             .starts_with("VTE100LAO_R_"),
         "{rnx:?}"
     );
-    let (epochs, _) = corsd::gnss::rinex::read_obs(&std::fs::read_to_string(rnx).unwrap()).unwrap();
+    let (epochs, _) = corsd::rinex::read_obs(&std::fs::read_to_string(rnx).unwrap()).unwrap();
     assert!(epochs.len() >= 3, "{} epochs", epochs.len());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -267,7 +267,7 @@ messages = "1004(1),1012(1),1006(10)"
     );
     // The RTCM 2.3 output: types 1, 3 and 31 with the configured station ID, parity good.
     let got = read_tcp(p_rtcm2, 6);
-    let mut dec = corsd::convert::rtcm2::Decoder::new();
+    let mut dec = corsd::feeds::rtcm2::Decoder::new();
     let msgs = dec.push(&got);
     assert_eq!(dec.parity_errors, 0);
     let types: std::collections::BTreeSet<u8> = msgs.iter().map(|m| m.header.msg_type).collect();

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use corsd::gnss::Gnss;
-use corsd::gnss::rinex::{RinexError, read_nav, read_obs, read_text};
+use corsd::rinex::{RinexError, read_nav, read_obs, read_text};
 
 const NYA1_OBS: &str = "rinex/nav-solutions_data/NYA100NOR_S_20241240000_01D_30S_MO.crx.gz";
 const ESBC_OBS: &str = "rinex/nav-solutions_data/ESBC00DNK_R_20201770000_01D_30S_MO.crx.gz";
@@ -156,7 +156,7 @@ fn file_errors_name_the_path_or_line() {
     }
     // A gzip stream cut in half.
     let data = common::read_data(NYA1_OBS);
-    let cut = corsd::gnss::rinex::decode_bytes(&data[..data.len() / 2]);
+    let cut = corsd::rinex::decode_bytes(&data[..data.len() / 2]);
     assert!(matches!(cut, Err(RinexError::Io { .. })), "{cut:?}");
     // The CRINEX text cut inside an epoch: a line error, not a panic.
     let full = {
@@ -172,7 +172,7 @@ fn file_errors_name_the_path_or_line() {
     for _ in 0..4 {
         cut_at += 1 + full[cut_at + 1..].find('\n').expect("a line end");
     }
-    match corsd::gnss::crinex::expand(&full[..cut_at]) {
+    match corsd::rinex::crinex::expand(&full[..cut_at]) {
         Err(RinexError::Line { line, what }) => {
             assert!(line > 40, "{line}: {what}");
         }

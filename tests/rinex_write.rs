@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use common::servers::{corsd, temp_dir};
 use corsd::gnss::obs::Epoch;
-use corsd::gnss::rinex::read_obs;
+use corsd::rinex::read_obs;
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
 
@@ -70,11 +70,11 @@ fn read_back_equals_the_decoded_stream() {
     let written = values(&ours(&dir));
     // The decoded epochs, straight from the pipeline.
     let data = common::read_data(STR24);
-    let mut p = corsd::pipeline::Pipeline::new(corsd::pipeline::PipelineConfig {
+    let mut p = corsd::station::pipeline::Pipeline::new(corsd::station::pipeline::PipelineConfig {
         points: false,
         ..Default::default()
     });
-    let mut out = corsd::pipeline::Output::default();
+    let mut out = corsd::station::pipeline::Output::default();
     p.push(&data, &mut out);
     p.finish(&mut out);
     let decoded = values(&out.epochs);
@@ -371,7 +371,7 @@ fn rtklib_positions_from_our_rinex_match_its_own_conversion() {
         );
     }
     // Our reader takes the Keplerian records back (GLONASS is not read yet).
-    let (sets, glonass) = corsd::gnss::rinex::read_nav(&nav_text).unwrap();
+    let (sets, glonass) = corsd::rinex::read_nav(&nav_text).unwrap();
     assert!(
         sets.len() > 30 && glonass > 5,
         "{} sets, {glonass} skipped",

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use common::servers::{corsd, require, temp_dir};
-use corsd::convert::rtcm2::{Body, Decoder, PRC_STEP_M, RRC_STEP_MPS, ZCOUNT_STEP_S};
+use corsd::feeds::rtcm2::{Body, Decoder, PRC_STEP_M, RRC_STEP_MPS, ZCOUNT_STEP_S};
 use corsd::gnss::Gnss;
 use corsd::gnss::atmosphere::troposphere_delay;
 use corsd::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth};
@@ -21,7 +21,7 @@ use corsd::gnss::obs::{Epoch, SignalCode};
 use corsd::gnss::orbit::{C, earth_rotation};
 use corsd::gnss::spp::omega_e;
 use corsd::gnss::time::Gpst;
-use corsd::pipeline::{Output, Pipeline, PipelineConfig};
+use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 use nalgebra::{DMatrix, DVector, Vector3};
 use serde_json::Value;
 

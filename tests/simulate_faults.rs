@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use corsd::gnss::qc::Qc;
-use corsd::pipeline::{Output, Pipeline, PipelineConfig};
+use corsd::station::pipeline::{Output, Pipeline, PipelineConfig};
 
 /// `corsd simulate` with fault options; returns the stream and the counts it says it made
 /// (epochs left out, slips, corrupted frames) and the frames it wrote.

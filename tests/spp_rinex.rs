@@ -5,8 +5,8 @@ mod common;
 use corsd::gnss::Gnss;
 use corsd::gnss::atmosphere::Klobuchar;
 use corsd::gnss::nav::EphemerisStore;
-use corsd::gnss::rinex::{read_nav, read_nav_klobuchar, read_obs, read_text};
 use corsd::gnss::spp::{SppOptions, smooth_centered, solve};
+use corsd::rinex::{read_nav, read_nav_klobuchar, read_obs, read_text};
 use nalgebra::Vector3;
 
 /// A data file as RINEX text (plain, gzipped or Hatanaka-compressed alike).

@@ -4,8 +4,8 @@ mod common;
 
 use corsd::gnss::Gnss;
 use corsd::gnss::spp::{SppOptions, solve};
-use corsd::gnss::stream::StationState;
 use corsd::messages::rtcm3;
+use corsd::station::state::StationState;
 use nalgebra::Vector3;
 
 /// STR2 (Mount Stromlo), IGS SINEX week 2131 (IGS14). Not the stream's 1006 ARP, which is in

@@ -46,8 +46,8 @@ fn corsd_solutions() -> (Track, Track, usize) {
     let mut framer = corsd::framing::Framer::new();
     framer.push(&data);
     framer.finish();
-    let klobuchar = corsd::gnss::rinex::read_nav_klobuchar(
-        &corsd::gnss::rinex::read_text(&common::data_file(DEMO5_NAV)).unwrap(),
+    let klobuchar = corsd::rinex::read_nav_klobuchar(
+        &corsd::rinex::read_text(&common::data_file(DEMO5_NAV)).unwrap(),
     );
     assert!(klobuchar.is_some(), "demo5's NAV header has GPSA/GPSB");
     let mut rx = UbxReceiver::new(None);
@@ -97,7 +97,7 @@ fn rtklib_solutions(dir: &std::path::Path) -> Track {
     let nav = dir.join("demo5.nav");
     std::fs::write(
         &nav,
-        corsd::gnss::rinex::read_text(&common::data_file(DEMO5_NAV)).unwrap(),
+        corsd::rinex::read_text(&common::data_file(DEMO5_NAV)).unwrap(),
     )
     .unwrap();
     let conf = dir.join("single.conf");

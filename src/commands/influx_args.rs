@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{ConfigError, InfluxApi, InfluxSettings, Secret};
+use crate::config::ConfigError;
+use crate::secret::Secret;
+use crate::sinks::series::influx::{InfluxApi, InfluxSettings};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct InfluxArgs {

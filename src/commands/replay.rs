@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::NaiveDate;
 use nalgebra::Vector3;
 
 use super::influx_args::InfluxArgs;
@@ -15,9 +15,10 @@ use crate::gnss::Gnss;
 use crate::gnss::geodesy::enu;
 use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
-use crate::pipeline::{Output, Pipeline, PipelineConfig};
-use crate::sinks::influx::SinkStatus;
-use crate::sinks::rinex::{ObsWriter, StationInfo, write_nav};
+use crate::rinex::write::{ObsWriter, StationInfo, write_nav};
+use crate::sinks::pos;
+use crate::sinks::series::SinkStatus;
+use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -97,7 +98,7 @@ pub struct ReplayArgs {
 /// Where replayed time series go.
 struct SeriesOut {
     tx: tokio::sync::mpsc::Sender<Vec<crate::telemetry::Point>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), crate::sinks::series::SeriesError>>,
     status: Arc<SinkStatus>,
     runtime: tokio::runtime::Runtime,
     _stop: tokio::sync::watch::Sender<bool>,
@@ -121,7 +122,7 @@ impl SeriesOut {
             (Some(i), _) => {
                 let what = format!("{} (spool {})", i.url, i.spool_dir.display());
                 (
-                    runtime.spawn(crate::sinks::influx::run(
+                    runtime.spawn(crate::sinks::series::influx::run(
                         i,
                         rx,
                         status.clone(),
@@ -132,7 +133,11 @@ impl SeriesOut {
                 )
             }
             (None, Some(dir)) => (
-                runtime.spawn(crate::sinks::files::run(dir.clone(), rx, status.clone())),
+                runtime.spawn(crate::sinks::series::files::run(
+                    dir.clone(),
+                    rx,
+                    status.clone(),
+                )),
                 dir.display().to_string(),
             ),
             (None, None) => unreachable!("checked above"),
@@ -193,10 +198,10 @@ pub(crate) fn load_nav(
     let mut store = crate::gnss::nav::EphemerisStore::new();
     let mut klobuchar = None;
     for n in paths {
-        let text = crate::gnss::rinex::read_text(n)
+        let text = crate::rinex::read_text(n)
             .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
-        klobuchar = klobuchar.or(crate::gnss::rinex::read_nav_klobuchar(&text));
-        let (sets, _) = crate::gnss::rinex::read_nav(&text)
+        klobuchar = klobuchar.or(crate::rinex::read_nav_klobuchar(&text));
+        let (sets, _) = crate::rinex::read_nav(&text)
             .map_err(|e| anyhow::anyhow!("--nav {}: {e}", n.display()))?;
         for e in sets {
             store.insert(e);
@@ -234,57 +239,24 @@ pub(crate) fn parse_xyz(s: &str) -> Result<Vector3<f64>> {
 }
 
 pub(crate) fn systems(letters: &str) -> Result<Vec<Gnss>> {
+    systems_of(
+        letters,
+        "is not part of the solution (G, R, E, C and J are)",
+    )
+}
+
+/// `--systems` letters, each one of the five solved systems; `refusal` says why another is not.
+pub(crate) fn systems_of(letters: &str, refusal: &str) -> Result<Vec<Gnss>> {
     let mut out = Vec::new();
     for c in letters.chars() {
         let g = Gnss::from_letter(c)
             .with_context(|| format!("--systems: unknown system letter {c:?}"))?;
-        if !matches!(
-            g,
-            Gnss::Gps | Gnss::Glonass | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss
-        ) {
-            bail!("--systems: {c} is not part of the solution (G, R, E, C and J are)");
+        if !crate::gnss::spp::SYSTEMS.contains(&g) {
+            bail!("--systems: {c} {refusal}");
         }
         out.push(g);
     }
     Ok(out)
-}
-
-/// GPST as RTKLIB writes it: `2018/07/12 23:37:28.000`.
-fn pos_time(t: Gpst) -> String {
-    let u = t.calendar();
-    format!(
-        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}.{:03}",
-        u.year(),
-        u.month(),
-        u.day(),
-        u.hour(),
-        u.minute(),
-        u.second(),
-        u.timestamp_subsec_millis()
-    )
-}
-
-fn pos_line(s: &Solution) -> String {
-    let sd = |v: f64| v.max(0.0).sqrt();
-    let sdc = |v: f64| v.signum() * v.abs().sqrt();
-    let c = s.cov_xyz;
-    format!(
-        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
-        pos_time(s.time),
-        s.position[0],
-        s.position[1],
-        s.position[2],
-        5,
-        s.used.len(),
-        sd(c[0]),
-        sd(c[1]),
-        sd(c[2]),
-        sdc(c[3]),
-        sdc(c[4]),
-        sdc(c[5]),
-        0.0,
-        0.0
-    )
 }
 
 /// What every file's replay shares.
@@ -330,10 +302,10 @@ fn replay_rinex(
     emit: &mut dyn FnMut(&Solution) -> Result<()>,
     read_total: &AtomicU64,
 ) -> Result<FileResult> {
-    let text = crate::gnss::rinex::read_text(file)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let (mut epochs, approx) = crate::gnss::rinex::read_obs(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text =
+        crate::rinex::read_text(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (mut epochs, approx) =
+        crate::rinex::read_obs(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     read_total.fetch_add(
         std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
         Ordering::Relaxed,
@@ -433,7 +405,7 @@ fn replay_file(
         reference: ctx.reference,
         points: ctx.series.is_some(),
         data_clock: true,
-        rtcm2_station: args.rtcm2.as_ref().map(|_| args.rtcm2_station),
+        dgnss: args.rtcm2.is_some(),
         ..Default::default()
     });
     let mut rinex = match &args.rinex {
@@ -449,6 +421,11 @@ fn replay_file(
         )?),
         None => None,
     };
+    // The station's corrections, encoded as an RTCM 2.3 output would.
+    let mut rtcm2 = args
+        .rtcm2
+        .as_ref()
+        .map(|_| crate::feeds::rtcm2::Rtcm2Encoder::new(args.rtcm2_station));
     let mut produced = Output::default();
     let mut qc = crate::gnss::qc::Qc::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -467,7 +444,11 @@ fn replay_file(
         for e in &produced.epochs {
             qc.add(e);
         }
-        r.rtcm2.extend_from_slice(&produced.rtcm2);
+        if let Some(enc) = rtcm2.as_mut() {
+            for c in &produced.corrections {
+                r.rtcm2.extend(enc.encode(c));
+            }
+        }
         if let Some(w) = rinex.as_mut() {
             for e in &produced.epochs {
                 w.write(e)?;
@@ -501,7 +482,7 @@ fn replay_file(
         r.messages.push(format!("  {l}"));
     }
     if let Some(w) = rinex.as_mut() {
-        w.learn(&pipeline.state);
+        w.learn(&pipeline.state.told());
     }
     if let Some(w) = rinex
         && let Some(start) = w.start()
@@ -561,35 +542,14 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     };
     if let Some(w) = pos_out.as_mut() {
         let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-        writeln!(w, "% program   : corsd {}", env!("CARGO_PKG_VERSION"))?;
-        writeln!(w, "% inp file  : {}", names.join(" "))?;
-        writeln!(w, "% pos mode  : Single")?;
-        writeln!(w, "% elev mask : {:.1} deg", args.mask)?;
-        if nav.1.is_some() {
-            writeln!(
-                w,
-                "% ionos opt : Broadcast (RINEX input: {}, carrier-smoothed code)",
-                if args.klobuchar.is_some() {
-                    "--klobuchar"
-                } else {
-                    "navigation file's GPSA/GPSB"
-                }
-            )?;
-        } else {
-            writeln!(
-                w,
-                "% ionos opt : Dual-Frequency (ionosphere-free, carrier-smoothed code)"
-            )?;
-        }
-        writeln!(w, "% tropo opt : Saastamoinen")?;
-        writeln!(w, "% ephemeris : Broadcast")?;
-        let sys: Vec<String> = systems.iter().map(|g| format!("{g:?}")).collect();
-        writeln!(w, "% navi sys  : {}", sys.join(" "))?;
-        writeln!(w, "%")?;
-        writeln!(
-            w,
-            "%  GPST                      x-ecef(m)      y-ecef(m)      z-ecef(m)   Q  ns   sdx(m)   sdy(m)   sdz(m)  sdxy(m)  sdyz(m)  sdzx(m) age(s)  ratio"
-        )?;
+        let ionosphere = match (nav.1.is_some(), args.klobuchar.is_some()) {
+            (true, true) => "Broadcast (RINEX input: --klobuchar, carrier-smoothed code)",
+            (true, false) => {
+                "Broadcast (RINEX input: navigation file's GPSA/GPSB, carrier-smoothed code)"
+            }
+            (false, _) => "Dual-Frequency (ionosphere-free, carrier-smoothed code)",
+        };
+        w.write_all(pos::header(&names, args.mask, ionosphere, &systems).as_bytes())?;
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -642,7 +602,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             let mut emit = |s: &Solution| -> Result<()> {
                 solved_live.fetch_add(1, Ordering::Relaxed);
                 if let Some(w) = pos_out.as_mut() {
-                    writeln!(w, "{}", pos_line(s))?;
+                    writeln!(w, "{}", pos::line(s))?;
                 }
                 if args.json {
                     writeln!(out, "{}", serde_json::to_string(s)?)?;
@@ -667,7 +627,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
                         let mut emit = |s: &Solution| -> Result<()> {
                             solved_live.fetch_add(1, Ordering::Relaxed);
                             if args.pos.is_some() {
-                                text.0.push_str(&pos_line(s));
+                                text.0.push_str(&pos::line(s));
                                 text.0.push('\n');
                             }
                             if args.json {

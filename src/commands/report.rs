@@ -11,8 +11,8 @@ use nalgebra::Vector3;
 use super::replay::{is_rinex_obs, load_nav, parse_xyz, systems};
 use crate::gnss::spp::SppOptions;
 use crate::gnss::time::Gpst;
-use crate::pipeline::{Output, Pipeline, PipelineConfig};
 use crate::report::{Collector, Reference};
+use crate::station::pipeline::{Output, Pipeline, PipelineConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -174,9 +174,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
                     file.display()
                 );
             }
-            let text = crate::gnss::rinex::read_text(file)
+            let text = crate::rinex::read_text(file)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let (epochs, approx) = crate::gnss::rinex::read_obs(&text)
+            let (epochs, approx) = crate::rinex::read_obs(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             if let Some(a) = approx {
                 let a = Vector3::from(a);

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::gnss::Gnss;
 use crate::gnss::geodesy::Geodetic;
 use crate::gnss::time::Gpst;
 use crate::simulate::{Faults, SimConfig, Simulator};
@@ -123,13 +122,13 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
 
 /// The epochs of the simulated MSM7 stream as RXM-RAWX frames.
 struct RawReceiver {
-    state: crate::gnss::stream::StationState,
+    state: crate::station::state::StationState,
 }
 
 impl RawReceiver {
     fn new(start: Gpst) -> Self {
         RawReceiver {
-            state: crate::gnss::stream::StationState::new(Some(start)),
+            state: crate::station::state::StationState::new(Some(start)),
         }
     }
 
@@ -182,18 +181,7 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
             args.start
         )
     })?;
-    let mut systems = Vec::new();
-    for c in args.systems.chars() {
-        let g = Gnss::from_letter(c)
-            .with_context(|| format!("--systems: unknown system letter {c:?}"))?;
-        if !matches!(
-            g,
-            Gnss::Gps | Gnss::Glonass | Gnss::Galileo | Gnss::Beidou | Gnss::Qzss
-        ) {
-            bail!("--systems: {c} is not simulated (use G R E C J)");
-        }
-        systems.push(g);
-    }
+    let systems = super::replay::systems_of(&args.systems, "is not simulated (use G R E C J)")?;
     if args.name.len() != 4 || !args.name.chars().all(|c| c.is_ascii_alphanumeric()) {
         bail!(
             "--name {:?}: a station name is 4 letters or digits",

@@ -20,11 +20,15 @@
 //! the stream waiting for 64 KiB.
 
 pub mod crc;
+pub mod rtcm3;
+
+use std::sync::Arc;
 
 use nom::{Err, IResult, Needed};
 use serde::Serialize;
 
 pub use crc::{crc24q, nmea_checksum, ubx_checksum};
+pub use rtcm3::message_number;
 
 /// Longest NMEA sentence accepted, `$` to LF inclusive.
 pub const NMEA_MAX_LEN: usize = 200;
@@ -65,13 +69,28 @@ impl<'a> Frame<'a> {
     /// The RTCM3 message number, for RTCM3 frames with a payload of at least 2 bytes.
     pub fn rtcm_number(&self) -> Option<u16> {
         match self.kind {
-            FrameKind::Rtcm3 => crate::messages::rtcm3::message_number(self.payload()),
+            FrameKind::Rtcm3 => message_number(self.payload()),
             _ => None,
         }
     }
 }
 
-/// Why no frame starts at a sync byte.
+/// A checked frame as the station publishes it to every consumer of the raw stream (caster,
+/// pushes, outputs, archive), shared without copying.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawFrame {
+    pub kind: FrameKind,
+    /// RTCM3 message number.
+    pub number: Option<u16>,
+    pub bytes: Arc<[u8]>,
+    /// GNSS time of the epoch being assembled when the frame arrived (for archive rotation and
+    /// message intervals), as GPS nanoseconds since 1980-01-06 without leap seconds: a plain
+    /// integer, so that framing depends on no time type (`Gpst::from_gps_ns` reads it).
+    pub data_time_ns: Option<i64>,
+}
+
+/// Why no frame starts at a sync byte. None of these ends a stream: the search goes on at the
+/// byte after the sync byte, so there is no "can the stream continue" question to ask.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FrameError {
@@ -105,11 +124,6 @@ pub enum FrameError {
 }
 
 impl FrameError {
-    /// Framing errors never end a stream: the search goes on at the next byte.
-    pub fn can_continue(&self) -> bool {
-        true
-    }
-
     /// Whether this was a frame with a bad checksum (counted as a bad frame) rather than a sync
     /// byte inside noise (counted only as discarded bytes). A text line without `*hh` is noise:
     /// comments, modem chatter and shell prompts look like that far more often than a receiver
@@ -141,8 +155,9 @@ fn rtcm3(input: &[u8]) -> FResult<'_> {
     if reserved != 0 {
         return Err(Err::Error(FrameError::Reserved { bits: reserved }));
     }
-    let len = (((input[1] & 0x03) as usize) << 8) | input[2] as usize;
-    let total = len + 6;
+    // The preamble and the length are there (checked above): `frame_len` has its answer.
+    let total = rtcm3::frame_len(input).unwrap_or(6);
+    let len = total - 6;
     need(input, total)?;
     let computed = crc24q(&input[..len + 3]);
     let carried = u32::from_be_bytes([0, input[len + 3], input[len + 4], input[len + 5]]);

@@ -94,6 +94,49 @@ pub fn pseudorange_corrections(
         .collect()
 }
 
+/// One satellite's L1 C/A code correction at an epoch (what RTCM 2.3 types 1 and 31 carry),
+/// with the issue of data of the ephemeris it was computed with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CodeCorrection {
+    pub sys: Gnss,
+    pub prn: u8,
+    pub prc_m: f64,
+    /// IODE (GPS) or tb index (GLONASS) of the ephemeris, its low 8 bits.
+    pub iod: u8,
+}
+
+/// One epoch's code corrections against the surveyed position: what a station publishes for
+/// DGNSS outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochCorrections {
+    pub time: Gpst,
+    /// The surveyed antenna position the corrections are computed against (ECEF, m).
+    pub station: Vector3<f64>,
+    pub sats: Vec<CodeCorrection>,
+}
+
+/// The L1 C/A code corrections of the GPS and GLONASS satellites of an epoch.
+pub fn code_corrections(
+    e: &Epoch,
+    store: &EphemerisStore,
+    station: &Vector3<f64>,
+) -> Vec<CodeCorrection> {
+    let l1ca = SignalCode(*b"1C");
+    pseudorange_corrections(e, store, station)
+        .into_iter()
+        .filter(|p| matches!(p.sys, Gnss::Gps | Gnss::Glonass) && p.code == l1ca)
+        .filter_map(|p| {
+            let eph = store.select(p.sys, p.prn, e.time)?;
+            Some(CodeCorrection {
+                sys: p.sys,
+                prn: p.prn,
+                prc_m: p.prc_m,
+                iod: (eph.iode & 0xFF) as u8,
+            })
+        })
+        .collect()
+}
+
 /// Code multipath per signal from the code-minus-carrier combination with a second frequency
 /// (the ionosphere cancels), minus its mean over the continuous arc (the ambiguities cancel).
 #[derive(Debug, Default)]

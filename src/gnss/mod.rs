@@ -1,19 +1,25 @@
-//! GNSS computations: systems, time scales, geodesy, orbits, atmosphere, the ephemeris store,
-//! station state from a stream, single point positioning and Doppler velocity, per-signal
-//! corrections and multipath; RINEX 3 and CRINEX reading.
+//! GNSS vocabulary and engines. Vocabulary: systems, time scales, signals, observations,
+//! geodesy, the ephemeris store. Engines (pure, fed data and time): orbits, atmosphere, single
+//! point positioning and Doppler velocity, per-signal corrections and multipath, QC. Nothing here
+//! knows a message or a frame.
 
+pub mod antex;
 pub mod atmosphere;
 pub mod corrections;
-pub mod crinex;
 pub mod geodesy;
+pub mod lambda;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
 pub mod qc;
-pub mod rinex;
+pub mod signal;
+pub mod slip;
+pub mod smoothing;
 pub mod spp;
-pub mod stream;
+pub mod sunmoon;
+pub mod tide;
 pub mod time;
+pub mod windup;
 
 use serde::Serialize;
 

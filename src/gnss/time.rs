@@ -145,6 +145,22 @@ impl Gpst {
         self.secs as f64 + self.frac
     }
 
+    /// Whole nanoseconds since the GPS epoch (saturating): how a raw frame carries its data
+    /// time, since framing has no time type.
+    pub fn gps_ns(self) -> i64 {
+        self.secs
+            .saturating_mul(1_000_000_000)
+            .saturating_add((self.frac * 1e9).round() as i64)
+    }
+
+    /// The instant `ns` nanoseconds after the GPS epoch.
+    pub fn from_gps_ns(ns: i64) -> Gpst {
+        Gpst::new(
+            ns.div_euclid(1_000_000_000),
+            ns.rem_euclid(1_000_000_000) as f64 / 1e9,
+        )
+    }
+
     /// Full GPS week.
     pub fn week(self) -> i64 {
         self.secs.div_euclid(SECONDS_PER_WEEK)
@@ -244,6 +260,20 @@ fn nearest_periodic(reference: Gpst, candidate: Gpst, period: i64) -> Gpst {
 mod tests {
     use super::*;
     use chrono::NaiveDateTime;
+
+    #[test]
+    fn nanoseconds_round_trip() {
+        for t in [
+            Gpst::new(1_400_000_000, 0.0),
+            Gpst::new(1_400_000_000, 0.2),
+            Gpst::new(1_400_000_000, 0.123_456_789),
+            Gpst::new(-5, 0.5),
+        ] {
+            let back = Gpst::from_gps_ns(t.gps_ns());
+            assert_eq!(back.secs(), t.secs());
+            assert!((back.frac() - t.frac()).abs() < 1e-9, "{t:?} {back:?}");
+        }
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         Utc.from_utc_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap())

@@ -1,12 +1,14 @@
 //! SVG charts for the QC report, drawn with plotters. Every chart has labelled axes with units;
 //! text is left to the browser's sans-serif font (no font files in the binary).
 
-use anyhow::Result;
+use super::ReportError;
 use plotters::chart::SeriesLabelStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 pub use plotters::style::RGBColor;
+
+type Result<T> = std::result::Result<T, ReportError>;
 
 /// Series colours, distinguishable for the common forms of colour blindness (Okabe–Ito).
 pub const PALETTE: [RGBColor; 8] = [

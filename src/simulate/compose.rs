@@ -285,18 +285,9 @@ fn msm_messages(
 ) -> Vec<Msm> {
     let mut groups: Vec<Vec<&(super::sky::SatObs, f64)>> = Vec::new();
     let mut cur: Vec<&(super::sky::SatObs, f64)> = Vec::new();
-    let sig_count = |g: &[&(super::sky::SatObs, f64)]| {
-        let mut ids: Vec<u8> = g
-            .iter()
-            .flat_map(|(o, _)| o.signals.iter().map(|s| s.msm_id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
-    };
     for s in sats {
         cur.push(s);
-        if cur.len() * sig_count(&cur) > 64 {
+        if cur.len() * signal_ids(&cur).len() > 64 {
             cur.pop();
             groups.push(std::mem::take(&mut cur));
             cur.push(s);
@@ -310,12 +301,7 @@ fn msm_messages(
     for g in groups {
         let mut g = g;
         g.sort_by_key(|(o, _)| o.prn);
-        let mut ids: Vec<u8> = g
-            .iter()
-            .flat_map(|(o, _)| o.signals.iter().map(|s| s.msm_id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = signal_ids(&g);
         let sig_mask = ids.iter().fold(0u32, |m, id| m | 1 << (32 - *id as u32));
         let mut msats = Vec::new();
         let mut cells = Vec::new();
@@ -381,6 +367,17 @@ fn msm_messages(
         });
     }
     out
+}
+
+/// The MSM signal IDs of a group of satellites, ascending, each once.
+fn signal_ids(g: &[&(super::sky::SatObs, f64)]) -> Vec<u8> {
+    let mut ids: Vec<u8> = g
+        .iter()
+        .flat_map(|(o, _)| o.signals.iter().map(|s| s.msm_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// GLONASS MSM5/7 extended info: frequency channel + 7, recovered from the G1 frequency.
@@ -475,4 +472,40 @@ pub(crate) fn epoch_payloads(sim: &mut Simulator, t: Gpst, obs: &EpochObs) -> Ve
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnss::geodesy::{Geodetic, elevation_azimuth};
+    use crate::simulate::sky::{constellation, geometry};
+
+    #[test]
+    fn vientiane_sees_a_realistic_sky() {
+        let rcv = Geodetic::from_degrees(17.9757, 102.6331, 180.0).to_ecef();
+        let all = constellation(&[
+            Gnss::Gps,
+            Gnss::Glonass,
+            Gnss::Galileo,
+            Gnss::Beidou,
+            Gnss::Qzss,
+        ]);
+        let t = Gpst::from_week_tow(2400, 345_600.0);
+        let mut per = std::collections::BTreeMap::new();
+        for s in &all {
+            let SimOrbit::Kepler { .. } = &s.orbit else {
+                continue;
+            };
+            let b = issue_ephemeris(s, t).orbit;
+            let (_, _, p, _) = geometry(&b, &rcv, t);
+            let (el, _) = elevation_azimuth(&rcv, &p);
+            if el > 10f64.to_radians() {
+                *per.entry(s.sys).or_insert(0) += 1;
+            }
+        }
+        let total: i32 = per.values().sum();
+        assert!(per[&Gnss::Beidou] >= 8, "{per:?}");
+        assert!(per[&Gnss::Gps] >= 5, "{per:?}");
+        assert!((20..=45).contains(&total), "{per:?}");
+    }
 }

@@ -17,9 +17,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{Datelike, Timelike};
 use tokio::sync::{broadcast, watch};
 
-use crate::config::ArchiveSettings;
+use crate::framing::RawFrame;
 use crate::gnss::time::Gpst;
-use crate::pipeline::RawFrame;
+
+/// `[archive]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArchiveSettings {
+    pub dir: PathBuf,
+    pub retention_days: u32,
+    pub min_free_bytes: u64,
+    /// Hourly RINEX observation files, written live.
+    pub rinex: bool,
+}
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
@@ -105,8 +114,8 @@ impl Archive {
             return Ok(());
         }
         let target = f
-            .data_time
-            .map(|t| path_for(&self.settings.dir, &self.station, t));
+            .data_time_ns
+            .map(|t| path_for(&self.settings.dir, &self.station, Gpst::from_gps_ns(t)));
         let rotate = match (&self.current, &target) {
             (None, Some(_)) => true,
             (Some((cur, _)), Some(t)) => cur != t,
@@ -228,78 +237,5 @@ pub async fn run(
     }
     if let Err(e) = archive.close() {
         tracing::error!(error = %e, "archive: closing the last file failed");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pipeline::{Output, Pipeline, PipelineConfig};
-    use crate::simulate::{SimConfig, Simulator};
-
-    #[test]
-    fn hour_files_by_data_time_hold_every_frame_once() {
-        let cfg = SimConfig {
-            start: Gpst::from_week_tow(2408, 3600.0 - 5.0),
-            epochs: 10,
-            ..Default::default()
-        };
-        let start = cfg.start;
-        let mut sim = Simulator::new(cfg);
-        let mut bytes = Vec::new();
-        while let Some(fs) = sim.next_epoch() {
-            bytes.extend(fs.concat());
-        }
-        let mut p = Pipeline::new(PipelineConfig {
-            reference: Some(start),
-            keep_frames: true,
-            points: false,
-            ..Default::default()
-        });
-        let mut out = Output::default();
-        p.push(&bytes, &mut out);
-        p.finish(&mut out);
-        let dir = std::env::temp_dir().join(format!("corsd-archive-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut a = Archive::new(
-            ArchiveSettings {
-                dir: dir.clone(),
-                retention_days: 100_000,
-                min_free_bytes: 0,
-                rinex: false,
-            },
-            "VTE1",
-            Arc::default(),
-        );
-        for f in &out.frames {
-            a.write(f).unwrap();
-        }
-        a.close().unwrap();
-        let h0 = path_for(&dir, "VTE1", start);
-        let h1 = path_for(&dir, "VTE1", start.add(10.0));
-        assert_ne!(h0, h1);
-        let (b0, b1) = (std::fs::read(&h0).unwrap(), std::fs::read(&h1).unwrap());
-        assert_eq!(
-            [b0.clone(), b1.clone()].concat(),
-            bytes,
-            "nothing lost or doubled"
-        );
-        // The first hour holds exactly the 5 epochs before the boundary.
-        let epochs_in = |b: &[u8]| {
-            let mut p = Pipeline::new(PipelineConfig {
-                reference: Some(start),
-                points: false,
-                ..Default::default()
-            });
-            let mut o = Output::default();
-            p.push(b, &mut o);
-            p.finish(&mut o);
-            o.epochs.iter().map(|e| e.time).collect::<Vec<_>>()
-        };
-        let e0 = epochs_in(&b0);
-        assert_eq!(e0.len(), 5);
-        assert!(e0.iter().all(|t| t.diff(start) < 5.0));
-        assert_eq!(epochs_in(&b1).len(), 5);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

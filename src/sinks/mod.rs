@@ -1,17 +1,9 @@
-//! Where the pipeline's products go: [`influx`] (batched into the durable spool, shipped to
-//! InfluxDB v2/v1 or VictoriaMetrics) or, without a database, [`files`] (hourly line-protocol
-//! files), [`archive`] (the raw frames in hourly files by GNSS time) and [`rinex`] (RINEX 3.04
-//! observation files); [`caster`] serves the corrections, [`push`] sends them to remote casters,
-//! [`output`] to TCP clients and radio modems, each through a [`feed`] (its message set, made
-//! once), and [`profiles`] checks a message set against what a kind of rover needs.
+//! Consumers of what the station publishes: time [`series`] (batched into the durable spool and
+//! shipped to InfluxDB v2/v1 or VictoriaMetrics, or hourly line-protocol files without a
+//! database), the raw [`archive`] (frames in hourly files by GNSS time), hourly RINEX
+//! observation files ([`rinex_obs`]) and RTKLIB `.pos` solutions ([`pos`]).
 
 pub mod archive;
-pub mod caster;
-pub mod fanout;
-pub mod feed;
-pub mod files;
-pub mod influx;
-pub mod output;
-pub mod profiles;
-pub mod push;
-pub mod rinex;
+pub mod pos;
+pub mod rinex_obs;
+pub mod series;

@@ -208,11 +208,11 @@ pub fn corsd_rinex(dir: &Path, rel: &str) -> (PathBuf, corsd::messages::ubx::Ubx
     framer.push(&data);
     framer.finish();
     let mut rx = UbxReceiver::new(None);
-    let station = corsd::sinks::rinex::StationInfo {
+    let station = corsd::rinex::write::StationInfo {
         name: "UBX1".into(),
         ..Default::default()
     };
-    let mut w = corsd::sinks::rinex::ObsWriter::create(dir, station, "").unwrap();
+    let mut w = corsd::rinex::write::ObsWriter::create(dir, station, "").unwrap();
     while let Some(f) = framer.next_frame() {
         let Ok(m) = ubx::decode_frame(f.bytes) else {
             continue;

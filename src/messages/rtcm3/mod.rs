@@ -106,11 +106,6 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    /// Whether the stream can go on after this error (always: the frame boundary is known).
-    pub fn can_continue(&self) -> bool {
-        true
-    }
-
     /// A short, stable name of the error kind, for counters and "logged once per kind".
     pub fn kind(&self) -> &'static str {
         match self {
@@ -134,13 +129,8 @@ impl DecodeError {
     }
 }
 
-/// The message number (DF002) of a payload, if it has one.
-pub fn message_number(payload: &[u8]) -> Option<u16> {
-    if payload.len() < 2 {
-        return None;
-    }
-    Some(((payload[0] as u16) << 4) | ((payload[1] as u16) >> 4))
-}
+/// The message number is read where the frame header is: one parser for the whole crate.
+pub use crate::framing::message_number;
 
 /// Decode one payload.
 pub fn decode(payload: &[u8]) -> Result<Message, DecodeError> {

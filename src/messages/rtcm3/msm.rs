@@ -24,6 +24,7 @@ use super::df::{DF002, DF003};
 use super::{DecodeError, message_number};
 use crate::gnss::Gnss;
 use crate::gnss::obs::{SatObs, SignalCode, SignalObs};
+use crate::gnss::signal::carrier_hz;
 use crate::messages::bits::{BitWriter, Bits, Df, p2};
 
 /// Metres per light-millisecond.
@@ -684,25 +685,6 @@ pub fn signal_code(sys: Gnss, id: u8) -> Option<&'static str> {
 /// The MSM signal ID of a RINEX observation code.
 pub fn signal_id(sys: Gnss, code: &str) -> Option<u8> {
     (1..=32).find(|&id| signal_code(sys, id) == Some(code))
-}
-
-/// Carrier frequency (Hz) of a band digit; GLONASS FDMA bands need the channel.
-pub fn carrier_hz(sys: Gnss, band: u8, glonass_channel: Option<i8>) -> Option<f64> {
-    Some(match (sys, band) {
-        (Gnss::Glonass, b'1') => 1_602e6 + glonass_channel? as f64 * 0.5625e6,
-        (Gnss::Glonass, b'2') => 1_246e6 + glonass_channel? as f64 * 0.4375e6,
-        (Gnss::Beidou, b'2') => 1_561.098e6,
-        (Gnss::Beidou, b'6') => 1_268.52e6,
-        (Gnss::Navic, b'9') => 2_492.028e6,
-        (Gnss::Glonass, _) => return None,
-        (_, b'1') => 1_575.42e6,
-        (_, b'2') => 1_227.60e6,
-        (_, b'5') => 1_176.45e6,
-        (_, b'6') => 1_278.75e6,
-        (_, b'7') => 1_207.14e6,
-        (_, b'8') => 1_191.795e6,
-        _ => return None,
-    })
 }
 
 /// The system's satellite number of an MSM satellite ID (QZSS: 193–; SBAS: 120–).

@@ -19,7 +19,7 @@
 
 use crate::gnss::Gnss;
 use crate::gnss::obs::SignalCode;
-use crate::messages::rtcm3::msm::carrier_hz;
+use crate::gnss::signal::carrier_hz;
 
 /// The system of a `gnssId` (4 is IMES, which corsd does not use).
 pub fn gnss_of(gnss_id: u8) -> Option<Gnss> {

@@ -1,0 +1,23 @@
+//! One source's data flow, read top to bottom: the [`runner`] reads a source and runs its bytes
+//! through the [`pipeline`] (framer → decode → [`state`] → engine), whose [`series`] are the
+//! time-series points; it publishes frames, epochs and corrections on broadcasts for the sinks
+//! and feeds, and keeps the [`snapshot`] the health endpoints show.
+
+pub mod pipeline;
+pub mod runner;
+pub mod series;
+pub mod snapshot;
+pub mod state;
+
+use nalgebra::Vector3;
+
+/// The station's facts from `[station]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StationSettings {
+    pub name: String,
+    pub position: Option<Vector3<f64>>,
+    pub frame: String,
+    pub antenna: String,
+    pub receiver: String,
+    pub country: String,
+}

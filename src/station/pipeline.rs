@@ -1,0 +1,455 @@
+//! One source's data flow as a synchronous value: bytes → framer (raw frames for the fan-out)
+//! → decode → [station state](super::state) (epochs) → engine (solutions, DGNSS corrections)
+//! → [time series](super::series). The daemon runs one per source inside its
+//! [runner](super::runner); `corsd replay` drives the very same code from files, so a replay
+//! is a faithful rehearsal of what the daemon would have written. Every frame is decoded here
+//! once: whatever else wants the station's products (caster, outputs, RTCM 2.3) takes them from
+//! what this publishes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use nalgebra::Vector3;
+
+use super::series::{Series, StreamFacts, message_name};
+use super::state::StationState;
+use crate::framing::{FrameKind, Framer, FramerStats, RawFrame};
+use crate::gnss::corrections::{EpochCorrections, code_corrections};
+use crate::gnss::obs::Epoch;
+use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve, velocity};
+use crate::gnss::time::Gpst;
+use crate::messages::rtcm3;
+use crate::telemetry::Point;
+
+pub use super::series::{MESSAGE_EVERY_S, SATELLITE_EVERY_S, STREAM_EVERY_S};
+
+/// What a pipeline is for.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Station tag (4-character site id).
+    pub station: String,
+    /// Source tag.
+    pub source: String,
+    /// Surveyed antenna position (ECEF, m): offsets are reported from it.
+    pub truth: Option<Vector3<f64>>,
+    pub spp: SppOptions,
+    /// Carrier-smoothing window in epochs (1 = raw code).
+    pub smoothing: u32,
+    /// Time reference for a stream without 1013 (replay's `--week`/`--date`, or the live clock).
+    pub reference: Option<Gpst>,
+    /// Keep raw frames for the fan-out.
+    pub keep_frames: bool,
+    /// `stream` and `message` points follow data time (replay) rather than [`Pipeline::tick`].
+    pub data_clock: bool,
+    /// Time-series points at all (replay without a sink skips building them).
+    pub points: bool,
+    /// L1 C/A code corrections of each epoch against `truth` (what RTCM 2.3 outputs encode),
+    /// into [`Output::corrections`].
+    pub dgnss: bool,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            station: "CORS".into(),
+            source: "main".into(),
+            truth: None,
+            spp: SppOptions::default(),
+            smoothing: 100,
+            reference: None,
+            keep_frames: false,
+            data_clock: true,
+            points: true,
+            dgnss: false,
+        }
+    }
+}
+
+/// What one call produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub frames: Vec<RawFrame>,
+    pub epochs: Vec<Epoch>,
+    pub solutions: Vec<Solution>,
+    pub points: Vec<Point>,
+    /// Code corrections per epoch, when [`PipelineConfig::dgnss`] is set and `truth` known.
+    pub corrections: Vec<EpochCorrections>,
+}
+
+impl Output {
+    pub fn clear(&mut self) {
+        self.frames.clear();
+        self.epochs.clear();
+        self.solutions.clear();
+        self.points.clear();
+        self.corrections.clear();
+    }
+}
+
+/// Connection facts the source owns and the `stream` point reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LinkState {
+    pub connected: bool,
+    pub reconnects: u64,
+    /// Last observed delay between an epoch's GNSS time and its arrival (ms), live only.
+    pub latency_ms: Option<f64>,
+}
+
+#[derive(Debug)]
+pub struct Pipeline {
+    cfg: PipelineConfig,
+    framer: Framer,
+    pub state: StationState,
+    /// A u-blox receiver's raw output (RXM-RAWX epochs, RXM-SFRBX ephemerides), when the
+    /// stream carries it.
+    pub ubx: crate::messages::ubx::UbxReceiver,
+    smoother: CarrierSmoother,
+    approx: Option<Vector3<f64>>,
+    series: Series,
+    /// Epochs assembled and solutions found.
+    pub epochs: u64,
+    pub solutions: u64,
+    /// RTCM3 frames decoded (each once).
+    pub decoded: u64,
+    /// Decode failures per RTCM message number (counted, the stream goes on).
+    pub decode_errors: BTreeMap<u16, u64>,
+    /// Frames per message (`1074`, `GGA`, `UBX`) since the start, for `/metrics`.
+    pub message_totals: BTreeMap<String, u64>,
+    pub link: LinkState,
+    /// Bytes of frames taken out of the framer (with the discarded ones: everything consumed).
+    frame_bytes: u64,
+    first_epoch: Option<Gpst>,
+    last_epoch: Option<Gpst>,
+    /// Smallest spacing between epochs seen (s): the stream's interval.
+    interval_s: Option<f64>,
+}
+
+impl Pipeline {
+    pub fn new(cfg: PipelineConfig) -> Self {
+        Pipeline {
+            framer: Framer::new(),
+            state: StationState::new(cfg.reference),
+            ubx: crate::messages::ubx::UbxReceiver::new(cfg.reference),
+            smoother: CarrierSmoother::new(cfg.smoothing),
+            approx: cfg.truth,
+            series: Series::new(&cfg.station, &cfg.source, cfg.truth),
+            cfg,
+            epochs: 0,
+            solutions: 0,
+            decoded: 0,
+            decode_errors: BTreeMap::new(),
+            message_totals: BTreeMap::new(),
+            link: LinkState {
+                connected: true,
+                ..Default::default()
+            },
+            frame_bytes: 0,
+            first_epoch: None,
+            last_epoch: None,
+            interval_s: None,
+        }
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.cfg
+    }
+
+    pub fn framer_stats(&self) -> &FramerStats {
+        self.framer.stats()
+    }
+
+    /// GNSS time of the latest epoch.
+    pub fn data_time(&self) -> Option<Gpst> {
+        self.last_epoch
+    }
+
+    /// Epochs expected since the first one, from the observed interval.
+    pub fn epochs_expected(&self) -> u64 {
+        match (self.first_epoch, self.last_epoch, self.interval_s) {
+            (Some(a), Some(b), Some(dt)) if dt > 0.0 => (b.diff(a) / dt).round() as u64 + 1,
+            (Some(_), _, _) => self.epochs,
+            _ => 0,
+        }
+    }
+
+    /// Take in received bytes.
+    pub fn push(&mut self, bytes: &[u8], out: &mut Output) {
+        self.framer.push(bytes);
+        self.drain(out);
+    }
+
+    /// End of input: drain what is left and complete the last epoch.
+    pub fn finish(&mut self, out: &mut Output) {
+        self.framer.finish();
+        self.drain(out);
+        while let Some(e) = self.state.finish() {
+            self.epoch(e, out);
+        }
+    }
+
+    /// A new connection: partial frames of the old one must not join the new bytes.
+    pub fn reset_link(&mut self) {
+        let stats = self.framer.stats().clone();
+        self.framer = Framer::with_stats(stats);
+    }
+
+    /// Live: the `stream` and `message` points at a wall-clock instant (UTC ns).
+    pub fn tick(&mut self, at_ns: i64, message_window_s: Option<f64>, out: &mut Output) {
+        let facts = self.stream_facts();
+        self.series
+            .tick(at_ns, message_window_s, &facts, &mut out.points);
+    }
+
+    fn stream_facts(&self) -> StreamFacts {
+        let st = self.framer.stats();
+        StreamFacts {
+            connected: self.link.connected,
+            bytes: self.frame_bytes + st.discarded_bytes,
+            frames: st.frames(),
+            crc_errors: st.bad_frames(),
+            discarded_bytes: st.discarded_bytes,
+            latency_ms: self.link.latency_ms,
+            epochs_expected: self.epochs_expected(),
+            epochs_received: self.epochs,
+            reconnects: self.link.reconnects,
+        }
+    }
+
+    fn drain(&mut self, out: &mut Output) {
+        // Take what is needed out of each frame first: it borrows the framer's buffer.
+        while let Some(f) = self.framer.next_frame() {
+            let number = f.rtcm_number();
+            self.frame_bytes += f.bytes.len() as u64;
+            let name = message_name(f.kind, f.payload(), number);
+            let bytes: Option<Arc<[u8]>> = self.cfg.keep_frames.then(|| Arc::from(f.bytes));
+            let kind = f.kind;
+            let decoded = (f.kind == FrameKind::Rtcm3).then(|| rtcm3::decode(f.payload()));
+            let ubx =
+                (f.kind == FrameKind::Ubx).then(|| crate::messages::ubx::decode_frame(f.bytes));
+            self.series.frame(&name);
+            *self.message_totals.entry(name).or_default() += 1;
+            let mut completed = Vec::new();
+            match decoded {
+                None => {}
+                Some(Ok(m)) => {
+                    self.decoded += 1;
+                    // Epochs are completed in stream order, so that what is known when an epoch
+                    // is solved does not depend on how the input was chunked.
+                    if let Some(e) = self.state.push(&m) {
+                        completed.push(e);
+                        while let Some(e) = self.state.take_ready() {
+                            completed.push(e);
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    self.decoded += 1;
+                    self.decode_error(number.unwrap_or(0), &e);
+                }
+            }
+            match ubx {
+                Some(Ok(m)) => {
+                    use crate::messages::ubx::UbxEvent;
+                    match self.ubx.push(&m) {
+                        Some(UbxEvent::Epoch(e)) => completed.push(e),
+                        Some(UbxEvent::Ephemeris(n)) => {
+                            if let Some(e) = n.ephemeris {
+                                self.state.store.insert(e);
+                            }
+                        }
+                        None => {}
+                    }
+                    if self.ubx.reference.is_some() {
+                        self.state.reference = self.ubx.reference;
+                    }
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "undecodable UBX message"),
+                None => {}
+            }
+            if let Some(bytes) = bytes {
+                // Dated after decoding: an MSM carries the time of its own epoch, so that the
+                // archive puts every frame of an epoch in that epoch's hour.
+                out.frames.push(RawFrame {
+                    kind,
+                    number,
+                    bytes,
+                    data_time_ns: self.state.reference.map(Gpst::gps_ns),
+                });
+            }
+            for e in completed {
+                self.epoch(e, out);
+            }
+        }
+    }
+
+    fn decode_error(&mut self, n: u16, e: &rtcm3::DecodeError) {
+        let count = self.decode_errors.entry(n).or_default();
+        if *count == 0 {
+            tracing::warn!(
+                source = %self.cfg.source,
+                message = n,
+                error = %e,
+                "undecodable RTCM3 message (counted; further ones of this type are logged at debug)"
+            );
+        } else {
+            tracing::debug!(message = n, error = %e, "undecodable RTCM3 message");
+        }
+        *count += 1;
+    }
+
+    fn epoch(&mut self, e: Epoch, out: &mut Output) {
+        self.epochs += 1;
+        if let Some(prev) = self.last_epoch {
+            let dt = e.time.diff(prev);
+            if dt > 0.0 && self.interval_s.is_none_or(|i| dt < i - 1e-6) {
+                self.interval_s = Some(dt);
+            }
+        }
+        self.first_epoch.get_or_insert(e.time);
+        self.last_epoch = Some(e.time);
+        if self.cfg.points {
+            self.series.observe(&e);
+            if self.cfg.data_clock {
+                let facts = self.stream_facts();
+                self.series.data_ticks(e.time, &facts, &mut out.points);
+            }
+        }
+        // The solution uses carrier-smoothed code; the epoch handed on (RINEX, QC) keeps the
+        // observations as received.
+        let mut smoothed = e.clone();
+        self.smoother.apply(&mut smoothed);
+        let sol = solve(&smoothed, &self.state.store, &self.cfg.spp, self.approx);
+        if let (true, Some(truth)) = (self.cfg.dgnss, self.cfg.truth) {
+            out.corrections.push(EpochCorrections {
+                time: e.time,
+                station: truth,
+                sats: code_corrections(&smoothed, &self.state.store, &truth),
+            });
+        }
+        if let Some(s) = &sol {
+            self.solutions += 1;
+            self.approx = Some(Vector3::from(s.position));
+            if self.cfg.points {
+                let v = velocity(&e, &self.state.store, s);
+                out.points.push(self.series.position(s, e.sats.len(), v));
+            }
+        }
+        if self.cfg.points {
+            self.series.satellites(
+                &e,
+                sol.as_ref(),
+                &self.state.store,
+                self.approx,
+                &mut out.points,
+            );
+        }
+        if let Some(s) = sol {
+            out.solutions.push(s);
+        }
+        out.epochs.push(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::{SimConfig, Simulator};
+
+    fn simulated(epochs: u32) -> Vec<u8> {
+        let mut sim = Simulator::new(SimConfig {
+            epochs,
+            ..Default::default()
+        });
+        let mut bytes = Vec::new();
+        while let Some(frames) = sim.next_epoch() {
+            for f in frames {
+                bytes.extend_from_slice(&f);
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn rates_follow_data_time() {
+        let cfg = SimConfig::default();
+        let bytes = simulated(121);
+        let mut p = Pipeline::new(PipelineConfig {
+            truth: Some(cfg.position),
+            reference: Some(cfg.start),
+            ..Default::default()
+        });
+        let mut out = Output::default();
+        p.push(&bytes, &mut out);
+        p.finish(&mut out);
+        let count = |m: &str| out.points.iter().filter(|p| p.measurement == m).count();
+        assert_eq!(p.epochs, 121);
+        // The simulator sends each system's ephemeris after its first observations: the first
+        // epochs have no orbits yet.
+        assert_eq!(count("station_position") as u64, p.solutions);
+        assert!(p.solutions >= 118, "{} solutions", p.solutions);
+        // 121 epochs at 1 s from a whole minute: slots 0..=12 of 10 s.
+        assert_eq!(count("stream"), 13);
+        let sat_times: std::collections::BTreeSet<i64> = out
+            .points
+            .iter()
+            .filter(|p| p.measurement == "satellite")
+            .map(|p| p.time_ns)
+            .collect();
+        assert_eq!(sat_times.len(), 5);
+        // Two full minutes of message counts.
+        assert!(count("message") >= 2);
+        let pos = out
+            .points
+            .iter()
+            .find(|p| p.measurement == "station_position")
+            .unwrap();
+        assert!(pos.fields.iter().any(|(k, _)| *k == "nsat_tracked"));
+    }
+
+    #[test]
+    fn same_bytes_same_points() {
+        let bytes = simulated(40);
+        let run = |chunk: usize| {
+            let mut p = Pipeline::new(PipelineConfig {
+                reference: Some(SimConfig::default().start),
+                ..Default::default()
+            });
+            let mut out = Output::default();
+            for c in bytes.chunks(chunk) {
+                p.push(c, &mut out);
+            }
+            p.finish(&mut out);
+            out.points.iter().map(Point::to_line).collect::<String>()
+        };
+        assert_eq!(run(7), run(4096));
+    }
+
+    /// Every frame is decoded once, here; an RTCM 2.3 output is encoded from the corrections
+    /// this publishes, not from frames decoded again (a feed cannot hold a pipeline: the layout
+    /// test keeps `feeds` from importing `station`).
+    #[test]
+    fn frames_are_decoded_once_and_corrections_published() {
+        let cfg = SimConfig::default();
+        let bytes = simulated(60);
+        let mut p = Pipeline::new(PipelineConfig {
+            truth: Some(cfg.position),
+            reference: Some(cfg.start),
+            points: false,
+            dgnss: true,
+            ..Default::default()
+        });
+        let mut out = Output::default();
+        for c in bytes.chunks(997) {
+            p.push(c, &mut out);
+        }
+        p.finish(&mut out);
+        let (frames, _) = crate::framing::frames(&bytes);
+        assert_eq!(p.decoded, frames.len() as u64);
+        assert_eq!(out.corrections.len() as u64, p.epochs);
+        let mut enc = crate::feeds::rtcm2::Rtcm2Encoder::new(1);
+        let rtcm2: Vec<u8> = out.corrections.iter().flat_map(|c| enc.encode(c)).collect();
+        let msgs = crate::feeds::rtcm2::Decoder::new().push(&rtcm2);
+        assert!(msgs.iter().filter(|m| m.header.msg_type == 1).count() >= 50);
+        assert!(msgs.iter().any(|m| m.header.msg_type == 31));
+    }
+}
