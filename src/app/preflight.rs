@@ -162,7 +162,7 @@ async fn listen(addr: SocketAddr, patience: Duration) -> Result<TcpListener, Str
             }
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                 return Err(format!(
-                    "the port is in use by another program (another corsd, a caster?): {e}"
+                    "the port is taken by another program (another corsd, a caster?): {e}"
                 ));
             }
             Err(e) => return Err(format!("cannot listen: {e}")),
@@ -187,7 +187,7 @@ fn serial_device(path: &Path) -> Result<(), String> {
             "no such device (is the receiver or radio plugged in? /dev/serial/by-id/ lists the ports)"
                 .into(),
         ),
-        Err(e) => Err(format!("cannot use the device: {e}")),
+        Err(e) => Err(format!("cannot read the device entry: {e}")),
     }
 }
 
