@@ -228,15 +228,20 @@ fn archive_directory_replaced_by_a_file_then_back() {
     std::fs::remove_file(&archive).unwrap();
     s.wait_ok("archive writing again", 20);
     s.assert_same_everywhere("archive", true);
-    // Frames go to the new directory, not to the moved one's open file.
-    let files = walk(&archive);
-    assert!(
-        files
-            .iter()
-            .any(|f| f.extension().is_some_and(|e| e == "rtcm3")
-                && std::fs::metadata(f).map(|m| m.len()).unwrap_or(0) > 0),
-        "{files:?}"
-    );
+    // Frames go to the new directory (flushed every second), not to the moved one's open file.
+    let t0 = Instant::now();
+    while !walk(&archive).iter().any(|f| {
+        f.extension().is_some_and(|e| e == "rtcm3")
+            && std::fs::metadata(f).map(|m| m.len()).unwrap_or(0) > 0
+    }) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "no frames in {}: {:?}",
+            archive.display(),
+            walk(&archive)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]
