@@ -202,3 +202,82 @@ fn series(h: &Health, out: &mut Vec<Part>) {
         .detail(format!("{backlog} bytes waiting")),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feeds::caster::CasterStatus;
+    use crate::feeds::output::OutputStatus;
+    use crate::sinks::series::SinkStatus;
+    use std::sync::Arc;
+
+    fn health() -> Health {
+        Health {
+            station: "VTE1".into(),
+            sources: Vec::new(),
+            sink: Arc::new(SinkStatus::default()),
+            sink_kind: "influx",
+            archive: None,
+            caster: Some(Arc::new(CasterStatus::default())),
+            pushes: Vec::new(),
+            outputs: vec![("radio".into(), Arc::new(OutputStatus::default()))],
+            started: std::time::Instant::now(),
+            names: super::super::PartNames {
+                sink: "http://db:8086".into(),
+                spool: Some("/var/lib/corsd/spool".into()),
+                casters: vec!["0.0.0.0:2101".into()],
+                serial_outputs: vec!["radio".into()],
+                ..Default::default()
+            },
+        }
+    }
+
+    fn part<'a>(parts: &'a [Part], kind: &str) -> &'a Part {
+        parts.iter().find(|p| p.kind == kind).expect(kind)
+    }
+
+    #[test]
+    fn every_kind_degrades_and_recovers() {
+        let h = health();
+        h.outputs[0].1.open.store(1, Ordering::Relaxed);
+        let all = parts(&h, &[]);
+        assert!(all.iter().all(|p| p.ok), "{all:?}");
+        assert_eq!(part(&all, "spool").state, "empty");
+
+        let c = h.caster.as_ref().unwrap();
+        *c.problem.lock().unwrap() = Some("0.0.0.0:2101: cannot accept clients: EMFILE".into());
+        h.outputs[0].1.open.store(0, Ordering::Relaxed);
+        h.sink
+            .failed(Delivery::Held, "HTTP 401: unauthorized".into());
+        h.sink.spool_max_bytes.store(1000, Ordering::Relaxed);
+        h.sink.spool_bytes.store(700, Ordering::Relaxed);
+        let all = parts(&h, &[]);
+        let caster = part(&all, "caster");
+        assert!(!caster.ok && caster.state == "failing", "{caster:?}");
+        assert!(caster.last_error.as_deref().unwrap().contains("EMFILE"));
+        let out = part(&all, "output");
+        assert!(!out.ok && out.state == "closed", "{out:?}");
+        let db = part(&all, "influx");
+        assert!(
+            !db.ok && db.state == "refused" && db.name == "http://db:8086",
+            "{db:?}"
+        );
+        let spool = part(&all, "spool");
+        assert!(!spool.ok && spool.state == "filling", "{spool:?}");
+        assert!(
+            spool.last_error.as_deref().unwrap().starts_with("70 %"),
+            "{spool:?}"
+        );
+
+        *c.problem.lock().unwrap() = None;
+        h.sink.delivered();
+        h.sink.spool_bytes.store(0, Ordering::Relaxed);
+        let all = parts(&h, &[]);
+        assert!(part(&all, "caster").ok && part(&all, "influx").ok && part(&all, "spool").ok);
+        // The last error stays to be read after the recovery.
+        assert_eq!(
+            part(&all, "influx").last_error.as_deref(),
+            Some("HTTP 401: unauthorized")
+        );
+    }
+}
