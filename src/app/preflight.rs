@@ -123,10 +123,10 @@ pub async fn check(settings: &Settings, patience: Duration) -> Result<Bound, Sta
             fail(part, at, e);
         }
     }
-    if let Some(a) = &settings.archive {
-        if let Err(e) = writable(&a.dir) {
-            fail("archive".into(), a.dir.display().to_string(), e);
-        }
+    if let Some(a) = &settings.archive
+        && let Err(e) = writable(&a.dir)
+    {
+        fail("archive".into(), a.dir.display().to_string(), e);
     }
     match &settings.influx {
         Some(i) => {
