@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::servers::{Daemon, VictoriaMetrics, curl, free_port, run_daemon, temp_dir};
+use common::servers::{Daemon, VictoriaMetrics, chromium, curl, free_port, run_daemon, temp_dir};
 use serde_json::Value;
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
@@ -265,6 +265,16 @@ fn push_target_that_comes_up_later() {
         "{part}"
     );
     s.assert_same_everywhere("push", false);
+    // And on the status page.
+    let (dom, _) = chromium(
+        &dir.join("profile"),
+        &["--dump-dom"],
+        &format!("http://{}/", s.health),
+    );
+    assert!(
+        dom.contains("push remote") && dom.contains("cannot connect"),
+        "the status page does not show the push down:\n{dom}"
+    );
     // The remote caster: another corsd with a relay mount the push may feed.
     std::fs::write(remote_dir.join("users"), "up:uppass\n").unwrap();
     let remote = format!(
