@@ -11,7 +11,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::servers::{Daemon, VictoriaMetrics, chromium, curl, free_port, run_daemon, temp_dir};
+use common::servers::{
+    Daemon, Influx1, VictoriaMetrics, chromium, curl, free_port, run_daemon, temp_dir,
+};
 use serde_json::Value;
 
 const STR24: &str = "rtcm3/swift-nav_gnss-converters/dropped-packets-STR24.rtcm3";
@@ -163,6 +165,33 @@ fn database_stopped_then_started() {
     s.assert_same_everywhere("influx", false);
     vm.restart();
     s.wait_ok("database back", 90);
+    s.assert_same_everywhere("influx", true);
+}
+
+#[test]
+fn influxdb1_without_its_database_then_created() {
+    let dir = temp_dir("health-influx1");
+    let db = Influx1::start("health-influx1");
+    let s = Station::start(
+        &dir,
+        &format!(
+            "{}[influx]\nurl = \"{}\"\napi = \"v1\"\ndb = \"cors\"\nbatch_interval = \"500ms\"\n",
+            file_source(2.0),
+            db.url()
+        ),
+    );
+    // InfluxDB 1.x answers 404 until the database exists: the data waits in the spool.
+    let part = s.wait_degraded("influx", 30);
+    assert_eq!(part["state"], "refused", "{part}");
+    assert!(
+        part["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("404") && e.contains("database not found")),
+        "{part}"
+    );
+    s.assert_same_everywhere("influx", false);
+    db.create_db("cors");
+    s.wait_ok("database created", 90);
     s.assert_same_everywhere("influx", true);
 }
 
