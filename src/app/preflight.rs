@@ -54,7 +54,7 @@ impl fmt::Display for StartError {
 
 /// The listeners the check bound, in configuration order, for the parts to use.
 #[derive(Debug, Default)]
-pub struct Bound {
+pub struct Listeners {
     pub health: Option<TcpListener>,
     pub casters: Vec<TcpListener>,
     /// One per `[[output]]`: `Some` for a TCP server output.
@@ -63,9 +63,9 @@ pub struct Bound {
 
 /// Check every part. `patience` is how long a port that is in use is waited for: zero at the
 /// first start; a few seconds after a reload, while the previous run's sockets close.
-pub async fn check(settings: &Settings, patience: Duration) -> Result<Bound, StartError> {
+pub async fn check(settings: &Settings, patience: Duration) -> Result<Listeners, StartError> {
     let mut failures = Vec::new();
-    let mut bound = Bound::default();
+    let mut bound = Listeners::default();
     let mut fail = |part: String, at: String, problem: String| {
         failures.push(StartFailure { part, at, problem })
     };
