@@ -162,7 +162,7 @@ async fn listen(addr: SocketAddr, patience: Duration) -> Result<TcpListener, Str
             }
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
                 return Err(format!(
-                    "the port is taken by another program (another corsd, a caster?): {e}"
+                    "the port is taken (by another program, or another part of this configuration): {e}"
                 ));
             }
             Err(e) => return Err(format!("cannot listen: {e}")),
