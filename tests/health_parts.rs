@@ -231,6 +231,47 @@ fn spool_filling_while_the_database_is_away() {
 }
 
 #[test]
+fn spool_that_cannot_write_then_can() {
+    let dir = temp_dir("health-spool-write");
+    let vm = VictoriaMetrics::start("health-spool-write");
+    let spool = dir.join("spool");
+    let s = Station::start(
+        &dir,
+        &format!(
+            "{}{}",
+            file_source(8.0),
+            influx(
+                &vm,
+                &format!(
+                    "spool_dir = \"{}\"\nspool_max_bytes = \"64KiB\"\n",
+                    spool.display()
+                )
+            )
+        ),
+    );
+    s.wait_ok("all parts up", 30);
+    // The spool's directory becomes a file: its next segment cannot be made.
+    std::fs::rename(&spool, dir.join("spool-moved")).unwrap();
+    std::fs::write(&spool, "a file where the spool was\n").unwrap();
+    let part = s.wait_degraded("spool", 30);
+    assert_eq!(part["state"], "failing", "{part}");
+    assert!(
+        part["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&spool.display().to_string())),
+        "{part}"
+    );
+    s.assert_same_everywhere("spool", false);
+    // Put right: the points held in memory meanwhile go to disk, then to the database.
+    std::fs::remove_file(&spool).unwrap();
+    std::fs::create_dir(&spool).unwrap();
+    s.wait_ok("spool writing again", 30);
+    s.assert_same_everywhere("spool", true);
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(log.contains("spool: writing again"), "{log}");
+}
+
+#[test]
 fn archive_directory_replaced_by_a_file_then_back() {
     let dir = temp_dir("health-archive");
     let archive = dir.join("archive");
