@@ -7,3 +7,4 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod simulate;
+pub mod station_tag;
