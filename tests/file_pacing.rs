@@ -44,7 +44,8 @@ name = "ALL"
 /// When (after the request) each GPS epoch's first frame arrived, with the epoch's time of week.
 fn epoch_arrivals(port: u16, for_how_long: Duration) -> Vec<(Duration, u32)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let t0 = Instant::now();
     s.write_all(b"GET /ALL HTTP/1.0\r\nUser-Agent: NTRIP test\r\n\r\n")
         .unwrap();
@@ -90,7 +91,11 @@ fn a_caster_client_sees_one_epoch_a_second_from_the_first_second() {
     let port = free_port();
     let _daemon = start(&dir, port);
     let arrivals = epoch_arrivals(port, Duration::from_secs(12));
-    assert!(arrivals.len() >= 10, "{} epochs in 12 s: {arrivals:?}", arrivals.len());
+    assert!(
+        arrivals.len() >= 10,
+        "{} epochs in 12 s: {arrivals:?}",
+        arrivals.len()
+    );
     let first = arrivals[0].0;
     assert!(
         first <= Duration::from_millis(1100),
@@ -111,8 +116,8 @@ fn a_caster_client_sees_one_epoch_a_second_from_the_first_second() {
         .map(|w| (w[1].0 - w[0].0).as_secs_f64())
         .collect();
     let mean = spacing.iter().sum::<f64>() / spacing.len() as f64;
-    let sd = (spacing.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / spacing.len() as f64)
-        .sqrt();
+    let sd =
+        (spacing.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / spacing.len() as f64).sqrt();
     eprintln!(
         "{} epochs, first after {first:?}, spacing mean {mean:.4} s, sd {:.1} ms, min {:.4} s, max {:.4} s, worst deviation {:.1} ms",
         arrivals.len(),
@@ -140,7 +145,11 @@ fn str2str_gets_frames_from_the_first_seconds() {
     let _ = client.wait();
     let got = std::fs::read(&out).unwrap_or_default();
     let (frames, _) = corsd::framing::frames(&got);
-    eprintln!("str2str wrote {} frames ({} bytes) in 15 s", frames.len(), got.len());
+    eprintln!(
+        "str2str wrote {} frames ({} bytes) in 15 s",
+        frames.len(),
+        got.len()
+    );
     assert!(
         frames.len() >= 40,
         "str2str wrote {} frames in 15 s",

@@ -28,8 +28,7 @@ fn identity(measurement: &str) -> &'static [&'static str] {
 /// over several series.
 fn series_per_measurement(lines: &[Line]) -> BTreeMap<String, (usize, usize)> {
     let mut series: BTreeMap<&str, BTreeSet<&Vec<(String, String)>>> = BTreeMap::new();
-    let mut things: BTreeMap<(&str, Vec<&str>), BTreeSet<&Vec<(String, String)>>> =
-        BTreeMap::new();
+    let mut things: BTreeMap<(&str, Vec<&str>), BTreeSet<&Vec<(String, String)>>> = BTreeMap::new();
     for l in lines {
         series.entry(&l.measurement).or_default().insert(&l.tags);
         let key: Vec<&str> = identity(&l.measurement)
@@ -42,7 +41,10 @@ fn series_per_measurement(lines: &[Line]) -> BTreeMap<String, (usize, usize)> {
                     .unwrap_or_else(|| panic!("{} without the tag {k}", l.measurement))
             })
             .collect();
-        things.entry((&l.measurement, key)).or_default().insert(&l.tags);
+        things
+            .entry((&l.measurement, key))
+            .or_default()
+            .insert(&l.tags);
     }
     for ((m, key), tags) in &things {
         assert_eq!(tags.len(), 1, "{m} {key:?} is split over series {tags:?}");
@@ -61,14 +63,26 @@ fn an_hour_of_a_station_is_one_series_per_thing_measured() {
     let dir = temp_dir("stable-hour");
     let rec = dir.join("hour.rtcm3");
     let sim = corsd()
-        .args(["simulate", "--duration", "3600", "--station-id", "2047", "-o"])
+        .args([
+            "simulate",
+            "--duration",
+            "3600",
+            "--station-id",
+            "2047",
+            "-o",
+        ])
         .arg(&rec)
         .output()
         .unwrap();
-    assert!(sim.status.success(), "{}", String::from_utf8_lossy(&sim.stderr));
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
     let series_dir = dir.join("series");
     let out = corsd()
-        .args(["replay", "--series"])
+        // The simulator sends no 1013: its recording is dated by its (default) start day.
+        .args(["replay", "--date", "2026-03-01", "--series"])
         .arg(&series_dir)
         .arg(&rec)
         .output()

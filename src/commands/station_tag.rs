@@ -18,7 +18,10 @@ pub fn station_tag(file: &Path, rinex: bool) -> (String, &'static str) {
         return (name, "the RINEX header's MARKER NAME");
     }
     if let Some(id) = described_station(file) {
-        return (id.to_string(), "the reference station ID of the stream's 1033/1008");
+        return (
+            id.to_string(),
+            "the reference station ID of the stream's 1033/1008",
+        );
     }
     let stem = file
         .file_stem()
@@ -39,8 +42,14 @@ pub fn station_tag(file: &Path, rinex: bool) -> (String, &'static str) {
 fn marker_name(file: &Path) -> Option<String> {
     let text = crate::rinex::read_text(file).ok()?;
     text.lines()
-        .take_while(|l| l.get(60..).is_none_or(|label| !label.starts_with("END OF HEADER")))
-        .find(|l| l.get(60..).is_some_and(|label| label.starts_with("MARKER NAME")))
+        .take_while(|l| {
+            l.get(60..)
+                .is_none_or(|label| !label.starts_with("END OF HEADER"))
+        })
+        .find(|l| {
+            l.get(60..)
+                .is_some_and(|label| label.starts_with("MARKER NAME"))
+        })
         .map(|l| l.get(..60).unwrap_or(l).trim().to_string())
         .filter(|n| !n.is_empty())
 }
