@@ -27,8 +27,9 @@ fn identity(measurement: &str) -> &'static [&'static str] {
 /// Per measurement: (series, things measured). Panics naming a thing measured that is split
 /// over several series.
 fn series_per_measurement(lines: &[Line]) -> BTreeMap<String, (usize, usize)> {
-    let mut series: BTreeMap<&str, BTreeSet<&Vec<(String, String)>>> = BTreeMap::new();
-    let mut things: BTreeMap<(&str, Vec<&str>), BTreeSet<&Vec<(String, String)>>> = BTreeMap::new();
+    type Tags = Vec<(String, String)>;
+    let mut series: BTreeMap<&str, BTreeSet<&Tags>> = BTreeMap::new();
+    let mut things: BTreeMap<(&str, Vec<&str>), BTreeSet<&Tags>> = BTreeMap::new();
     for l in lines {
         series.entry(&l.measurement).or_default().insert(&l.tags);
         let key: Vec<&str> = identity(&l.measurement)

@@ -470,7 +470,7 @@ mod tests {
             reference: Some(cfg.start),
             ..Default::default()
         });
-        let mut pass = |p: &mut Pipeline| {
+        let pass = |p: &mut Pipeline| {
             let mut out = Output::default();
             p.feed(&bytes);
             while p.step(&mut out) {}
