@@ -1,8 +1,9 @@
 //! No tag changes from epoch to epoch (DESIGN §4): each thing measured is one series for the
 //! life of the station. Tagging `station_position` with the systems *used* in each epoch made
 //! one station's position five series (G, GR, GRJ, GRCJ, GRECJ as satellites rose and
-//! ephemerides arrived). A replay with no `--station` names its station from what the stream
-//! describes, else from the whole file name.
+//! ephemerides arrived). A replay with no `--station` names its station from what the file
+//! describes (a RINEX MARKER NAME, a stream's reference station ID), else from the whole file
+//! name.
 
 mod common;
 
@@ -119,6 +120,47 @@ fn an_hour_of_a_station_is_one_series_per_thing_measured() {
     assert!(
         tags.contains(&("systems".into(), "GRECJ".into()))
             && tags.contains(&("solution".into(), "spp_if".into())),
+        "{tags:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A RINEX day backfilled: tagged with its MARKER NAME, one position series (the configured
+/// systems, and `spp`: the navigation header's broadcast ionosphere serves single-frequency
+/// code), one series per satellite signal.
+#[test]
+fn a_rinex_day_is_one_series_per_thing_measured() {
+    let dir = temp_dir("stable-rinex");
+    let d = "rinex/nav-solutions_data/ESBC00DNK_R_20201770000_01D";
+    let out = corsd()
+        .args(["replay", "--systems", "GC", "--series"])
+        .arg(&dir)
+        .arg("--nav")
+        .arg(common::data_file(&format!("{d}_MN.rnx.gz")))
+        .arg(common::data_file(&format!("{d}_30S_MO.crx.gz")))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("station tag \"ESBC00DNK\" from the RINEX header's MARKER NAME"),
+        "{err}"
+    );
+    let lines = parse_lines(&read_series(&dir));
+    let counts = series_per_measurement(&lines);
+    eprintln!("series (and things measured) per measurement: {counts:?}");
+    assert_eq!(counts["station_position"], (1, 1));
+    let (series, things) = counts["satellite"];
+    assert_eq!(series, things);
+    let positions: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.measurement == "station_position")
+        .collect();
+    assert_eq!(positions.len(), 2880);
+    let tags = &positions[0].tags;
+    assert!(
+        tags.contains(&("systems".into(), "GC".into()))
+            && tags.contains(&("solution".into(), "spp".into())),
         "{tags:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
