@@ -82,6 +82,28 @@ pub fn is_beidou_geo(prn: u8) -> bool {
     matches!(prn, 1..=5 | 59..=63)
 }
 
+/// The three BeiDou orbits, which a sky plot tells apart: GEO satellites stand still, IGSO
+/// ones draw a figure of eight over Asia, MEO ones cross the sky.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeidouOrbit {
+    Geo,
+    Igso,
+    Meo,
+}
+
+/// A BeiDou satellite's orbit from its PRN, as the constellation status (CSNO) assigns them:
+/// IGSO C06–C10, C13, C16 (BDS-2), C31, C56 (BDS-3 test) and C38–C40 (BDS-3); GEO as
+/// [`is_beidou_geo`]; MEO the rest.
+pub fn beidou_orbit(prn: u8) -> BeidouOrbit {
+    if is_beidou_geo(prn) {
+        BeidouOrbit::Geo
+    } else if matches!(prn, 6..=10 | 13 | 16 | 31 | 38..=40 | 56) {
+        BeidouOrbit::Igso
+    } else {
+        BeidouOrbit::Meo
+    }
+}
+
 /// A map of per-satellite (and per-signal) state, keyed by small tuples such as
 /// `(Gnss, u8, SignalCode)`. The standard map's SipHash, built against hostile keys, was a
 /// fifth of a QC report's time; these keys come from a few hundred satellites and signals.
