@@ -5,6 +5,7 @@ pub mod decode;
 pub mod influx_args;
 pub mod replay;
 pub mod report;
+pub mod rtk;
 pub mod run;
 pub mod simulate;
 pub mod station_tag;
