@@ -184,7 +184,9 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let config = config(args)?;
     if let (Some(rover), Some(truth)) = (&args.rover, &args.truth) {
         if args.ubx || args.both_msm || args.obs_only {
-            bail!("--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)");
+            bail!(
+                "--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)"
+            );
         }
         return run_pair(args, config, rover, truth);
     }
@@ -317,14 +319,11 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
         station_id: args.station_id,
         position: Geodetic::from_degrees(lat, lon, h).to_ecef(),
         start: Gpst::from_utc(start.with_timezone(&chrono::Utc)),
-        epochs: args
-            .duration
-            .unwrap_or(if args.rover.is_some() {
-                Walk::duration_s().ceil() as u32 + 1
-            } else {
-                600
-            })
-            / args.interval,
+        epochs: args.duration.unwrap_or(if args.rover.is_some() {
+            Walk::duration_s().ceil() as u32 + 1
+        } else {
+            600
+        }) / args.interval,
         interval_s: args.interval,
         msm: args.msm,
         both_msm: args.both_msm,
@@ -340,7 +339,7 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
             slip: args.slips,
             corrupt: args.corrupt,
         },
-        cn0_noise: args.rover.is_some(),
+        pair_model: args.rover.is_some(),
         clock_ns: if args.rover.is_some() { 12.0 } else { 0.0 },
         ..Default::default()
     })

@@ -412,21 +412,21 @@ pub(crate) fn epoch_payloads(sim: &mut Simulator, t: Gpst, obs: &EpochObs) -> Ve
     if sec % 10 == 0 {
         // A rover has no reference point to announce.
         let arp = StationArp {
-                number: 1006,
-                station: cfg.station_id,
-                itrf_year: 0,
-                gps: true,
-                glonass: true,
-                galileo: true,
-                non_physical: false,
-                x_m: cfg.position.x,
-                single_oscillator: true,
-                reserved: false,
-                y_m: cfg.position.y,
-                quarter_cycle: 0,
-                z_m: cfg.position.z,
-                antenna_height_m: Some(0.0),
-            };
+            number: 1006,
+            station: cfg.station_id,
+            itrf_year: 0,
+            gps: true,
+            glonass: true,
+            galileo: true,
+            non_physical: false,
+            x_m: cfg.position.x,
+            single_oscillator: true,
+            reserved: false,
+            y_m: cfg.position.y,
+            quarter_cycle: 0,
+            z_m: cfg.position.z,
+            antenna_height_m: Some(0.0),
+        };
         if cfg.walk.is_none() {
             out.push(arp.encode());
         }

@@ -62,8 +62,9 @@ pub struct SimConfig {
     pub faults: Faults,
     /// The receiver walks the forest plot near `position` instead of standing on it.
     pub walk: Option<Walk>,
-    /// Noise from each signal's C/N0 rather than from elevation (with `noise`).
-    pub cn0_noise: bool,
+    /// One of two receivers compared by double differences: noise from each signal's C/N0
+    /// rather than from elevation (with `noise`), a smooth ionosphere.
+    pub pair_model: bool,
     /// Offset of the receiver's steered clock (ns); it wanders 3 ns around it.
     pub clock_ns: f64,
     /// Antenna type and radome (20 characters, as in ANTEX) for 1008/1033.
@@ -91,7 +92,7 @@ impl Default for SimConfig {
             atmosphere: true,
             faults: Faults::default(),
             walk: None,
-            cn0_noise: false,
+            pair_model: false,
             clock_ns: 0.0,
             antenna: "TRM59800.00     NONE".into(),
         }
@@ -276,7 +277,7 @@ impl Simulator {
             multipath: self.cfg.multipath,
             ionosphere: self.cfg.atmosphere,
             troposphere: self.cfg.atmosphere,
-            cn0_noise: self.cfg.cn0_noise,
+            pair_model: self.cfg.pair_model,
         };
         let elapsed = t.diff(self.cfg.start);
         let place = self.cfg.walk.as_ref().map(|w| w.at(elapsed));

@@ -368,6 +368,27 @@ pub const SIM_KLOBUCHAR: Klobuchar = Klobuchar {
     beta: [9.0112e4, 9.8304e4, -6.5536e4, -5.2429e5],
 };
 
+/// The simulator's ionosphere as a smooth field: Klobuchar's geometry and coefficients with the
+/// cosine the broadcast model approximates, not its truncated series, which jumps by 2 % of the
+/// amplitude where a pierce point crosses into the night value. Two receivers a few hundred
+/// metres apart cross it a second or more apart, which would put a false slip of up to a cycle
+/// into their double differences; the real ionosphere has no such edge.
+pub fn smooth_ionosphere_l1(k: &Klobuchar, lat: f64, lon: f64, el: f64, az: f64, tow: f64) -> f64 {
+    use std::f64::consts::PI;
+    let e = el / PI;
+    let psi = 0.0137 / (e + 0.11) - 0.022;
+    let phi_i = (lat / PI + psi * az.cos()).clamp(-0.416, 0.416);
+    let lam_i = lon / PI + psi * az.sin() / (phi_i * PI).cos();
+    let phi_m = phi_i + 0.064 * ((lam_i - 1.617) * PI).cos();
+    let t = (4.32e4 * lam_i + tow).rem_euclid(86_400.0);
+    let f = 1.0 + 16.0 * (0.53 - e).powi(3);
+    let poly = |c: &[f64; 4]| c.iter().rev().fold(0.0, |acc, a| acc * phi_m + a);
+    let amp = poly(&k.alpha).max(0.0);
+    let per = poly(&k.beta).max(72_000.0);
+    let x = 2.0 * PI * (t - 50_400.0) / per;
+    f * (5e-9 + amp * x.cos().max(0.0)) * C
+}
+
 /// Options of the observation model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ObsModel {
@@ -381,9 +402,10 @@ pub struct ObsModel {
     pub ionosphere: bool,
     /// Add the troposphere.
     pub troposphere: bool,
-    /// Take the noise from each signal's C/N0 (a tracking loop's thermal noise) rather than from
-    /// the elevation.
-    pub cn0_noise: bool,
+    /// Two receivers compared by double differences: the noise from each signal's C/N0 (a
+    /// tracking loop's thermal noise) rather than from the elevation, and the ionosphere from
+    /// [`smooth_ionosphere_l1`].
+    pub pair_model: bool,
 }
 
 /// The receiver's side of one observation.
@@ -449,7 +471,9 @@ pub fn observe(
     } else {
         0.0
     };
-    let iono_l1 = if model.ionosphere {
+    let iono_l1 = if model.ionosphere && model.pair_model {
+        smooth_ionosphere_l1(&SIM_KLOBUCHAR, g.lat, g.lon, el, az, t_rx.tow())
+    } else if model.ionosphere {
         SIM_KLOBUCHAR.delay_l1(g.lat, g.lon, el, az, t_rx.tow())
     } else {
         0.0
@@ -469,7 +493,7 @@ pub fn observe(
             let iono = iono_l1 * (GPS_L1 / s.freq_hz).powi(2);
             let mut code_err = 0.0;
             let mut phase_err = 0.0;
-            if model.noise && model.cn0_noise {
+            if model.noise && model.pair_model {
                 code_err += code_sigma_m(cn0) * rng.normal();
                 phase_err += phase_sigma_m(cn0, wavelength(s.freq_hz)) * rng.normal();
             } else if model.noise {

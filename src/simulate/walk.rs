@@ -211,7 +211,11 @@ fn path(dt: f64) -> ([f64; 2], [f64; 2], f64) {
             let f = t / leg;
             let u = [(b[0] - a[0]) / d, (b[1] - a[1]) / d];
             let p = [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])];
-            return (p, [u[0] * SPEED_MPS, u[1] * SPEED_MPS], along + t * SPEED_MPS);
+            return (
+                p,
+                [u[0] * SPEED_MPS, u[1] * SPEED_MPS],
+                along + t * SPEED_MPS,
+            );
         }
         t -= leg;
         along += d;
@@ -252,7 +256,10 @@ mod tests {
         assert!((w.at(0.0).position - w.at(d + 10.0).position).norm() < 1e-6);
         // The start is on the pole above the origin, 150 m east and 100 m south of the station.
         let enu = crate::gnss::geodesy::enu(&station, &w.at(0.0).position);
-        assert!((enu - Vector3::new(150.0, -100.0, 0.0)).norm() < 0.01, "{enu}");
+        assert!(
+            (enu - Vector3::new(150.0, -100.0, 0.0)).norm() < 0.01,
+            "{enu}"
+        );
     }
 
     #[test]
