@@ -33,6 +33,10 @@ pub struct Fix {
     pub fixed: Vec<(usize, usize, f64)>,
 }
 
+/// The bootstrapped success rate a fixed set must reach: with few satellites a wrong set can
+/// pass the ratio test while its float solution was never precise enough to tell.
+const MIN_SUCCESS: f64 = 0.999;
+
 /// How many of the lowest satellites partial fixing may leave out.
 const MAX_DROPS: usize = 6;
 
@@ -69,7 +73,7 @@ pub fn resolve(
         };
         let ratio = lambda::ratio(&fixes).unwrap_or(0.0).min(999.9);
         best_ratio = best_ratio.max(ratio);
-        if ratio < ratio_min {
+        if ratio < ratio_min || fixes.success < MIN_SUCCESS {
             continue;
         }
         let fixed_a = &fixes.candidates[0];

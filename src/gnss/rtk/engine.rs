@@ -503,7 +503,10 @@ impl Rtk {
             let refs = self.references(meas, &amb_of);
             let saved = (self.filter.lam.clone(), self.filter.eta.clone());
             self.filter.update(&rows, nclock);
-            let solved = self.filter.solve(&refs).ok_or(RtkSkip::Singular)?;
+            let solved = self
+                .filter
+                .solve(&refs, &[Gnss::Glonass])
+                .ok_or(RtkSkip::Singular)?;
             let res = residuals(&self.filter, &solved.x, &rows, nclock);
             let worst = rows
                 .iter()

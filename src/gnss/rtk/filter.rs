@@ -322,8 +322,10 @@ impl Filter {
     }
 
     /// Solve with `refs` as each group's reference ambiguity (index into `ambs`); groups
-    /// without one listed take their first member.
-    pub fn solve(&self, preferred: &[(GroupKey, usize)]) -> Option<Solved> {
+    /// without one listed take their first member. The double differences of `float_only`
+    /// systems are integrated out with the references: the covariance (the costly part) then
+    /// covers only what an integer search can use.
+    pub fn solve(&self, preferred: &[(GroupKey, usize)], float_only: &[Gnss]) -> Option<Solved> {
         let k = self.k;
         let n = self.n();
         let mut refs: Vec<(GroupKey, usize)> = preferred.to_vec();
@@ -363,7 +365,14 @@ impl Filter {
                 e[rj] += e[j];
             }
         }
-        let ref_idx: Vec<usize> = refs.iter().map(|(_, r)| k + r).collect();
+        let mut ref_idx: Vec<usize> = refs.iter().map(|(_, r)| k + r).collect();
+        let nrefs = ref_idx.len();
+        let floats: Vec<usize> = (0..self.ambs.len())
+            .filter(|&i| float_only.contains(&self.ambs[i].key.sys))
+            .map(|i| k + i)
+            .filter(|j| !ref_idx[..nrefs].contains(j))
+            .collect();
+        ref_idx.extend(floats);
         let rest: Vec<usize> = (0..n).filter(|i| !ref_idx.contains(i)).collect();
         let nr = ref_idx.len();
         let mrr = DMatrix::from_fn(nr, nr, |a, b| m[(ref_idx[a], ref_idx[b])]);
@@ -376,7 +385,7 @@ impl Filter {
         let es = DVector::from_iterator(rest.len(), rest.iter().map(|&i| e[i])) - &g * &er;
         let chol = nalgebra::Cholesky::new(mss)?;
         let xd = chol.solve(&es);
-        let cov = chol.inverse();
+        let cov = cholesky_inverse(chol.l_dirty());
         if !xd.iter().all(|v| v.is_finite()) {
             return None;
         }
@@ -455,6 +464,40 @@ impl Filter {
     }
 }
 
+/// `(L Lᵀ)⁻¹` from the Cholesky factor `L` (lower part of `l` used): `L⁻¹` by forward
+/// substitution, then `L⁻ᵀ L⁻¹`, each a sixth of n³ where a general solve against the identity
+/// costs n³. Column-major slices keep the inner loops contiguous.
+fn cholesky_inverse(l: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = l.nrows();
+    let ls = l.as_slice();
+    // Column j of L⁻¹, rows j..n.
+    let mut inv = vec![0.0; n * n];
+    for j in 0..n {
+        let col = j * n;
+        inv[col + j] = 1.0 / ls[j * n + j];
+        for i in j + 1..n {
+            let mut sum = 0.0;
+            for kk in j..i {
+                sum += ls[kk * n + i] * inv[col + kk];
+            }
+            inv[col + i] = -sum / ls[i * n + i];
+        }
+    }
+    let mut out = DMatrix::zeros(n, n);
+    for i in 0..n {
+        for j in 0..=i {
+            let (ci, cj) = (&inv[i * n..(i + 1) * n], &inv[j * n..(j + 1) * n]);
+            let mut sum = 0.0;
+            for kk in i..n {
+                sum += ci[kk] * cj[kk];
+            }
+            out[(i, j)] = sum;
+            out[(j, i)] = sum;
+        }
+    }
+    out
+}
+
 /// Inverse of a small symmetric positive (semi)definite matrix; a tiny diagonal load keeps a
 /// state that carries no information from dividing by zero.
 fn invert_spd(m: &DMatrix<f64>) -> DMatrix<f64> {
@@ -476,6 +519,14 @@ mod tests {
 
     /// One satellite pair seen by a static rover: the double difference and the position come
     /// back from noiseless single differences.
+    #[test]
+    fn cholesky_inverse_inverts() {
+        let a = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
+        let c = nalgebra::Cholesky::new(a.clone()).unwrap();
+        let inv = cholesky_inverse(c.l_dirty());
+        assert!((a * inv - DMatrix::identity(3, 3)).norm() < 1e-12);
+    }
+
     #[test]
     fn recovers_position_and_double_difference() {
         let mut f = Filter::new(false);
@@ -522,7 +573,7 @@ mod tests {
             });
         }
         f.update(&rows, 2);
-        let s = f.solve(&[((Gnss::Gps, 1), 4)]).unwrap();
+        let s = f.solve(&[((Gnss::Gps, 1), 4)], &[]).unwrap();
         assert!((Vector3::new(s.x[0], s.x[1], s.x[2]) - truth).norm() < 1e-6);
         for (a, &i) in s.dd.iter().enumerate() {
             let dd = s.xd[3 + a];
