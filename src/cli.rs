@@ -78,6 +78,18 @@ pub enum Command {
     ///   corsd replay station.rtcm3 --pos station.pos --station-pos -4467075.278,2683011.852,-3667007.010
     ///   corsd replay --systems C --json day.rtcm3 | jq .pdop
     Replay(commands::replay::ReplayArgs),
+    /// Carrier-phase positioning (RTK) of a rover against a base from two recordings.
+    ///
+    /// RTCM3 streams or RINEX 3 observations, matched by GNSS time (week rollovers resolved as
+    /// replay does), ephemerides read ahead from every input. Double differences of code and
+    /// phase on two bands per system, a Kalman filter on the rover position and the ambiguities,
+    /// LAMBDA with the ratio test and a residual check; GLONASS ambiguities stay float. Writes
+    /// RTKLIB .pos (Q 1 fixed, 2 float) or JSON lines, and a summary on stderr.
+    ///
+    /// Examples:
+    ///   corsd rtk str1.rtcm3 --base str2.rtcm3 --base-pos -4467075.278,2683011.852,-3667007.010 --atx igs05.atx --pos str1.pos
+    ///   corsd rtk rover.obs --base base.obs --nav brdc.rnx --mode static
+    Rtk(commands::rtk::RtkArgs),
     /// Write the station QC report: one self-contained HTML file (works offline) with SVG plots
     /// of a log or a day — position offsets east/north/up, sky per GNSS (BeiDou GEO/IGSO/MEO),
     /// C/N0 against elevation, satellites and PDOP, completeness and gaps, cycle slips, code
@@ -107,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Decode(args) => commands::decode::run(&args),
         Command::Simulate(args) => commands::simulate::run(&args),
         Command::Replay(args) => commands::replay::run(&args),
+        Command::Rtk(args) => commands::rtk::run(&args),
         Command::Report(args) => commands::report::run(&args),
     };
     match result {

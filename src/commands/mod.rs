@@ -5,5 +5,6 @@ pub mod decode;
 pub mod influx_args;
 pub mod replay;
 pub mod report;
+pub mod rtk;
 pub mod run;
 pub mod simulate;

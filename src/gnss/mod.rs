@@ -12,6 +12,7 @@ pub mod nav;
 pub mod obs;
 pub mod orbit;
 pub mod qc;
+pub mod rtk;
 pub mod signal;
 pub mod slip;
 pub mod smoothing;

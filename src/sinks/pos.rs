@@ -30,6 +30,79 @@ pub fn header(inputs: &[String], mask_deg: f64, ionosphere: &str, systems: &[Gns
     )
 }
 
+/// The header of carrier-phase solutions.
+pub fn rtk_header(
+    inputs: &[String],
+    opts: &crate::gnss::rtk::RtkOptions,
+    base: &nalgebra::Vector3<f64>,
+) -> String {
+    let sys: Vec<String> = opts.systems.iter().map(|g| format!("{g:?}")).collect();
+    let mode = match opts.mode {
+        crate::gnss::rtk::RtkMode::Static => "Static",
+        crate::gnss::rtk::RtkMode::Kinematic => "Kinematic",
+    };
+    let glonass = if opts.systems.contains(&Gnss::Glonass) {
+        "% glonass   : float ambiguities only (inter-channel biases not modelled)\n"
+    } else {
+        ""
+    };
+    format!(
+        "% program   : corsd {}\n\
+         % inp file  : {}\n\
+         % pos mode  : {mode}\n\
+         % freqs     : L1+L2\n\
+         % solution  : Forward\n\
+         % elev mask : {:.1} deg\n\
+         % ionos opt : Broadcast (cancels over the baseline)\n\
+         % tropo opt : Saastamoinen\n\
+         % ephemeris : Broadcast\n\
+         % amb res   : {} (ratio {:.1})\n\
+         % navi sys  : {}\n\
+         {glonass}\
+         % ref pos   : {:14.4} {:14.4} {:14.4}\n\
+         %\n\
+         % (Q=1:fix,2:float,ns=# of satellites)\n\
+         %  GPST                      x-ecef(m)      y-ecef(m)      z-ecef(m)   Q  ns   sdx(m)   sdy(m)   sdz(m)  sdxy(m)  sdyz(m)  sdzx(m) age(s)  ratio\n",
+        env!("CARGO_PKG_VERSION"),
+        inputs.join(" "),
+        opts.mask.to_degrees(),
+        if opts.hold {
+            "Fix and Hold"
+        } else {
+            "Continuous"
+        },
+        opts.ratio,
+        sys.join(" "),
+        base.x,
+        base.y,
+        base.z
+    )
+}
+
+/// One carrier-phase solution's line.
+pub fn rtk_line(s: &crate::gnss::rtk::RtkSolution) -> String {
+    let sd = |v: f64| v.max(0.0).sqrt();
+    let sdc = |v: f64| v.signum() * v.abs().sqrt();
+    let c = s.cov_xyz;
+    format!(
+        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
+        time(s.time),
+        s.position[0],
+        s.position[1],
+        s.position[2],
+        s.quality as u8,
+        s.satellites,
+        sd(c[0]),
+        sd(c[1]),
+        sd(c[2]),
+        sdc(c[3]),
+        sdc(c[4]),
+        sdc(c[5]),
+        s.age_s,
+        s.ratio
+    )
+}
+
 /// GPST as RTKLIB writes it: `2018/07/12 23:37:28.000`.
 pub fn time(t: Gpst) -> String {
     let u = t.calendar();

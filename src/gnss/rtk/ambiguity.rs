@@ -1,0 +1,111 @@
+//! Integer ambiguity resolution on the double differences of a solve: LAMBDA (decorrelation and
+//! search, [`crate::gnss::lambda`]), the ratio test, and a second check on the fixed solution's
+//! phase residuals of the epoch. When the whole set fails, the lowest satellites are left out
+//! one at a time (partial fixing): a satellite low in multipath and troposphere is the usual
+//! reason a correct set of integers does not stand out.
+
+use nalgebra::{DMatrix, DVector, Matrix3};
+
+use super::filter::{Filter, Solved};
+use crate::gnss::lambda;
+
+/// A double difference that may be fixed.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate {
+    /// Index into [`Solved::dd`].
+    pub dd_pos: usize,
+    /// Ambiguity index and its group's reference (indices into [`Filter::ambs`]).
+    pub amb: usize,
+    pub reference: usize,
+    /// Sine of the elevation at the rover (lowest are dropped first).
+    pub sin_el: f64,
+}
+
+/// A validated fix.
+#[derive(Clone, Debug)]
+pub struct Fix {
+    /// Fixed estimate over [kinematic, double differences] (deviations, as [`Solved::xd`]).
+    pub xd: DVector<f64>,
+    /// Position covariance given the integers (m²).
+    pub cov_pos: Matrix3<f64>,
+    pub ratio: f64,
+    /// (ambiguity, reference, integer double difference of the full ambiguities).
+    pub fixed: Vec<(usize, usize, f64)>,
+}
+
+/// The bootstrapped success rate a fixed set must reach: with few satellites a wrong set can
+/// pass the ratio test while its float solution was never precise enough to tell.
+const MIN_SUCCESS: f64 = 0.999;
+
+/// How many of the lowest satellites partial fixing may leave out.
+const MAX_DROPS: usize = 6;
+
+/// The best validated fix of `cands`, and the best ratio seen (0 when no search was made).
+/// `check` judges a fixed estimate by the epoch's residuals.
+pub fn resolve(
+    filter: &Filter,
+    s: &Solved,
+    cands: &[Candidate],
+    ratio_min: f64,
+    min_fix: usize,
+    check: &dyn Fn(&DVector<f64>) -> bool,
+) -> (Option<Fix>, f64) {
+    let mut order: Vec<Candidate> = cands.to_vec();
+    order.sort_by(|a, b| b.sin_el.total_cmp(&a.sin_el));
+    let mut best_ratio: f64 = 0.0;
+    let k = filter.k;
+    for drop in 0..=MAX_DROPS {
+        if order.len() < min_fix + drop {
+            break;
+        }
+        let set = &order[..order.len() - drop];
+        let m = set.len();
+        let pos: Vec<usize> = set.iter().map(|c| k + c.dd_pos).collect();
+        let a = DVector::from_iterator(
+            m,
+            set.iter()
+                .zip(&pos)
+                .map(|(c, &p)| filter.ambs[c.amb].base - filter.ambs[c.reference].base + s.xd[p]),
+        );
+        let q = DMatrix::from_fn(m, m, |i, j| s.cov[(pos[i], pos[j])]);
+        let Ok(fixes) = lambda::search(&a, &q, 2) else {
+            continue;
+        };
+        let ratio = lambda::ratio(&fixes).unwrap_or(0.0).min(999.9);
+        best_ratio = best_ratio.max(ratio);
+        if ratio < ratio_min || fixes.success < MIN_SUCCESS {
+            continue;
+        }
+        let fixed_a = &fixes.candidates[0];
+        let v = &a - fixed_a;
+        let Some(qc) = nalgebra::Cholesky::new(q) else {
+            continue;
+        };
+        let y = qc.solve(&v);
+        let n = s.xd.len();
+        let cs = DMatrix::from_fn(n, m, |i, j| s.cov[(i, pos[j])]);
+        let xd = &s.xd - &cs * &y;
+        let cp = cs.rows(0, 3).into_owned();
+        let reduce = &cp * qc.solve(&cp.transpose());
+        let cov = s.cov.view((0, 0), (3, 3)) - reduce;
+        let cov_pos = Matrix3::from_fn(|i, j| cov[(i, j)]);
+        if !check(&xd) {
+            continue;
+        }
+        let fixed = set
+            .iter()
+            .zip(fixed_a.iter())
+            .map(|(c, &v)| (c.amb, c.reference, v))
+            .collect();
+        return (
+            Some(Fix {
+                xd,
+                cov_pos,
+                ratio,
+                fixed,
+            }),
+            best_ratio,
+        );
+    }
+    (None, best_ratio)
+}
