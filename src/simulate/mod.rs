@@ -334,15 +334,15 @@ impl Simulator {
                 track.ambiguity_m.insert(id, a);
             }
             let amb = track.ambiguity_m.clone();
-            let loss = |el: f64, cn0: f64| match &place {
-                Some(p) => Walk::loss_db(p, sat.sys, sat.prn, el, cn0),
-                None => Some(0.0),
+            let sight = |el: f64, cn0: f64| match &place {
+                Some(p) => Walk::sight(p, sat.sys, sat.prn, el, cn0),
+                None => Some(sky::Sight::default()),
             };
             let rx = Reception {
                 position,
                 velocity: place.map_or(Vector3::zeros(), |p| p.velocity),
                 clock_m,
-                loss_db: &loss,
+                sight: &sight,
             };
             let seen = sky::observe(
                 sat,

@@ -408,6 +408,18 @@ pub struct ObsModel {
     pub pair_model: bool,
 }
 
+/// What the surroundings do to one satellite's signals at the antenna.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sight {
+    /// Signal loss (dB).
+    pub loss_db: f64,
+    /// Code multipath (m), on every signal.
+    pub code_m: f64,
+    /// Carrier-phase error from diffraction and multipath (cycles, the same fraction of every
+    /// carrier's cycle).
+    pub phase_cycles: f64,
+}
+
 /// The receiver's side of one observation.
 pub struct Reception<'a> {
     /// Antenna, ECEF (m).
@@ -416,21 +428,9 @@ pub struct Reception<'a> {
     pub velocity: Vector3<f64>,
     /// Receiver clock offset as a range (m), on code and phase alike.
     pub clock_m: f64,
-    /// The loss (dB) of a satellite's signals at an elevation (rad) and nominal C/N0 (dB-Hz);
-    /// `None` where the line of sight is blocked.
-    pub loss_db: &'a dyn Fn(f64, f64) -> Option<f64>,
-}
-
-impl Reception<'_> {
-    /// A fixed antenna under open sky with a perfect clock.
-    pub fn fixed(position: Vector3<f64>) -> Reception<'static> {
-        Reception {
-            position,
-            velocity: Vector3::zeros(),
-            clock_m: 0.0,
-            loss_db: &|_, _| Some(0.0),
-        }
-    }
+    /// The surroundings' effect on a satellite at an elevation (rad) with a nominal C/N0
+    /// (dB-Hz); `None` where the line of sight is blocked.
+    pub sight: &'a dyn Fn(f64, f64) -> Option<Sight>,
 }
 
 /// Thermal noise of a phase-lock loop (m) at C/N0 `cn0` (dB-Hz): σ = √(B/(C/N0)) rad over a
@@ -462,7 +462,8 @@ pub fn observe(
         return None;
     }
     let nominal_cn0 = (32.0 + 18.0 * el.sin()).min(53.0);
-    let cn0 = nominal_cn0 - (rx.loss_db)(el, nominal_cn0)?;
+    let sight = (rx.sight)(el, nominal_cn0)?;
+    let cn0 = nominal_cn0 - sight.loss_db;
     // The antenna's own motion along the line of sight.
     let rate = rate - (sat_pos - rcv).normalize().dot(&rx.velocity);
     let g = ecef_to_geodetic(rcv);
@@ -491,8 +492,8 @@ pub fn observe(
         .iter()
         .map(|s| {
             let iono = iono_l1 * (GPS_L1 / s.freq_hz).powi(2);
-            let mut code_err = 0.0;
-            let mut phase_err = 0.0;
+            let mut code_err = sight.code_m;
+            let mut phase_err = sight.phase_cycles * wavelength(s.freq_hz);
             if model.noise && model.pair_model {
                 code_err += code_sigma_m(cn0) * rng.normal();
                 phase_err += phase_sigma_m(cn0, wavelength(s.freq_hz)) * rng.normal();

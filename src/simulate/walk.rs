@@ -11,8 +11,10 @@
 //! Canopy, by where the antenna is:
 //! * **open**: every satellite above the mask, nominal C/N0;
 //! * **light** (the forest plot): per satellite and per 8 m of path, the crowns block the line of
-//!   sight with a probability that falls with elevation (70 % below 20°, 35 % to 45°, 10° above);
-//!   the rest arrive 4–14 dB weaker, and a signal below 25 dB-Hz is not tracked. Which
+//!   sight with a probability that falls with elevation (70 % below 20°, 35 % to 45°, 10 % above);
+//!   the rest arrive 4–14 dB weaker with code multipath up to 1.5 m and phase errors up to 3 %
+//!   of a cycle (both growing with the loss, both changing as the antenna moves), and a signal
+//!   below 25 dB-Hz is not tracked. Which
 //!   satellites are blocked is a fixed function of the satellite and the place, so the same walk
 //!   sees the same sky;
 //! * **dense** (three stands across the path): every satellite is lost — a gap in the rover's
@@ -23,12 +25,18 @@ use nalgebra::Vector3;
 use crate::gnss::Gnss;
 use crate::gnss::geodesy::{Geodetic, ecef_to_geodetic, enu_rotation};
 
+use super::sky::Sight;
+
 /// Walking speed (m/s).
 pub const SPEED_MPS: f64 = 1.2;
 /// Height of the antenna reference point above the ground (m).
 pub const POLE_M: f64 = 2.0;
 /// Weakest signal a receiver keeps tracking under the canopy (dB-Hz).
 pub const TRACKING_THRESHOLD_DBHZ: f64 = 25.0;
+/// Largest code multipath under the crowns (m).
+pub const CANOPY_CODE_M: f64 = 1.5;
+/// Largest carrier-phase error under the crowns (cycles; 5.7 mm on L1).
+pub const CANOPY_PHASE_CYCLES: f64 = 0.03;
 /// Length of path over which the crowns seen from the antenna stay the same (m).
 const CROWN_CELL_M: f64 = 8.0;
 
@@ -165,10 +173,10 @@ impl Walk {
         }
     }
 
-    /// The loss (dB) of a satellite's signals at `place`, `None` where the canopy blocks it.
-    pub fn loss_db(place: &Place, sys: Gnss, prn: u8, el: f64, nominal_cn0: f64) -> Option<f64> {
+    /// What the canopy does to a satellite's signals at `place`, `None` where it blocks them.
+    pub fn sight(place: &Place, sys: Gnss, prn: u8, el: f64, nominal_cn0: f64) -> Option<Sight> {
         match place.canopy {
-            Canopy::Open => Some(0.0),
+            Canopy::Open => Some(Sight::default()),
             Canopy::Dense => None,
             Canopy::Light => {
                 let cell = (place.along_m / CROWN_CELL_M).floor() as u64;
@@ -185,7 +193,20 @@ impl Walk {
                     return None;
                 }
                 let loss = 4.0 + 10.0 * unit(key, 2);
-                (nominal_cn0 - loss >= TRACKING_THRESHOLD_DBHZ).then_some(loss)
+                if nominal_cn0 - loss < TRACKING_THRESHOLD_DBHZ {
+                    return None;
+                }
+                // Signals scattered by trunks and leaves: errors that grow with the loss and
+                // change as the antenna moves through the interference pattern.
+                let weight = loss / 14.0;
+                let wave = |period_m: f64, stream: u64| {
+                    (std::f64::consts::TAU * (place.along_m / period_m + unit(key, stream))).sin()
+                };
+                Some(Sight {
+                    loss_db: loss,
+                    code_m: weight * CANOPY_CODE_M * wave(5.0, 3),
+                    phase_cycles: weight * CANOPY_PHASE_CYCLES * wave(2.3, 4),
+                })
             }
         }
     }
