@@ -46,6 +46,11 @@ const DD_TOLERANCE_CYCLES: f64 = 0.2;
 const OMEGA_E: f64 = 7.292_115_146_7e-5;
 const C: f64 = 299_792_458.0;
 
+type Sat = (Gnss, u8);
+/// A satellite's single difference rover − base: satellite, phase (cycles), wavelength (m),
+/// geometric range (m), elevation (rad).
+type SdObs = (Sat, f64, f64, f64, f64);
+
 struct Row {
     time: Gpst,
     pos: Vector3<f64>,
@@ -429,8 +434,8 @@ fn double_differences_are_whole_cycles_redrawn_at_each_gap() {
     let (base, more) = decode(&p.base);
     ephs.extend(more);
     let truth: BTreeMap<i64, &Row> = p.truth.iter().map(|r| (r.time.gps_ns(), r)).collect();
-    // Integer of each double difference (system, signal, satellite, reference) at its last epoch.
-    let mut last: BTreeMap<(String, (Gnss, u8), (Gnss, u8)), (i64, Gpst)> = BTreeMap::new();
+    // Integer of each double difference (signal, satellite, reference) at its last epoch.
+    let mut last: BTreeMap<(String, Sat, Sat), (i64, Gpst)> = BTreeMap::new();
     let (mut n, mut sum2, mut worst) = (0usize, 0.0, 0.0f64);
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut kept, mut redrawn) = (0usize, 0usize);
@@ -452,10 +457,8 @@ fn double_differences_are_whole_cycles_redrawn_at_each_gap() {
                 .filter(|e| e.sys == sys && e.prn == prn && e.toe.diff(*t) <= 0.0)
                 .max_by(|a, b| a.toe.diff(b.toe).total_cmp(&0.0))
         };
-        // Per system and signal: (satellite, phase rover − base in cycles, wavelength, SD range,
-        // elevation). QZSS shares GPS's signals and joins its double differences.
-        let mut groups: BTreeMap<(Gnss, String), Vec<((Gnss, u8), f64, f64, f64, f64)>> =
-            BTreeMap::new();
+        // Per system and signal; QZSS shares GPS's signals and joins its double differences.
+        let mut groups: BTreeMap<(Gnss, String), Vec<SdObs>> = BTreeMap::new();
         for rs in &re.sats {
             let Some(bs) = be.sats.iter().find(|s| s.sys == rs.sys && s.prn == rs.prn) else {
                 continue;

@@ -140,10 +140,7 @@ fn run_pair(args: &SimulateArgs, base_cfg: SimConfig, rover: &Path, truth: &Path
     )?;
     let (mut epochs, mut gaps, mut restarts, mut bytes) = (0u32, 0u32, 0usize, [0usize; 2]);
     let mut last_canopy = Canopy::Open;
-    loop {
-        let (Some(b), Some(r)) = (base.next_epoch(), rov.next_epoch()) else {
-            break;
-        };
+    while let (Some(b), Some(r)) = (base.next_epoch(), rov.next_epoch()) {
         for f in &b {
             base_out.write_all(f)?;
             bytes[0] += f.len();
