@@ -577,3 +577,30 @@ fn double_differences_are_whole_cycles_redrawn_at_each_gap() {
         assert!(kinds.get(k).copied().unwrap_or(0) > 100, "{k}: {kinds:?}");
     }
 }
+
+#[test]
+fn rover_options_that_cannot_work_are_refused_with_a_reason() {
+    for (args, says) in [
+        (
+            &["--rover", "-", "--truth", "-", "-o", "x"][..],
+            "only one of them",
+        ),
+        (
+            &[
+                "--rover", "r", "--truth", "t", "--ubx", "--msm", "7", "-o", "x",
+            ],
+            "--rover",
+        ),
+        (&["--rover", "r", "-o", "x"], "--truth"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_corsd"))
+            .arg("simulate")
+            .args(args)
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run corsd simulate");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -185,6 +185,13 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
                 "--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)"
             );
         }
+        let stdout = [&args.output, rover, truth]
+            .iter()
+            .filter(|p| p.as_os_str() == "-")
+            .count();
+        if stdout > 1 {
+            bail!("-o, --rover and --truth: only one of them can be `-` (standard output)");
+        }
         return run_pair(args, config, rover, truth);
     }
     let mut sim = Simulator::new(config);
