@@ -178,13 +178,13 @@ fn run_pair(args: &SimulateArgs, base_cfg: SimConfig, rover: &Path, truth: &Path
 }
 
 pub fn run(args: &SimulateArgs) -> Result<()> {
+    if args.rover.is_some() && (args.ubx || args.both_msm || args.obs_only) {
+        bail!(
+            "--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)"
+        );
+    }
     let config = config(args)?;
     if let (Some(rover), Some(truth)) = (&args.rover, &args.truth) {
-        if args.ubx || args.both_msm || args.obs_only {
-            bail!(
-                "--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)"
-            );
-        }
         let stdout = [&args.output, rover, truth]
             .iter()
             .filter(|p| p.as_os_str() == "-")
