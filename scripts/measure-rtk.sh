@@ -7,8 +7,8 @@
 # dates the epochs after the GPS week rollover correctly, which convbin does not); corsd reads
 # the RTCM3 recordings themselves, decoding included. Both solve GPS+Galileo+QZSS+BeiDou (RTKLIB's
 # navsys 57, RTKLIB-RTK.md's configuration); corsd is also timed with GLONASS added (float).
-# Each figure is the median of RUNS whole-process runs, with hyperfine (apt-get install
-# hyperfine), and is also given as CPU time (user + system), which a busy machine disturbs less.
+# Each figure is the median of RUNS whole-process runs after one warm-up (wall clock, and CPU time
+# user + system, which a busy machine disturbs less).
 #
 #   scripts/measure-rtk.sh [RUNS]      (default 5; builds the release binary if needed)
 set -euo pipefail
@@ -19,10 +19,6 @@ bin=target/release/corsd
 [[ -x $bin ]] || cargo build --release
 command -v rnx2rtkp >/dev/null || {
     echo "rnx2rtkp not found: install RTKLIB (apt-get install rtklib)" >&2
-    exit 1
-}
-command -v hyperfine >/dev/null || {
-    echo "hyperfine not found: apt-get install hyperfine" >&2
     exit 1
 }
 src=$data/rtcm3/swift-nav_gnss-converters
@@ -61,26 +57,38 @@ file-rcvantfile=$atx
 out-solformat=xyz
 CONF
 
-names=(rnx2rtkp corsd-GECJ corsd-GRECJ)
-cmds=("rnx2rtkp -x 0 -k $work/peer.conf -o $work/peer.pos $work/r/*_MO.rnx $work/b/*_MO.rnx $work/r/*_MN.rnx $work/b/*_MN.rnx"
-    "$bin rtk $rover --base $base --base-pos=$base_pos --atx $atx --systems GECJ --pos $work/corsd-gecj.pos"
-    "$bin rtk $rover --base $base --base-pos=$base_pos --atx $atx --pos $work/corsd.pos")
-args=()
-for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-hyperfine -N --warmup 1 --runs "$runs" --style basic --export-json "$work/times.json" "${args[@]}" >&2
-
-epochs() { grep -vc '^%' "$1"; }
-python3 - "$work/times.json" "$(epochs "$work/peer.pos")" "$(epochs "$work/corsd-gecj.pos")" "$(epochs "$work/corsd.pos")" <<'PY'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-eps = [int(x) for x in sys.argv[2:5]]
-print("| program | epochs | median wall s | epochs/s (wall) | CPU s | epochs/s (CPU) |")
+python3 - "$runs" "$work" "$bin" "$rover" "$base" "$base_pos" "$atx" <<'PY'
+import glob, os, statistics, subprocess, sys, time
+runs, work, bin_, rover, base, base_pos, atx = sys.argv[1:8]
+runs = int(runs)
+rnx = lambda d, s: glob.glob(f"{work}/{d}/*_{s}.rnx")[0]
+cmds = {
+    "rnx2rtkp 2.4.3 (GECJ)": ["rnx2rtkp", "-x", "0", "-k", f"{work}/peer.conf", "-o", f"{work}/peer.pos",
+                              rnx("r", "MO"), rnx("b", "MO"), rnx("r", "MN"), rnx("b", "MN")],
+    "corsd rtk (GECJ)": [bin_, "rtk", rover, "--base", base, f"--base-pos={base_pos}", "--atx", atx,
+                         "--systems", "GECJ", "--pos", f"{work}/corsd-gecj.pos"],
+    "corsd rtk (GRECJ, GLONASS float)": [bin_, "rtk", rover, "--base", base, f"--base-pos={base_pos}",
+                                         "--atx", atx, "--pos", f"{work}/corsd.pos"],
+}
+def run(cmd):
+    before = os.times()
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu
+print("| program | epochs | median wall s | epochs/s (wall) | median CPU s | epochs/s (CPU) |")
 print("|---|---|---|---|---|---|")
-rate = []
-for r, n in zip(res, eps):
-    cpu = r["user"] + r["system"]
-    rate.append((n / r["median"], n / cpu))
-    print(f"| {r['command']} | {n} | {r['median']:.3f} | {n / r['median']:.0f} | {cpu:.3f} | {n / cpu:.0f} |")
-for i in (1, 2):
-    print(f"{res[i]['command']}: {rate[i][0] / rate[0][0]:.1f}x rnx2rtkp's epochs/s (wall), {rate[i][1] / rate[0][1]:.1f}x (CPU)")
+rates = []
+for name, cmd in cmds.items():
+    run(cmd)  # warm-up: files in the page cache
+    walls, cpus = zip(*(run(cmd) for _ in range(runs)))
+    pos = cmd[cmd.index("-o") + 1] if "-o" in cmd else cmd[cmd.index("--pos") + 1]
+    n = sum(1 for l in open(pos) if not l.startswith("%"))
+    w, c = statistics.median(walls), statistics.median(cpus)
+    rates.append((n / w, n / c))
+    print(f"| {name} | {n} | {w:.3f} | {n / w:.0f} | {c:.3f} | {n / c:.0f} |")
+for (name, _), r in list(zip(cmds.items(), rates))[1:]:
+    print(f"{name}: {r[0] / rates[0][0]:.1f}x rnx2rtkp's epochs/s (wall), {r[1] / rates[0][1]:.1f}x (CPU)")
 PY
