@@ -2,7 +2,7 @@
 //! two recordings (RTCM3 or RINEX 3 observations), matched by GNSS time, with ephemerides read
 //! ahead from every input so that the first epoch is solvable.
 
-mod input;
+pub mod input;
 mod report;
 
 use std::fs::File;

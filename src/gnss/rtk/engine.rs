@@ -503,10 +503,13 @@ impl Rtk {
             let refs = self.references(meas, &amb_of);
             let saved = (self.filter.lam.clone(), self.filter.eta.clone());
             self.filter.update(&rows, nclock);
-            let solved = self
-                .filter
-                .solve(&refs, &[Gnss::Glonass])
-                .ok_or(RtkSkip::Singular)?;
+            let Some(solved) = self.filter.solve(&refs, &[Gnss::Glonass]) else {
+                // Nothing sensible can follow a filter that cannot be solved: start afresh
+                // at the next epoch.
+                self.filter = Filter::new(self.opts.mode == RtkMode::Kinematic);
+                self.started = false;
+                return Err(RtkSkip::Singular);
+            };
             let res = residuals(&self.filter, &solved.x, &rows, nclock);
             let worst = rows
                 .iter()
@@ -522,7 +525,13 @@ impl Rtk {
                 .filter(|(_, _, floor)| !floor)
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             match worst {
-                Some((i, n, _)) if n > OUTLIER_SIGMAS && pass < MAX_SCREENS => {
+                Some((_, n, _)) if n > OUTLIER_SIGMAS && pass == MAX_SCREENS => {
+                    // More outliers than passes: leave the epoch out rather than let it in.
+                    self.filter.lam = saved.0;
+                    self.filter.eta = saved.1;
+                    return Err(RtkSkip::Inconsistent);
+                }
+                Some((i, n, _)) if n > OUTLIER_SIGMAS => {
                     self.filter.lam = saved.0;
                     self.filter.eta = saved.1;
                     let r = rows[i];

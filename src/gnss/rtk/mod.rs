@@ -154,6 +154,8 @@ pub enum RtkSkip {
     TooFewSatellites { found: usize },
     #[error("rover epoch not after the previous one")]
     OutOfOrder,
+    #[error("more outliers than the screening takes (epoch left out)")]
+    Inconsistent,
     #[error("the filter became singular")]
     Singular,
 }
