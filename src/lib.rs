@@ -20,7 +20,7 @@
 //! | [`ntrip`] | NTRIP as client, caster and push share it: requests, answers, one chunked decoder, Basic auth with one base64, the sourcetable, the GGA sentence |
 //! | [`rinex`] | RINEX 3 reading (plain, gzipped, Hatanaka CRINEX expanded by corsd's own decoder) and RINEX 3.04 observation and navigation writing |
 //! | [`report`] | the station QC report: a collector of epochs and solutions (sampled, binned) and the self-contained HTML with plotters SVG charts |
-//! | [`simulate`] | the seeded station simulator: built-in five-GNSS sky, observation model, RTCM3 composition |
+//! | [`simulate`] | the seeded station simulator: built-in five-GNSS sky, observation model, RTCM3 composition; a rover walking a forest plot near the station (canopy blockage, C/N0-driven noise and slips) with its truth |
 //! | [`spool`] | the durable on-disk queue: checksummed append-only segments, ack cursor, crash recovery, byte/age caps |
 //! | [`telemetry`] | time-series points (DESIGN §4) and their line-protocol encoding; GNSS time → UTC ns |
 //! | [`messages`] | [`messages::bits`]: nom bit parsers and the data-field table type; [`messages::rtcm3`]: typed SI-unit structs for every decoded RTCM3 message, each with its encoder; [`messages::nmea`]: NMEA 0183/4.11 sentences and the merged sky view; [`messages::ubx`]: u-blox UBX (RXM-RAWX/SFRBX, NAV-PVT/STATUS/SAT/SIG, MON-RF/HW) as little-endian field tables with encoders, and one receiver's stream as observation epochs (slip flags from lock times) and ephemerides; [`messages::navmsg`]: the broadcast navigation messages raw receivers pass on (GPS/QZSS LNAV, Galileo I/NAV, BeiDou D1/D2, GLONASS strings) with their parity, CRC-24Q, BCH and Hamming checks, assembled per issue of data into ephemerides |
