@@ -293,7 +293,23 @@ fn satellite_antennas_by_validity_never_a_silent_zero() {
         excluded.len()
     );
     assert_eq!(excluded.len(), gps(&g).len());
-    // In 2011 the same file did hold them: the entry found is the one of its period.
-    let a = atx.satellite(Gnss::Gps, 1, at(25, 0, 0, 0.0).add(-9.0 * 365.25 * 86400.0));
-    assert!(a.is_ok(), "{a:?}");
+    // G01 in igs05.atx: SVN G032 (1992-11-22 to 2008-10-16), G037 (2008-10-23 to 2009-01-06),
+    // G049 (from 2009-03-24, open-ended). In 2010 the PRN finds G049; in 2020 that open entry is
+    // refused (G01 is SVN G063, a IIF the file predates), where RTKLIB's rule takes G049.
+    let y2010 = Gpst::from_calendar(2010, 1, 1, 0, 0, 0.0).unwrap();
+    assert_eq!(atx.satellite(Gnss::Gps, 1, y2010).unwrap().svn, "G049");
+    assert!(matches!(
+        atx.satellite(Gnss::Gps, 1, t),
+        Err(AntexError::SatelliteOutdated { ref svn, .. }) if svn == "G049"
+    ));
+    assert_eq!(atx.satellite_in_file(Gnss::Gps, 1, t).unwrap().svn, "G049");
+    // By SVN and validity period.
+    let old = Gpst::from_calendar(2008, 11, 1, 0, 0, 0.0).unwrap();
+    assert_eq!(atx.satellite_by_svn("G037", old).unwrap().serial, "G01");
+    assert!(atx.satellite_by_svn("G032", old).is_err());
+    let e = atx.satellite_by_svn("G063", t).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no ANTEX entry for satellite G063 valid at GPS week 2111"
+    );
 }
