@@ -313,3 +313,48 @@ fn satellite_antennas_by_validity_never_a_silent_zero() {
         "no ANTEX entry for satellite G063 valid at GPS week 2111"
     );
 }
+
+/// Parses mutated text and exercises every lookup on whatever parsed: no input may panic.
+fn exercise(sp3_text: &str, clk_text: &str, dt: f64) {
+    if let Ok(s) = Sp3::parse(sp3_text) {
+        for &(sys, prn) in &s.satellites {
+            let t = at(25, 0, 0, 0.0).add(dt);
+            let _ = s.state(sys, prn, t);
+            let _ = s.position_with(sys, prn, t, 3);
+            let _ = s.clock(sys, prn, t);
+        }
+    }
+    if let Ok(c) = ClockFile::parse(clk_text) {
+        for (sys, prn) in c.satellites() {
+            let _ = c.bias(sys, prn, at(25, 0, 0, 0.0).add(dt));
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn mutated_products_never_panic(
+        edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0x20u8..0x7f), 0..8),
+        cut in proptest::prelude::any::<proptest::sample::Index>(),
+        dt in -2000.0f64..20_000.0,
+    ) {
+        thread_local!(static S: (String, String) = (
+            text(GRG_177).lines().take(400).collect::<Vec<_>>().join("\n"),
+            text(GRG_CLK).lines().take(1200).collect::<Vec<_>>().join("\n"),
+        ));
+        S.with(|(sp3_text, clk_text)| {
+            let mutate = |src: &str| {
+                let mut b = src.as_bytes().to_vec();
+                for (at, c) in &edits {
+                    let i = at.index(b.len());
+                    b[i] = *c;
+                }
+                b.truncate(cut.index(b.len() + 1));
+                String::from_utf8_lossy(&b).into_owned()
+            };
+            exercise(&mutate(sp3_text), &mutate(clk_text), dt);
+        });
+    }
+}

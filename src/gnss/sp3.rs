@@ -322,7 +322,8 @@ pub(crate) fn to_gpst(
         .add(t.frac())
     };
     Some(match system {
-        "GPS" | "GAL" | "QZS" | "IRN" | "" => Ok(t),
+        // `ccc`: the unset placeholder of older files, which were GPS time.
+        "GPS" | "GAL" | "QZS" | "IRN" | "ccc" | "" => Ok(t),
         "BDT" => Ok(t.add(14.0)),
         "TAI" => Ok(t.add(-19.0)),
         "UTC" => Ok(shift(t)),
