@@ -1,11 +1,14 @@
 //! GNSS vocabulary and engines. Vocabulary: systems, time scales, signals, observations,
 //! geodesy, the ephemeris store. Engines (pure, fed data and time): orbits, atmosphere, single
-//! point positioning and Doppler velocity, per-signal corrections and multipath, QC. Nothing here
+//! point positioning and Doppler velocity, per-signal corrections and multipath, QC; precise
+//! products (SP3 orbits, RINEX clocks) and frame transformations. Nothing here
 //! knows a message or a frame.
 
 pub mod antex;
 pub mod atmosphere;
+pub mod clk;
 pub mod corrections;
+pub mod frames;
 pub mod geodesy;
 pub mod lambda;
 pub mod nav;
@@ -16,6 +19,7 @@ pub mod rtk;
 pub mod signal;
 pub mod slip;
 pub mod smoothing;
+pub mod sp3;
 pub mod spp;
 pub mod sunmoon;
 pub mod tide;
