@@ -13,7 +13,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
 use nalgebra::Vector3;
 
-use crate::gnss::Gnss;
 use crate::gnss::antex::Antex;
 use crate::gnss::rtk::signals::parse_band_pair;
 use crate::gnss::rtk::{Antennas, Rtk, RtkMode, RtkOptions, RtkSkip};
@@ -292,7 +291,7 @@ pub fn run(args: &RtkArgs) -> Result<()> {
         );
     }
     let elapsed = started.elapsed().as_secs_f64();
-    for l in summary.lines(total, elapsed, opts.systems.contains(&Gnss::Glonass)) {
+    for l in summary.lines(total, elapsed) {
         eprintln!("corsd rtk: {l}");
     }
     Ok(())

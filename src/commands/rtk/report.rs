@@ -21,6 +21,8 @@ pub struct Summary {
     last: Option<RtkSolution>,
     skips: BTreeMap<String, usize>,
     fixed_systems: std::collections::BTreeSet<String>,
+    /// GLONASS phase entered some solution (float only): said once in the summary.
+    glonass_float: bool,
 }
 
 impl Summary {
@@ -36,11 +38,13 @@ impl Summary {
             last: None,
             skips: BTreeMap::new(),
             fixed_systems: Default::default(),
+            glonass_float: false,
         }
     }
 
     pub fn add(&mut self, s: &RtkSolution) {
         self.solutions += 1;
+        self.glonass_float |= s.glonass_float;
         self.first.get_or_insert(s.time);
         if s.quality == Quality::Fixed {
             self.fixed += 1;
@@ -89,7 +93,7 @@ impl Summary {
     }
 
     /// The summary lines.
-    pub fn lines(&self, epochs: usize, elapsed_s: f64, glonass: bool) -> Vec<String> {
+    pub fn lines(&self, epochs: usize, elapsed_s: f64) -> Vec<String> {
         let mut out = vec![format!(
             "{epochs} rover epochs, {} solutions, {} fixed ({:.2} %), {:.0} epochs/s",
             self.solutions,
@@ -116,7 +120,7 @@ impl Summary {
                 self.skip_reasons()
             ));
         }
-        if glonass {
+        if self.glonass_float {
             out.push(
                 "GLONASS ambiguities stay float (inter-channel biases between the receivers are not modelled)"
                     .into(),
