@@ -7,7 +7,11 @@
 use nalgebra::{DMatrix, DVector, Matrix3};
 
 use super::filter::{Filter, Solved};
-use crate::gnss::lambda;
+use crate::gnss::{Gnss, lambda};
+
+/// Fewest distinct satellites a fix may rest on: with five, a wrong set of integers can fit the
+/// epoch as well as the right one (Galileo alone in 2018 fixed 3–6 cm off with five).
+pub const MIN_FIX_SATS: usize = 6;
 
 /// A double difference that may be fixed.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +23,8 @@ pub struct Candidate {
     pub reference: usize,
     /// Sine of the elevation at the rover (lowest are dropped first).
     pub sin_el: f64,
+    /// The satellite and its reference satellite.
+    pub sats: [(Gnss, u8); 2],
 }
 
 /// A validated fix.
@@ -59,6 +65,12 @@ pub fn resolve(
             break;
         }
         let set = &order[..order.len() - drop];
+        let mut sats: Vec<(Gnss, u8)> = set.iter().flat_map(|c| c.sats).collect();
+        sats.sort();
+        sats.dedup();
+        if sats.len() < MIN_FIX_SATS {
+            break;
+        }
         let m = set.len();
         let pos: Vec<usize> = set.iter().map(|c| k + c.dd_pos).collect();
         let a = DVector::from_iterator(

@@ -593,11 +593,13 @@ impl Rtk {
             if observed(r).is_none() {
                 continue;
             }
+            let rk = self.filter.ambs[r].key;
             out.push(Candidate {
                 dd_pos: p,
                 amb: a,
                 reference: r,
                 sin_el: m.sin_el,
+                sats: [(key.sys, key.prn), (rk.sys, rk.prn)],
             });
         }
         out
