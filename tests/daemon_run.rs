@@ -61,7 +61,7 @@ fn demo_station_runs_without_configuration() {
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"));
     let (_, status) = curl(&[&format!("http://{health}/status.json")]);
     let v: serde_json::Value = serde_json::from_str(&status).unwrap();
-    let sky = v[0]["sky"].as_array().expect("sky");
+    let sky = v["sources"][0]["sky"].as_array().expect("sky");
     assert!(sky.len() >= 5, "{status}");
     assert!(sky.iter().all(|s| {
         s["el_deg"]
@@ -291,7 +291,7 @@ fn sighup_reloads_and_keeps_running_on_a_bad_config() {
         let (_, body) = curl(&[&format!("http://{health}/status.json")]);
         serde_json::from_str::<serde_json::Value>(&body)
             .ok()
-            .and_then(|v| v[0]["name"].as_str().map(str::to_string))
+            .and_then(|v| v["sources"][0]["name"].as_str().map(str::to_string))
     };
     wait("first config", 30, || {
         source_name().as_deref() == Some("first")

@@ -59,7 +59,7 @@ impl Daemon {
 
     fn status(&self) -> serde_json::Value {
         let (_, body) = curl(&[&format!("http://{}/status.json", self.health)]);
-        serde_json::from_str::<serde_json::Value>(&body).unwrap()[0].clone()
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["sources"][0].clone()
     }
 
     /// Wait until `cond` holds on the source's status, or fail with the log.

@@ -286,7 +286,39 @@ messages = "1004(1),1012(1),1006(10)"
     // The radio's USB adapter is pulled: the output notices, and reopens when it is back.
     let _ = socat.kill();
     let _ = socat.wait();
-    std::thread::sleep(Duration::from_secs(2));
+    // Meanwhile /healthz names the radio, down, with why.
+    let radio_part = || {
+        let (code, body) = curl(&[&format!("http://{health}/healthz")]);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let part = v["parts"]
+            .as_array()
+            .and_then(|ps| {
+                ps.iter()
+                    .find(|p| p["kind"] == "output" && p["name"] == "radio")
+            })
+            .cloned()
+            .unwrap_or_default();
+        (code, part)
+    };
+    let t0 = Instant::now();
+    loop {
+        let (code, part) = radio_part();
+        if code == 503 && part["ok"] == false {
+            assert_eq!(part["state"], "closed", "{part}");
+            assert!(
+                part["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains(&radio.display().to_string())),
+                "{part}"
+            );
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "/healthz does not show the radio gone: {code} {part}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let (mut socat, _, modem) = socat_pair(&dir, "radio", "modem");
     let t0 = Instant::now();
     let mut again = Vec::new();
@@ -294,6 +326,7 @@ messages = "1004(1),1012(1),1006(10)"
         again.extend(read_pty(&modem, 1));
     }
     assert!(again.len() >= 1000, "the radio output did not come back");
+    assert_eq!(radio_part().1["ok"], true);
     let (_, metrics) = curl(&[&format!("http://{health}/metrics")]);
     assert!(
         metrics.contains("corsd_output_faults_total{station=\"STR2\",output=\"radio\"} 1"),

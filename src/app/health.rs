@@ -1,5 +1,6 @@
-//! The health endpoints: `/healthz` (ok or degraded, per source), `/metrics` (Prometheus),
-//! `/status.json` (every source's snapshot) and the live status page at `/`.
+//! The health endpoints: `/healthz` (200 when every part is ok, 503 naming the degraded ones
+//! with their last errors), `/metrics` (Prometheus), `/status.json` (every source's snapshot
+//! under `sources`, every part under `parts`) and the live status page at `/`.
 
 use std::sync::atomic::Ordering;
 
@@ -9,7 +10,7 @@ use tokio::sync::watch;
 
 use super::Health;
 use super::metrics::metrics;
-use crate::sources::State;
+use super::parts::parts;
 use crate::station::snapshot::Snapshot;
 
 pub(super) async fn serve(l: TcpListener, h: Health, mut stop: watch::Receiver<bool>) {
@@ -63,13 +64,16 @@ pub(super) fn respond(path: &str, h: &Health) -> (&'static str, &'static str, St
         .collect();
     match path.split('?').next().unwrap_or("/") {
         "/healthz" => {
-            let ok = snaps
-                .iter()
-                .all(|s| matches!(s.state, State::Streaming | State::Finished));
+            let parts = parts(h, &snaps);
+            let ok = parts.iter().all(|p| p.ok);
             let body = serde_json::json!({
                 "status": if ok { "ok" } else { "degraded" },
                 "station": h.station,
                 "uptime_s": h.started.elapsed().as_secs(),
+                "degraded": parts.iter().filter(|p| !p.ok).map(|p| serde_json::json!({
+                    "name": p.name, "kind": p.kind, "state": p.state, "last_error": p.last_error,
+                })).collect::<Vec<_>>(),
+                "parts": parts,
                 "sources": snaps.iter().map(|s| serde_json::json!({
                     "name": s.name, "state": s.state, "last_error": s.last_error,
                 })).collect::<Vec<_>>(),
@@ -104,7 +108,12 @@ pub(super) fn respond(path: &str, h: &Health) -> (&'static str, &'static str, St
         "/status.json" => (
             "200 OK",
             "application/json",
-            serde_json::to_string(&snaps).unwrap_or_default(),
+            serde_json::json!({
+                "station": h.station,
+                "sources": snaps,
+                "parts": parts(h, &snaps),
+            })
+            .to_string(),
         ),
         _ => (
             "404 Not Found",
@@ -147,6 +156,7 @@ mod tests {
             pushes: Vec::new(),
             outputs: Vec::new(),
             started: std::time::Instant::now(),
+            names: Default::default(),
         };
         let (code, _, body) = respond("/metrics", &h);
         assert_eq!(code, "200 OK");

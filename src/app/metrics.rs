@@ -63,6 +63,15 @@ pub fn metrics(snaps: &[Snapshot], h: &Health) -> String {
         o: String::new(),
         station: format!("station=\"{}\"", esc(&h.station)),
     };
+    t.family(
+        "part_up",
+        "1 while the part works (as /healthz says), 0 while it is degraded",
+        "gauge",
+    );
+    for p in super::parts::parts(h, snaps) {
+        let labels = format!("part=\"{}\",kind=\"{}\"", esc(&p.name), p.kind);
+        t.sample("part_up", &labels, u8::from(p.ok));
+    }
     sources(&mut t, snaps);
     sink(&mut t, h);
     caster(&mut t, h);

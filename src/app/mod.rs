@@ -7,6 +7,8 @@
 
 pub mod health;
 mod metrics;
+pub mod parts;
+pub mod preflight;
 mod systemd;
 
 use std::future::Future;
@@ -28,7 +30,7 @@ use crate::gnss::geodesy::ecef_to_geodetic;
 use crate::rinex::write::StationInfo;
 use crate::sinks::archive::{Archive, ArchiveStatus};
 use crate::sinks::rinex_obs::{EPOCH_QUEUE, HourlyRinex};
-use crate::sinks::series::{SeriesError, SinkStatus};
+use crate::sinks::series::{Delivery, SeriesError, SinkStatus};
 use crate::station::runner::{Ctx, Runner};
 use crate::station::snapshot::{SharedSnapshot, new_snapshot};
 use crate::telemetry::Point;
@@ -59,6 +61,46 @@ pub struct Health {
     pub pushes: Vec<(String, Arc<PushStatus>)>,
     pub outputs: Vec<(String, Arc<OutputStatus>)>,
     pub started: std::time::Instant,
+    pub names: PartNames,
+}
+
+/// What the parts that have no configured name are called in `/healthz`: where they write or
+/// listen.
+#[derive(Clone, Debug, Default)]
+pub struct PartNames {
+    /// The database URL, or the directory of the line-protocol files.
+    pub sink: String,
+    pub spool: Option<String>,
+    pub archive: Option<String>,
+    pub casters: Vec<String>,
+    /// The outputs that are serial ports (open or closed; the others listen).
+    pub serial_outputs: Vec<String>,
+}
+
+impl PartNames {
+    fn new(settings: &Settings, bound: &Bound) -> PartNames {
+        PartNames {
+            sink: match &settings.influx {
+                Some(i) => i.url.clone(),
+                None => settings.series_dir.display().to_string(),
+            },
+            spool: settings
+                .influx
+                .as_ref()
+                .map(|i| i.spool_dir.display().to_string()),
+            archive: settings
+                .archive
+                .as_ref()
+                .map(|a| a.dir.display().to_string()),
+            casters: bound.casters.iter().map(|a| a.to_string()).collect(),
+            serial_outputs: settings
+                .outputs
+                .iter()
+                .filter(|o| matches!(o.kind, OutputKind::Serial { .. }))
+                .map(|o| o.name.clone())
+                .collect(),
+        }
+    }
 }
 
 /// The parts started so far: their tasks (joined at shutdown in this order), their status for
@@ -80,12 +122,17 @@ struct Parts {
     bound: Bound,
 }
 
-/// Run the daemon until `shutdown` completes. `bound` receives the listening addresses.
+/// Run the daemon until `shutdown` completes. `bound` receives the listening addresses once
+/// every part started. Nothing starts unless every part can ([`preflight`]); `patience` is how
+/// long a port in use is waited for (after a reload the previous run's sockets may take a moment
+/// to close).
 pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()>,
     bound: Option<tokio::sync::oneshot::Sender<Bound>>,
+    patience: std::time::Duration,
 ) -> Result<()> {
+    let mut listeners = preflight::check(&settings, patience).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (points_tx, points_rx) = mpsc::channel(1024);
     let streams = Streams::new(FRAME_QUEUE, CORRECTION_QUEUE);
@@ -93,11 +140,20 @@ pub async fn run(
     let sink = spawn_series(&settings, points_rx, sink_status.clone(), &stop_rx);
     let mut parts = Parts::default();
     parts.archive(&settings, &streams, &stop_rx);
-    parts
-        .casters(&settings, &streams, &points_tx, &stop_rx)
-        .await?;
+    parts.casters(
+        &settings,
+        std::mem::take(&mut listeners.casters),
+        &streams,
+        &points_tx,
+        &stop_rx,
+    )?;
     parts.pushes(&settings, &streams, &stop_rx);
-    parts.outputs(&settings, &streams, &stop_rx).await?;
+    parts.outputs(
+        &settings,
+        std::mem::take(&mut listeners.outputs),
+        &streams,
+        &stop_rx,
+    )?;
     parts.sources(&settings, &streams, &points_tx, &stop_rx);
     drop(points_tx);
 
@@ -115,12 +171,10 @@ pub async fn run(
             "files"
         },
         started: std::time::Instant::now(),
+        names: PartNames::new(&settings, &parts.bound),
     };
-    let health_task = match settings.health_listen {
-        Some(addr) => {
-            let l = bind_again(addr)
-                .await
-                .with_context(|| format!("cannot listen for /healthz and /metrics on {addr}"))?;
+    let health_task = match listeners.health.take() {
+        Some(l) => {
             let local = l.local_addr()?;
             parts.bound.health = Some(local);
             tracing::info!(addr = %local, "health: http://{local}/healthz and /metrics");
@@ -155,26 +209,28 @@ fn spawn_series(
     status: Arc<SinkStatus>,
     stop: &watch::Receiver<bool>,
 ) -> JoinHandle<Result<(), SeriesError>> {
-    match settings.influx.clone() {
-        Some(influx) => {
-            tracing::info!(url = %influx.url, api = ?influx.api, spool = %influx.spool_dir.display(), "time series to InfluxDB through the spool");
-            tokio::spawn(crate::sinks::series::influx::run(
-                influx,
-                points,
-                status,
-                stop.clone(),
-                false,
-            ))
+    let watched = status.clone();
+    let stop = stop.clone();
+    let influx = settings.influx.clone();
+    let dir = settings.series_dir.clone();
+    tokio::spawn(async move {
+        let r = match influx {
+            Some(influx) => {
+                tracing::info!(url = %influx.url, api = ?influx.api, spool = %influx.spool_dir.display(), "time series to InfluxDB through the spool");
+                crate::sinks::series::influx::run(influx, points, status, stop, false).await
+            }
+            None => {
+                tracing::info!(dir = %dir.display(), "time series to hourly line-protocol files (no [influx] configured)");
+                crate::sinks::series::files::run(dir, points, status).await
+            }
+        };
+        if let Err(e) = &r {
+            // The station goes on (corrections, archive); /healthz names the stopped sink.
+            tracing::error!(error = %e, "the time-series sink stopped: no time series are kept until corsd is restarted");
+            watched.failed(Delivery::Stopped, e.to_string());
         }
-        None => {
-            tracing::info!(dir = %settings.series_dir.display(), "time series to hourly line-protocol files (no [influx] configured)");
-            tokio::spawn(crate::sinks::series::files::run(
-                settings.series_dir.clone(),
-                points,
-                status,
-            ))
-        }
-    }
+        r
+    })
 }
 
 /// Whether any output encodes RTCM 2.3: only then do the stations publish corrections.
@@ -206,9 +262,10 @@ impl Parts {
         self.archive_status = Some(status);
     }
 
-    async fn casters(
+    fn casters(
         &mut self,
         settings: &Settings,
+        listeners: Vec<TcpListener>,
         streams: &Streams,
         points: &mpsc::Sender<Vec<Point>>,
         stop: &watch::Receiver<bool>,
@@ -222,10 +279,7 @@ impl Parts {
                 (g.lat.to_degrees(), g.lon.to_degrees())
             })
             .unwrap_or((0.0, 0.0));
-        for c in &settings.casters {
-            let l = bind_again(c.listen)
-                .await
-                .with_context(|| format!("the NTRIP caster cannot listen on {}", c.listen))?;
+        for (c, l) in settings.casters.iter().zip(listeners) {
             let local = l.local_addr()?;
             self.bound.casters.push(local);
             let cs = CasterSettings {
@@ -268,21 +322,20 @@ impl Parts {
         }
     }
 
-    async fn outputs(
+    fn outputs(
         &mut self,
         settings: &Settings,
+        listeners: Vec<Option<TcpListener>>,
         streams: &Streams,
         stop: &watch::Receiver<bool>,
     ) -> Result<()> {
-        for o in &settings.outputs {
+        for (o, l) in settings.outputs.iter().zip(listeners) {
             let feed = feed::spawn(o.format.clone(), streams, stop.clone());
             let st = Arc::new(OutputStatus::default());
             self.output_status.push((o.name.clone(), st.clone()));
             let task = match &o.kind {
                 OutputKind::TcpServer { listen } => {
-                    let l = bind_again(*listen)
-                        .await
-                        .with_context(|| format!("output {} cannot listen on {listen}", o.name))?;
+                    let l = l.with_context(|| format!("output {}: {listen} not bound", o.name))?;
                     let local = l.local_addr()?;
                     self.bound.outputs.push(local);
                     tracing::info!(output = %o.name, addr = %local, "TCP server output");
@@ -375,21 +428,6 @@ impl Parts {
             .chain(health);
         for t in tasks {
             let _ = t.await;
-        }
-    }
-}
-
-/// Binds a listener, retrying for a few seconds while the port is still held: after a SIGHUP
-/// reload the previous run's sockets may take a moment to close.
-pub(crate) async fn bind_again(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let mut tries = 0;
-    loop {
-        match TcpListener::bind(addr).await {
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 50 => {
-                tries += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            r => return r,
         }
     }
 }

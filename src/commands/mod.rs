@@ -8,3 +8,4 @@ pub mod report;
 pub mod rtk;
 pub mod run;
 pub mod simulate;
+pub mod station_tag;

@@ -68,7 +68,9 @@ pub struct ReplayArgs {
     /// whole, is smoothed over ±5 minutes centred on each epoch instead.
     #[arg(long, default_value_t = 100)]
     pub smoothing: u32,
-    /// Station tag of the time series (default: the first four letters of the file name).
+    /// Station tag of the time series (default: a RINEX file's MARKER NAME, else the reference
+    /// station ID of the stream's 1033/1008 when set, else the whole file name without its
+    /// extension).
     #[arg(long, value_name = "NAME")]
     pub station: Option<String>,
     /// Write a RINEX 3.04 observation file per input into DIR (long name from --station and
@@ -324,12 +326,39 @@ fn replay_rinex(
         opt.iono_free = false;
     }
     let mut r = FileResult::default();
+    // The epochs' `station_position` and `satellite` points; a RINEX file tells nothing about
+    // the link, so no `stream` or `message` points.
+    let mut series = ctx.series.map(|_| {
+        let station = ctx.args.station.clone().unwrap_or_else(|| {
+            let (tag, from) = super::station_tag::station_tag(file, true);
+            r.messages.push(format!(
+                "corsd replay: {}: station tag \"{tag}\" from {from}",
+                file.display()
+            ));
+            tag
+        });
+        crate::station::series::Series::new(&station, "replay", ctx.truth, &opt)
+    });
+    let mut points = Vec::new();
     let mut qc = crate::gnss::qc::Qc::new();
     let mut last = approx.map(Vector3::from);
     for e in &epochs {
         qc.add(e);
         r.epochs += 1;
-        if let Some(s) = crate::gnss::spp::solve(e, store, &opt, last) {
+        let sol = crate::gnss::spp::solve(e, store, &opt, last);
+        if let (Some(series), Some(sink)) = (series.as_mut(), ctx.series) {
+            series.observe(e);
+            if let Some(s) = &sol {
+                let v = crate::gnss::spp::velocity(e, store, s);
+                points.push(series.position(s, e.sats.len(), v));
+            }
+            let approx = sol.as_ref().map(|s| Vector3::from(s.position)).or(last);
+            series.satellites(e, sol.as_ref(), store, approx, &mut points);
+            if points.len() >= 4096 {
+                sink.send(&mut points)?;
+            }
+        }
+        if let Some(s) = sol {
             last = Some(Vector3::from(s.position));
             r.solved += 1;
             if let Some(t) = ctx.truth {
@@ -339,6 +368,9 @@ fn replay_rinex(
             }
             emit(&s)?;
         }
+    }
+    if let Some(sink) = ctx.series {
+        sink.send(&mut points)?;
     }
     r.messages.push(format!(
         "corsd replay: {}: RINEX observations, {}",
@@ -387,14 +419,12 @@ fn replay_file(
     let mut r = FileResult::default();
     let mut input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let station = args.station.clone().unwrap_or_else(|| {
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_ascii_uppercase())
-            .unwrap_or_default();
-        stem.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(4)
-            .collect()
+        let (tag, from) = super::station_tag::station_tag(file, false);
+        r.messages.push(format!(
+            "corsd replay: {}: station tag \"{tag}\" from {from}",
+            file.display()
+        ));
+        tag
     });
     let mut pipeline = Pipeline::new(PipelineConfig {
         station,

@@ -3,6 +3,7 @@
 //! with `--influx-url`), health on 127.0.0.1:8080.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -96,16 +97,26 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 settings.station.name.clone(),
                 settings.archive.as_ref().map(|a| a.dir.clone()),
             );
-            let daemon = tokio::spawn(crate::app::run(
+            // After a reload the previous run's listeners may take a moment to close.
+            let patience = if first {
+                Duration::ZERO
+            } else {
+                Duration::from_secs(5)
+            };
+            let mut daemon = tokio::spawn(crate::app::run(
                 settings.clone(),
                 async move {
                     let _ = stop_rx.await;
                 },
                 Some(tx),
+                patience,
             ));
-            if let Ok(bound) = rx.await
-                && first
-            {
+            let Ok(bound) = rx.await else {
+                // The daemon ended before every part started: its error says which part and why.
+                daemon.await.context("the daemon task failed")??;
+                anyhow::bail!("the daemon stopped while starting");
+            };
+            if first {
                 let (series, influx, station, archive) = describe;
                 if demo {
                     eprintln!("corsd: demo station {station} (simulated receiver in Vientiane, live clock)");
@@ -131,6 +142,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
             let why = tokio::select! {
                 _ = shutdown_signal() => Stop::Terminate,
                 _ = hup.recv() => Stop::Reload,
+                r = &mut daemon => {
+                    r.context("the daemon task failed")??;
+                    anyhow::bail!("the daemon stopped on its own");
+                }
             };
             let reload = matches!(why, Stop::Reload);
             let _ = stop_tx.send(why);

@@ -39,6 +39,21 @@ pub struct OutputStatus {
     pub faults: AtomicU64,
     /// Serial: 1 while the port is open.
     pub open: AtomicU64,
+    /// Serial: why the port was lost or cannot be opened, kept after it opened again.
+    pub last_error: std::sync::Mutex<Option<String>>,
+}
+
+impl OutputStatus {
+    fn set_error(&self, e: String) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// A TCP server output on an already bound listener.
@@ -95,9 +110,11 @@ pub async fn serial(
                     return;
                 }
                 status.faults.fetch_add(1, Ordering::Relaxed);
+                status.set_error(format!("{}: {why}", path.display()));
                 tracing::warn!(output = %name, port = %path.display(), why, "output: serial port lost; reopening with backoff");
             }
             Err(e) => {
+                status.set_error(format!("{}: cannot open: {e}", path.display()));
                 if !logged {
                     tracing::error!(output = %name, port = %path.display(), error = %e, "output: cannot open the serial port (check the device path and that the corsd user is in the dialout group); retrying");
                     logged = true;

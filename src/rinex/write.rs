@@ -84,7 +84,15 @@ pub fn long_name(station: &StationInfo, start: Gpst, span: &str, interval_s: f64
     format!(
         "{:4.4}00{:3.3}_R_{:04}{:03}{:02}{:02}_{span}_{rate}_MO.rnx",
         // A short name is padded with X (as an unknown country is XXX): no blanks in file names.
-        format!("{:X<4}", station.name.to_ascii_uppercase()),
+        format!(
+            "{:X<4}",
+            station
+                .name
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_uppercase()
+        ),
         format!("{:X<3}", station.country.to_ascii_uppercase()),
         c.year(),
         c.ordinal(),

@@ -11,8 +11,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, Timelike};
 use tokio::sync::{broadcast, watch};
@@ -30,7 +30,7 @@ pub struct ArchiveSettings {
     pub rinex: bool,
 }
 
-/// Counters for `/metrics`.
+/// Counters for `/metrics`, state for `/healthz`.
 #[derive(Debug, Default)]
 pub struct ArchiveStatus {
     pub frames: AtomicU64,
@@ -38,7 +38,41 @@ pub struct ArchiveStatus {
     /// Frames not written: disk below the floor, or the writer fell behind the fan-out.
     pub dropped: AtomicU64,
     pub files: AtomicU64,
+    /// Why frames are not written now (`None` while they are).
+    pub problem: Mutex<Option<String>>,
+    /// The last problem, kept after the archive writes again.
+    pub last_error: Mutex<Option<String>>,
 }
+
+impl ArchiveStatus {
+    /// `Some` while the archive cannot write; the first call of an episode returns `true`.
+    fn set_problem(&self, problem: Option<String>) -> bool {
+        let mut p = self.problem.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = p.is_some() != problem.is_some();
+        if let Some(e) = &problem {
+            *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
+        }
+        *p = problem;
+        changed
+    }
+
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// How often the archive checks its directory, the open file and the free space.
+const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The hour file of a GNSS time (named by its GPS-time calendar hour).
 pub fn path_for(dir: &Path, station: &str, t: Gpst) -> PathBuf {
@@ -83,13 +117,28 @@ impl Archive {
         }
     }
 
+    /// Every [`CHECK_EVERY`]: the directory can be made, the open file is still the one at its
+    /// path (a directory moved or deleted under a running archive would take every frame into a
+    /// file nobody can see), and the disk is above the floor.
     fn space_ok(&mut self) -> bool {
         let due = self
             .last_space_check
-            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(10));
+            .is_none_or(|t| t.elapsed() >= CHECK_EVERY);
         if due {
             self.last_space_check = Some(std::time::Instant::now());
-            let _ = std::fs::create_dir_all(&self.settings.dir);
+            if let Err(e) = std::fs::create_dir_all(&self.settings.dir) {
+                let problem = format!(
+                    "{}: cannot create the directory: {e}",
+                    self.settings.dir.display()
+                );
+                self.fail(problem);
+            }
+            if let Some((path, w)) = &self.current
+                && !same_file(path, w.get_ref())
+            {
+                tracing::warn!(file = %path.display(), "archive: the open file is no longer at its path; opening it again");
+                self.current = None;
+            }
             let free = free_bytes(&self.settings.dir).unwrap_or(u64::MAX);
             let below = free < self.settings.min_free_bytes;
             if below && !self.below_floor {
@@ -99,16 +148,52 @@ impl Archive {
                     floor = self.settings.min_free_bytes,
                     "archive stopped: the disk is below its free-space floor; free space or lower [archive] min_free (the correction feed and time series go on)"
                 );
+                self.status.set_problem(Some(format!(
+                    "{}: {free} bytes free, below the floor of {} bytes",
+                    self.settings.dir.display(),
+                    self.settings.min_free_bytes
+                )));
             } else if !below && self.below_floor {
                 tracing::info!(dir = %self.settings.dir.display(), "archive resumed: free space is above the floor again");
+                self.status.set_problem(None);
             }
             self.below_floor = below;
         }
         !self.below_floor
     }
 
-    /// Write one frame.
-    pub fn write(&mut self, f: &RawFrame) -> std::io::Result<()> {
+    /// A write failed: said at ERROR once per episode, counted always.
+    fn fail(&mut self, problem: String) {
+        if self.status.set_problem(Some(problem.clone())) {
+            tracing::error!(error = %problem, "archive write failed: frames are not archived until it can write again");
+        }
+        // The next frame opens its file again.
+        self.current = None;
+    }
+
+    /// Write one frame; a failure is counted, logged once and kept in the status.
+    pub fn write(&mut self, f: &RawFrame) -> Result<(), String> {
+        let r = self.write_frame(f);
+        match &r {
+            Err(e) => {
+                self.status.dropped.fetch_add(1, Ordering::Relaxed);
+                self.fail(e.clone());
+            }
+            Ok(()) if !self.below_floor && self.status.problem().is_some() => {
+                if self.current.is_some() && self.status.set_problem(None) {
+                    tracing::info!(dir = %self.settings.dir.display(), "archive: writing again");
+                }
+            }
+            Ok(()) => {}
+        }
+        r
+    }
+
+    fn write_frame(&mut self, f: &RawFrame) -> Result<(), String> {
+        let at = |p: &Path| {
+            let p = p.display().to_string();
+            move |e: std::io::Error| format!("{p}: {e}")
+        };
         if !self.space_ok() {
             self.status.dropped.fetch_add(1, Ordering::Relaxed);
             return Ok(());
@@ -122,19 +207,26 @@ impl Archive {
             (_, None) => false,
         };
         if rotate && let Some(path) = target {
-            self.close()?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
+            if let Some((old, _)) = &self.current {
+                let old = old.clone();
+                self.close().map_err(at(&old))?;
             }
-            let file = OpenOptions::new().create(true).append(true).open(&path)?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(at(parent))?;
+            }
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(at(&path))?;
             tracing::debug!(file = %path.display(), "archive file");
             self.status.files.fetch_add(1, Ordering::Relaxed);
             self.current = Some((path, BufWriter::with_capacity(64 * 1024, file)));
             self.retention();
         }
         match self.current.as_mut() {
-            Some((_, w)) => {
-                w.write_all(&f.bytes)?;
+            Some((path, w)) => {
+                w.write_all(&f.bytes).map_err(at(path))?;
                 self.status.frames.fetch_add(1, Ordering::Relaxed);
                 self.status
                     .bytes
@@ -212,10 +304,7 @@ pub async fn run(
         tokio::select! {
             f = frames.recv() => match f {
                 Ok(f) => {
-                    if let Err(e) = archive.write(&f) {
-                        archive.status.dropped.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!(error = %e, "archive write failed: frame not archived");
-                    }
+                    let _ = archive.write(&f);
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     archive.status.dropped.fetch_add(n, Ordering::Relaxed);
@@ -224,7 +313,10 @@ pub async fn run(
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             _ = flush.tick() => {
-                let _ = archive.flush();
+                if let Err(e) = archive.flush() {
+                    let problem = format!("{}: {e}", archive.settings.dir.display());
+                    archive.fail(problem);
+                }
             }
             _ = shutdown.changed() => {
                 // Take what is already queued, then stop.
@@ -237,5 +329,14 @@ pub async fn run(
     }
     if let Err(e) = archive.close() {
         tracing::error!(error = %e, "archive: closing the last file failed");
+    }
+}
+
+/// Whether the file at `path` is `file` (same device and inode).
+fn same_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }

@@ -196,7 +196,7 @@ pub enum Event {
 pub type Reader = Box<dyn AsyncRead + Unpin + Send>;
 pub type Writer = Box<dyn AsyncWrite + Unpin + Send>;
 
-/// Bytes asked of a stream per read (a file is paced by the data time of what it read).
+/// Bytes asked of a stream per read (a paced file then releases what it read epoch by epoch).
 pub const STREAM_READ: usize = 16 * 1024;
 /// The largest datagram.
 pub const DATAGRAM: usize = 65_536;
@@ -256,6 +256,8 @@ pub struct Source {
     listener: Option<TcpListener>,
     attempts: u64,
     delivered: bool,
+    /// A looped recording reached its end and is opened again.
+    rewound: bool,
 }
 
 impl Source {
@@ -275,6 +277,7 @@ impl Source {
             listener: None,
             attempts: 0,
             delivered: false,
+            rewound: false,
         }
     }
 
@@ -296,7 +299,8 @@ impl Source {
                     if *self.shutdown.borrow() {
                         return Event::Stopped;
                     }
-                    let reconnect = self.attempts > 0;
+                    // A looped recording opened again is its next pass, not a reconnection.
+                    let reconnect = self.attempts > 0 && !std::mem::take(&mut self.rewound);
                     self.attempts += 1;
                     self.delivered = false;
                     self.phase = Phase::Open;
@@ -324,6 +328,7 @@ impl Source {
                         if let SourceKind::File { looped, .. } = self.settings.kind =>
                     {
                         self.phase = if looped { Phase::Start } else { Phase::Done };
+                        self.rewound = looped;
                         return Event::FileEnd { looped };
                     }
                     Read::End(end) => return self.down(end),

@@ -322,7 +322,12 @@ impl Spool {
         rec.extend_from_slice(&crc32(payload).to_le_bytes());
         rec.extend_from_slice(payload);
         let path = self.dir.join(seg_name(*seq));
-        f.write_all(&rec).map_err(io_err(&path))?;
+        if let Err(e) = f.write_all(&rec) {
+            // A full disk may have taken part of the record: cut it off, so that the records
+            // appended once there is room again are not hidden behind a torn one.
+            let _ = f.set_len(*len);
+            return Err(io_err(&path)(e));
+        }
         *len += rec.len() as u64;
         self.dirty = true;
         if self.last_sync.elapsed() >= SYNC_EVERY {

@@ -122,6 +122,9 @@ pub struct Pipeline {
     last_epoch: Option<Gpst>,
     /// Smallest spacing between epochs seen (s): the stream's interval.
     interval_s: Option<f64>,
+    /// Epochs expected and received in the passes of a looped recording before this one.
+    expected_before: u64,
+    received_before: u64,
 }
 
 impl Pipeline {
@@ -132,7 +135,7 @@ impl Pipeline {
             ubx: crate::messages::ubx::UbxReceiver::new(cfg.reference),
             smoother: CarrierSmoother::new(cfg.smoothing),
             approx: cfg.truth,
-            series: Series::new(&cfg.station, &cfg.source, cfg.truth),
+            series: Series::new(&cfg.station, &cfg.source, cfg.truth, &cfg.spp),
             cfg,
             epochs: 0,
             solutions: 0,
@@ -147,6 +150,8 @@ impl Pipeline {
             first_epoch: None,
             last_epoch: None,
             interval_s: None,
+            expected_before: 0,
+            received_before: 0,
         }
     }
 
@@ -165,17 +170,109 @@ impl Pipeline {
 
     /// Epochs expected since the first one, from the observed interval.
     pub fn epochs_expected(&self) -> u64 {
-        match (self.first_epoch, self.last_epoch, self.interval_s) {
+        let this_pass = match (self.first_epoch, self.last_epoch, self.interval_s) {
             (Some(a), Some(b), Some(dt)) if dt > 0.0 => (b.diff(a) / dt).round() as u64 + 1,
-            (Some(_), _, _) => self.epochs,
+            (Some(_), _, _) => self.epochs - self.received_before,
             _ => 0,
-        }
+        };
+        self.expected_before + this_pass
     }
 
     /// Take in received bytes.
     pub fn push(&mut self, bytes: &[u8], out: &mut Output) {
         self.framer.push(bytes);
         self.drain(out);
+    }
+
+    /// Take in received bytes without framing them yet: [`Pipeline::step`] then handles one
+    /// frame at a time, so that a paced recording can release each epoch when it is due.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.framer.push(bytes);
+    }
+
+    /// Handle the next whole frame fed; `false` when none is left.
+    pub fn step(&mut self, out: &mut Output) -> bool {
+        // Take what is needed out of the frame first: it borrows the framer's buffer.
+        let Some(f) = self.framer.next_frame() else {
+            return false;
+        };
+        let number = f.rtcm_number();
+        self.frame_bytes += f.bytes.len() as u64;
+        let name = message_name(f.kind, f.payload(), number);
+        let bytes: Option<Arc<[u8]>> = self.cfg.keep_frames.then(|| Arc::from(f.bytes));
+        let kind = f.kind;
+        let decoded = (f.kind == FrameKind::Rtcm3).then(|| rtcm3::decode(f.payload()));
+        let ubx = (f.kind == FrameKind::Ubx).then(|| crate::messages::ubx::decode_frame(f.bytes));
+        self.series.frame(&name);
+        *self.message_totals.entry(name).or_default() += 1;
+        let mut completed = Vec::new();
+        match decoded {
+            None => {}
+            Some(Ok(m)) => {
+                self.decoded += 1;
+                // Epochs are completed in stream order, so that what is known when an epoch
+                // is solved does not depend on how the input was chunked.
+                if let Some(e) = self.state.push(&m) {
+                    completed.push(e);
+                    while let Some(e) = self.state.take_ready() {
+                        completed.push(e);
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                self.decoded += 1;
+                self.decode_error(number.unwrap_or(0), &e);
+            }
+        }
+        match ubx {
+            Some(Ok(m)) => {
+                use crate::messages::ubx::UbxEvent;
+                match self.ubx.push(&m) {
+                    Some(UbxEvent::Epoch(e)) => completed.push(e),
+                    Some(UbxEvent::Ephemeris(n)) => {
+                        if let Some(e) = n.ephemeris {
+                            self.state.store.insert(e);
+                        }
+                    }
+                    None => {}
+                }
+                if self.ubx.reference.is_some() {
+                    self.state.reference = self.ubx.reference;
+                }
+            }
+            Some(Err(e)) => tracing::debug!(error = %e, "undecodable UBX message"),
+            None => {}
+        }
+        if let Some(bytes) = bytes {
+            // Dated after decoding: an MSM carries the time of its own epoch, so that the
+            // archive puts every frame of an epoch in that epoch's hour.
+            out.frames.push(RawFrame {
+                kind,
+                number,
+                bytes,
+                data_time_ns: self.state.reference.map(Gpst::gps_ns),
+            });
+        }
+        for e in completed {
+            self.epoch(e, out);
+        }
+        true
+    }
+
+    /// A looped recording starts again: its time goes back to the first epoch, so everything
+    /// that follows the data in time starts afresh (as on the first pass), while the counters
+    /// of the link (bytes, frames, epochs received and expected) go on growing.
+    pub fn rewind(&mut self) {
+        self.reset_link();
+        self.state = StationState::new(self.cfg.reference);
+        self.ubx = crate::messages::ubx::UbxReceiver::new(self.cfg.reference);
+        self.smoother = CarrierSmoother::new(self.cfg.smoothing);
+        self.approx = self.cfg.truth;
+        self.series.rewind();
+        self.expected_before = self.epochs_expected();
+        self.received_before = self.epochs;
+        self.first_epoch = None;
+        self.last_epoch = None;
     }
 
     /// End of input: drain what is left and complete the last epoch.
@@ -216,70 +313,7 @@ impl Pipeline {
     }
 
     fn drain(&mut self, out: &mut Output) {
-        // Take what is needed out of each frame first: it borrows the framer's buffer.
-        while let Some(f) = self.framer.next_frame() {
-            let number = f.rtcm_number();
-            self.frame_bytes += f.bytes.len() as u64;
-            let name = message_name(f.kind, f.payload(), number);
-            let bytes: Option<Arc<[u8]>> = self.cfg.keep_frames.then(|| Arc::from(f.bytes));
-            let kind = f.kind;
-            let decoded = (f.kind == FrameKind::Rtcm3).then(|| rtcm3::decode(f.payload()));
-            let ubx =
-                (f.kind == FrameKind::Ubx).then(|| crate::messages::ubx::decode_frame(f.bytes));
-            self.series.frame(&name);
-            *self.message_totals.entry(name).or_default() += 1;
-            let mut completed = Vec::new();
-            match decoded {
-                None => {}
-                Some(Ok(m)) => {
-                    self.decoded += 1;
-                    // Epochs are completed in stream order, so that what is known when an epoch
-                    // is solved does not depend on how the input was chunked.
-                    if let Some(e) = self.state.push(&m) {
-                        completed.push(e);
-                        while let Some(e) = self.state.take_ready() {
-                            completed.push(e);
-                        }
-                    }
-                }
-                Some(Err(e)) => {
-                    self.decoded += 1;
-                    self.decode_error(number.unwrap_or(0), &e);
-                }
-            }
-            match ubx {
-                Some(Ok(m)) => {
-                    use crate::messages::ubx::UbxEvent;
-                    match self.ubx.push(&m) {
-                        Some(UbxEvent::Epoch(e)) => completed.push(e),
-                        Some(UbxEvent::Ephemeris(n)) => {
-                            if let Some(e) = n.ephemeris {
-                                self.state.store.insert(e);
-                            }
-                        }
-                        None => {}
-                    }
-                    if self.ubx.reference.is_some() {
-                        self.state.reference = self.ubx.reference;
-                    }
-                }
-                Some(Err(e)) => tracing::debug!(error = %e, "undecodable UBX message"),
-                None => {}
-            }
-            if let Some(bytes) = bytes {
-                // Dated after decoding: an MSM carries the time of its own epoch, so that the
-                // archive puts every frame of an epoch in that epoch's hour.
-                out.frames.push(RawFrame {
-                    kind,
-                    number,
-                    bytes,
-                    data_time_ns: self.state.reference.map(Gpst::gps_ns),
-                });
-            }
-            for e in completed {
-                self.epoch(e, out);
-            }
-        }
+        while self.step(out) {}
     }
 
     fn decode_error(&mut self, n: u16, e: &rtcm3::DecodeError) {
@@ -422,6 +456,41 @@ mod tests {
             out.points.iter().map(Point::to_line).collect::<String>()
         };
         assert_eq!(run(7), run(4096));
+    }
+
+    /// A looped recording's second pass gives what its first gave: the time going back to the
+    /// first epoch leaves nothing behind (smoothing arcs, slots, orbits of the end of the file),
+    /// while the link's counters go on.
+    #[test]
+    fn a_rewound_recording_gives_the_same_epochs_again() {
+        let cfg = SimConfig::default();
+        let bytes = simulated(90);
+        let mut p = Pipeline::new(PipelineConfig {
+            truth: Some(cfg.position),
+            reference: Some(cfg.start),
+            ..Default::default()
+        });
+        let pass = |p: &mut Pipeline| {
+            let mut out = Output::default();
+            p.feed(&bytes);
+            while p.step(&mut out) {}
+            p.finish(&mut out);
+            let lines = |m: &str| {
+                out.points
+                    .iter()
+                    .filter(|x| x.measurement == m)
+                    .map(Point::to_line)
+                    .collect::<Vec<_>>()
+            };
+            (lines("station_position"), lines("satellite"))
+        };
+        let first = pass(&mut p);
+        assert_eq!(p.epochs_expected(), 90);
+        p.rewind();
+        let second = pass(&mut p);
+        assert!(first.0.len() >= 85, "{} positions", first.0.len());
+        assert_eq!(first, second);
+        assert_eq!((p.epochs, p.epochs_expected()), (180, 180));
     }
 
     /// Every frame is decoded once, here; an RTCM 2.3 output is encoded from the corrections

@@ -133,9 +133,12 @@ impl Runner {
                     if self.state != State::Streaming {
                         self.set_state(State::Streaming);
                     }
-                    self.deliver(&buf, live).await;
-                    if !self.pace(&mut pace).await {
-                        break;
+                    if pace.speed > 0.0 {
+                        if !self.deliver_paced(&buf, &mut pace).await {
+                            break;
+                        }
+                    } else {
+                        self.deliver(&buf, live).await;
                     }
                 }
                 Event::Stalled => self.set_state(State::Stalled),
@@ -149,6 +152,7 @@ impl Runner {
                         tracing::info!(source = %self.name, "file replayed to its end");
                         break;
                     }
+                    self.pipeline().rewind();
                 }
                 Event::Stopped => break,
             }
@@ -244,9 +248,52 @@ impl Runner {
     async fn deliver(&mut self, bytes: &[u8], live: bool) {
         let mut out = std::mem::take(&mut self.out);
         out.clear();
+        self.pipeline().push(bytes, &mut out);
+        self.release(out, live).await;
+    }
+
+    /// A recording's bytes in, each epoch's frames released together when the epoch is due at
+    /// the recording's `speed`; `false` when shut down meanwhile. A frame that opens an epoch
+    /// not due yet is held back, and what came before it goes at once.
+    async fn deliver_paced(&mut self, bytes: &[u8], pace: &mut Pace) -> bool {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        self.pipeline().feed(bytes);
+        loop {
+            // Paced by the time the frames themselves carry (an MSM's epoch, a 1013): not by a
+            // configured date, which is that day's midnight.
+            let (more, time) = {
+                let mut p = self.pipeline();
+                let before = p.state.reference;
+                let more = p.step(&mut out);
+                let after = p.state.reference;
+                (more, after.filter(|_| after != before))
+            };
+            if !more {
+                break;
+            }
+            let Some(wait) = time.and_then(|t| pace.wait(t)) else {
+                continue;
+            };
+            let held = out.frames.pop();
+            self.release(out, false).await;
+            out = std::mem::take(&mut self.out);
+            out.clear();
+            out.frames.extend(held);
+            let mut shutdown = self.ctx.shutdown.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return false,
+            }
+        }
+        self.release(out, false).await;
+        true
+    }
+
+    /// What the pipeline produced, to whoever takes it; the snapshot follows.
+    async fn release(&mut self, mut out: Output, live: bool) {
         let told = {
             let mut p = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
-            p.push(bytes, &mut out);
             if live && let Some(e) = out.epochs.last() {
                 let lat = (unix_ns_now() - gpst_to_unix_ns(e.time)) as f64 / 1e6;
                 p.link.latency_ms = Some(lat);
@@ -304,25 +351,6 @@ impl Runner {
             for c in out.corrections.drain(..) {
                 let _ = tx.send(Arc::new(c));
             }
-        }
-    }
-
-    /// Sleep until the data just read is due at the recording's `speed`; `false` when shut
-    /// down meanwhile.
-    async fn pace(&mut self, pace: &mut Pace) -> bool {
-        if pace.speed <= 0.0 {
-            return true;
-        }
-        let Some(t) = self.pipeline().data_time() else {
-            return true;
-        };
-        let Some(wait) = pace.wait(t) else {
-            return true;
-        };
-        let mut shutdown = self.ctx.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => true,
-            _ = shutdown.changed() => false,
         }
     }
 

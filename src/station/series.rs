@@ -13,7 +13,7 @@ use crate::gnss::corrections::{Multipath, pseudorange_corrections};
 use crate::gnss::geodesy::{ecef_to_geodetic, elevation_azimuth, enu, enu_rotation};
 use crate::gnss::nav::EphemerisStore;
 use crate::gnss::obs::{Epoch, SignalCode};
-use crate::gnss::spp::Solution;
+use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
 use crate::gnss::{Gnss, SatMap, sat_name};
 use crate::telemetry::{Point, gpst_to_unix_ns};
@@ -42,6 +42,14 @@ pub fn message_name(kind: FrameKind, payload: &[u8], number: Option<u16>) -> Str
     }
 }
 
+/// RINEX letters of systems in the usual order (`GRECJ`), each once.
+fn system_letters(systems: impl Iterator<Item = Gnss>) -> String {
+    let mut letters: Vec<char> = systems.map(|g| g.letter()).collect();
+    letters.sort_by_key(|c| "GRECJIS".find(*c).unwrap_or(9));
+    letters.dedup();
+    letters.into_iter().collect()
+}
+
 /// What the `stream` point reports, as the pipeline counts it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StreamFacts {
@@ -62,6 +70,10 @@ pub struct StreamFacts {
 pub struct Series {
     station: String,
     source: String,
+    /// The `solution` and `systems` tags of `station_position`: what the solution is set to
+    /// do, never what one epoch happened to use, so that a station's position stays one series.
+    solution: &'static str,
+    systems: String,
     truth: Option<Vector3<f64>>,
     message_slot: BTreeMap<String, u64>,
     /// Slips per signal since its last `satellite` point.
@@ -77,10 +89,12 @@ pub struct Series {
 }
 
 impl Series {
-    pub fn new(station: &str, source: &str, truth: Option<Vector3<f64>>) -> Self {
+    pub fn new(station: &str, source: &str, truth: Option<Vector3<f64>>, spp: &SppOptions) -> Self {
         Series {
             station: station.into(),
             source: source.into(),
+            solution: if spp.iono_free { "spp_if" } else { "spp" },
+            systems: system_letters(spp.systems.iter().copied()),
             truth,
             message_slot: BTreeMap::new(),
             slips: BTreeMap::new(),
@@ -91,6 +105,17 @@ impl Series {
             stream_slot: None,
             message_slot_start: None,
         }
+    }
+
+    /// A looped recording starts again at its first epoch: what follows the data in time
+    /// starts afresh; the counts of the current `message` slot go on.
+    pub fn rewind(&mut self) {
+        self.slips.clear();
+        self.multipath = Multipath::default();
+        self.mp_latest = SatMap::default();
+        self.prc_prev = SatMap::default();
+        self.sat_slot = None;
+        self.stream_slot = None;
     }
 
     /// Count a frame in the current `message` slot.
@@ -184,18 +209,12 @@ impl Series {
     pub fn position(&self, s: &Solution, tracked: usize, v: Option<Vector3<f64>>) -> Point {
         let p = Vector3::from(s.position);
         let g = ecef_to_geodetic(&p);
-        let mut systems: Vec<char> = s.used.iter().map(|u| u.sys.letter()).collect();
-        systems.sort_by_key(|c| "GRECJIS".find(*c).unwrap_or(9));
-        systems.dedup();
-        let solution = if s.used.iter().any(|u| u.iono_free) {
-            "spp_if"
-        } else {
-            "spp"
-        };
         let mut pt = Point::new("station_position", gpst_to_unix_ns(s.time))
             .tag("station", &self.station)
-            .tag("solution", solution)
-            .tag("systems", systems.into_iter().collect::<String>())
+            .tag("solution", self.solution)
+            .tag("systems", &self.systems)
+            .field("used", system_letters(s.used.iter().map(|u| u.sys)))
+            .field("nsat_if", s.used.iter().filter(|u| u.iono_free).count())
             .field("x", p.x)
             .field("y", p.y)
             .field("z", p.z)

@@ -317,6 +317,8 @@ pub fn parse_lines(text: &str) -> Vec<Line> {
                     let v = match b {
                         "true" => 1.0,
                         "false" => 0.0,
+                        // VictoriaMetrics stores a string field as 0.
+                        b if b.starts_with('"') => 0.0,
                         b => b.trim_end_matches('i').parse().unwrap(),
                     };
                     (a.to_string(), v)

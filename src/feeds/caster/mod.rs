@@ -93,6 +93,37 @@ pub struct CasterStatus {
     pub refused: AtomicU64,
     pub bad_requests: AtomicU64,
     pub unknown_mounts: AtomicU64,
+    /// Why the caster cannot take connections now (`None` while it can).
+    pub problem: Mutex<Option<String>>,
+    /// The last problem, kept after the caster accepts again.
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl CasterStatus {
+    /// `Some` while accepting fails; `true` when this starts or ends a failure.
+    fn set_problem(&self, problem: Option<String>) -> bool {
+        let mut p = self.problem.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = &problem {
+            *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
+        }
+        let changed = p.is_some() != problem.is_some();
+        *p = problem;
+        changed
+    }
+
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// The sourcetable: a record of every mountpoint, its message set (or, for the whole stream,
@@ -220,11 +251,23 @@ pub async fn run(
     });
     loop {
         tokio::select! {
-            r = listener.accept() => {
-                let Ok((sock, peer)) = r else { continue };
-                let _ = sock.set_nodelay(true);
-                tokio::spawn(connection(sock, peer, shared.clone(), shutdown.clone()));
-            }
+            r = listener.accept() => match r {
+                Ok((sock, peer)) => {
+                    if shared.status.problem().is_some() && shared.status.set_problem(None) {
+                        tracing::info!(listen = %shared.settings.listen, "caster: accepting clients again");
+                    }
+                    let _ = sock.set_nodelay(true);
+                    tokio::spawn(connection(sock, peer, shared.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors or memory: say so once, and do not spin on it.
+                    let problem = format!("{}: cannot accept clients: {e}", shared.settings.listen);
+                    if shared.status.set_problem(Some(problem.clone())) {
+                        tracing::error!(error = %problem, "caster: new clients are refused until this clears (raise LimitNOFILE?)");
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            },
             _ = shutdown.changed() => return,
         }
     }

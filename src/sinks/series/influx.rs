@@ -16,10 +16,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::backoff::Backoff;
-use crate::spool::{RealFs, Record, Spool, SpoolError};
+use crate::spool::{RealFs, Record, Spool};
 use crate::telemetry::Point;
 
-use super::{SeriesError, SinkStatus};
+use super::{Delivery, SeriesError, SinkStatus};
 use crate::secret::Secret;
 
 /// The write API.
@@ -275,6 +275,9 @@ pub async fn run(
     status
         .points_evicted
         .fetch_add(report.evicted_points, Ordering::Relaxed);
+    status
+        .spool_max_bytes
+        .store(settings.spool_max_bytes, Ordering::Relaxed);
     let spool = Arc::new(Mutex::new(spool));
     let notify = Arc::new(Notify::new());
     let writer = Writer::new(&settings)?;
@@ -297,12 +300,38 @@ pub async fn run(
     let mut count = 0usize;
     let mut tick = tokio::time::interval(batching.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let flush = |buf: &mut String, count: &mut usize| -> Result<(), SpoolError> {
+    // A spool that cannot take a batch (disk full, a failing disk) does not stop the sink: the
+    // batch is kept in memory up to SEND_BYTES and tried again at the next flush; beyond that
+    // the oldest points are lost, said at ERROR and counted with the evicted ones.
+    let flush = |buf: &mut String, count: &mut usize| {
         if buf.is_empty() {
-            return Ok(());
+            return;
         }
         let mut sp = spool.lock().unwrap_or_else(|p| p.into_inner());
-        let rep = sp.append(buf.as_bytes())?;
+        let rep = match sp.append(buf.as_bytes()) {
+            Ok(rep) => {
+                if status.spool_error().is_some() {
+                    tracing::info!(dir = %settings.spool_dir.display(), "spool: writing again");
+                    status.spool_failing(None);
+                }
+                rep
+            }
+            Err(e) => {
+                if status.spool_error().is_none() {
+                    tracing::error!(error = %e, "spool: cannot write the time series to disk; holding them in memory");
+                }
+                status.spool_failing(Some(e.to_string()));
+                if buf.len() > SEND_BYTES {
+                    tracing::error!(points = *count, error = %e, "spool: points lost, the disk took none of them");
+                    status
+                        .points_evicted
+                        .fetch_add(*count as u64, Ordering::Relaxed);
+                    buf.clear();
+                    *count = 0;
+                }
+                return;
+            }
+        };
         status
             .points_accepted
             .fetch_add(*count as u64, Ordering::Relaxed);
@@ -315,7 +344,6 @@ pub async fn run(
         buf.clear();
         *count = 0;
         notify.notify_one();
-        Ok(())
     };
     loop {
         tokio::select! {
@@ -329,15 +357,15 @@ pub async fn run(
                         }
                     }
                     if count >= batching.points || buf.len() >= batching.bytes {
-                        flush(&mut buf, &mut count)?;
+                        flush(&mut buf, &mut count);
                     }
                 }
                 None => break,
             },
-            _ = tick.tick() => flush(&mut buf, &mut count)?,
+            _ = tick.tick() => flush(&mut buf, &mut count),
         }
     }
-    flush(&mut buf, &mut count)?;
+    flush(&mut buf, &mut count);
     spool.lock().unwrap_or_else(|p| p.into_inner()).sync()?;
     if drain {
         let _ = closing_tx.send(true);
@@ -426,6 +454,7 @@ async fn ship(
                     .spool_bytes
                     .store(sp.backlog_bytes(), Ordering::Relaxed);
                 status.batches_written.fetch_add(1, Ordering::Relaxed);
+                status.delivered();
                 if last_error_kind.take().is_some() {
                     tracing::info!("database writes succeed again; the spool is being sent");
                 }
@@ -436,7 +465,7 @@ async fn ship(
                 if hold && *closing.borrow() {
                     // A replay cannot fix its URL or token by waiting: stop, keep the spool.
                     tracing::error!(error = %msg, "database write refused; the time series stay in the spool");
-                    *status.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+                    status.failed(Delivery::Held, msg);
                     return;
                 }
                 let kind: String = msg.chars().take(40).collect();
@@ -444,7 +473,14 @@ async fn ship(
                     tracing::error!(error = %msg, "database write failed; the data stays in the spool and is retried");
                     last_error_kind = Some(kind);
                 }
-                *status.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+                status.failed(
+                    if hold {
+                        Delivery::Held
+                    } else {
+                        Delivery::Retrying
+                    },
+                    msg,
+                );
                 let delay = backoff.next_delay();
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}

@@ -32,6 +32,31 @@ pub enum SeriesError {
     },
 }
 
+/// Whether the sink delivers, for `/healthz`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// Every write so far succeeded (or none was needed yet).
+    #[default]
+    Ok,
+    /// The last write failed (database down, 5xx, timeout): retried with backoff.
+    Retrying,
+    /// The database refused the credentials, database or URL: kept until the setting is fixed.
+    Held,
+    /// The sink stopped on an error (`last_error`): no more time series this run.
+    Stopped,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Ok => "delivering",
+            Delivery::Retrying => "retrying",
+            Delivery::Held => "refused",
+            Delivery::Stopped => "stopped",
+        }
+    }
+}
+
 /// Counters for `/metrics` and the status page.
 #[derive(Debug, Default)]
 pub struct SinkStatus {
@@ -42,5 +67,57 @@ pub struct SinkStatus {
     pub batches_written: AtomicU64,
     pub write_errors: AtomicU64,
     pub spool_bytes: AtomicU64,
+    /// The spool's byte cap (0 without a spool).
+    pub spool_max_bytes: AtomicU64,
+    /// The last error of a write, kept after the writes succeed again.
     pub last_error: Mutex<Option<String>>,
+    pub delivery: Mutex<Delivery>,
+    /// Why the spool cannot take points now (`None` while it can).
+    pub spool_error: Mutex<Option<String>>,
+    /// The last error of the spool, kept after it recovered.
+    pub spool_last_error: Mutex<Option<String>>,
+}
+
+fn set<T>(m: &Mutex<T>, v: T) {
+    *m.lock().unwrap_or_else(|p| p.into_inner()) = v;
+}
+
+fn get<T: Clone>(m: &Mutex<T>) -> T {
+    m.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+impl SinkStatus {
+    /// A write failed: `delivery` tells whether it is retried or held.
+    pub fn failed(&self, delivery: Delivery, error: String) {
+        set(&self.delivery, delivery);
+        set(&self.last_error, Some(error));
+    }
+
+    pub fn delivered(&self) {
+        set(&self.delivery, Delivery::Ok);
+    }
+
+    pub fn delivery(&self) -> Delivery {
+        get(&self.delivery)
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        get(&self.last_error)
+    }
+
+    /// The spool could not take a batch (`Some`), or took one again (`None`).
+    pub fn spool_failing(&self, error: Option<String>) {
+        if let Some(e) = &error {
+            set(&self.spool_last_error, Some(e.clone()));
+        }
+        set(&self.spool_error, error);
+    }
+
+    pub fn spool_error(&self) -> Option<String> {
+        get(&self.spool_error)
+    }
+
+    pub fn spool_last_error(&self) -> Option<String> {
+        get(&self.spool_last_error)
+    }
 }
