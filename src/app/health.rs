@@ -155,6 +155,7 @@ mod tests {
             caster: None,
             pushes: Vec::new(),
             outputs: Vec::new(),
+            monitors: Vec::new(),
             started: std::time::Instant::now(),
             names: Default::default(),
         };

@@ -3,6 +3,7 @@
 //! time-series points; it publishes frames, epochs and corrections on broadcasts for the sinks
 //! and feeds, and keeps the [`snapshot`] the health endpoints show.
 
+pub mod monitor;
 pub mod pipeline;
 pub mod runner;
 pub mod series;
@@ -20,4 +21,6 @@ pub struct StationSettings {
     pub antenna: String,
     pub receiver: String,
     pub country: String,
+    /// ANTEX file for antenna phase centres (the integrity monitor's RTK).
+    pub atx: Option<std::path::PathBuf>,
 }
