@@ -155,7 +155,7 @@ fn monitor(name: &str, m: &MonitorState, up: std::time::Duration) -> Part {
     let part = match (fresh, &m.last) {
         (Some(l), _) => {
             let state = if l.fix == 1 { "fixed" } else { "float" };
-            Part::new(name, "monitor", true, state).detail(format!(
+            Part::new(name, "monitor", !m.alarm, state).detail(format!(
                 "E {:+.3} N {:+.3} U {:+.3} m, {} satellites, ratio {:.1}, age {:.1} s",
                 l.enu[0], l.enu[1], l.enu[2], l.nsat, l.ratio, l.age_s
             ))
@@ -163,7 +163,7 @@ fn monitor(name: &str, m: &MonitorState, up: std::time::Duration) -> Part {
         (None, None) if up <= MONITOR_STALE => Part::new(name, "monitor", true, "starting"),
         (None, _) => Part::new(name, "monitor", false, "no solution"),
     };
-    let why = m.last_skip.clone().or_else(|| {
+    let why = m.event.clone().or_else(|| m.last_skip.clone()).or_else(|| {
         (m.mount_frames == 0).then(|| "no corrections from the mount: check the station source".to_string())
     });
     part.error(why)

@@ -32,6 +32,10 @@ use crate::telemetry::{Point, gpst_to_unix_ns};
 
 /// Base epochs kept for matching (s of data time).
 const BASE_KEEP_S: f64 = 120.0;
+/// Events of one kind are raised at most this often (s).
+const EVENT_EVERY_S: f64 = 60.0;
+/// The mount silent this long (wall clock) while the check receiver streams: no corrections.
+const NO_CORRECTIONS: Duration = Duration::from_secs(30);
 /// Check epochs that may wait for their base epoch at most (a bound on memory when the mount
 /// stops).
 const PENDING_MAX: usize = 600;
@@ -82,6 +86,9 @@ pub struct MonitorState {
     pub last: Option<LastSolution>,
     /// Time to the first fix after the latest (re)start of the filter (s of data time).
     pub ttff_s: Option<f64>,
+    /// The latest event's message, and whether its condition still holds.
+    pub event: Option<String>,
+    pub alarm: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +132,11 @@ pub struct Monitor {
     /// Data time of the latest (re)start of the filter.
     started: Option<Gpst>,
     ttff_s: Option<f64>,
+    /// Data time of the latest wrong-fix event.
+    wrong_event: Option<Gpst>,
+    /// When the mount last gave a base epoch, and whether its silence was told.
+    last_base: Instant,
+    silence_told: bool,
     pub status: Arc<MonitorStatus>,
 }
 
@@ -153,6 +165,9 @@ impl Monitor {
             engine_base: None,
             started: None,
             ttff_s: None,
+            wrong_event: None,
+            last_base: Instant::now(),
+            silence_told: false,
             status: Arc::default(),
         }
     }
@@ -174,6 +189,7 @@ impl Monitor {
                 continue;
             };
             if let Some(e) = self.base.push(&m) {
+                self.last_base = now;
                 self.base_epochs.push_back(e);
                 while let Some(e) = self.base.take_ready() {
                     self.base_epochs.push_back(e);
@@ -236,7 +252,37 @@ impl Monitor {
 
     /// Solve the check epochs that waited long enough in wall time, when the mount is silent.
     pub fn tick(&mut self, now: Instant) -> Vec<Point> {
-        self.solve(true, now)
+        let mut out = self.solve(true, now);
+        let silent = now.duration_since(self.last_base) > NO_CORRECTIONS;
+        let checking = self.check.reference.is_some() && !self.pending.is_empty();
+        if silent && checking && !self.silence_told {
+            self.silence_told = true;
+            let at = self.pending.back().map(|(e, _)| e.time);
+            let msg = format!(
+                "monitor {}: no corrections from mount {} for {} s while the check receiver streams: check the station's source and the mount's message set",
+                self.settings.name,
+                self.settings.mount,
+                NO_CORRECTIONS.as_secs()
+            );
+            out.extend(at.map(|t| self.event(t, "no_corrections", msg)));
+        } else if !silent && self.silence_told {
+            self.silence_told = false;
+            self.status.with(|s| s.alarm = false);
+        }
+        out
+    }
+
+    fn event(&self, t: Gpst, kind: &'static str, message: String) -> Point {
+        tracing::warn!(monitor = %self.settings.name, kind, "{message}");
+        self.status.with(|s| {
+            s.event = Some(message.clone());
+            s.alarm = true;
+        });
+        Point::new("event", gpst_to_unix_ns(t))
+            .tag("station", self.station.clone())
+            .tag("monitor", self.settings.name.clone())
+            .tag("kind", kind)
+            .field("message", message)
     }
 
     /// Solve every check epoch whose base epoch is there or no longer expected.
@@ -264,7 +310,11 @@ impl Monitor {
                 .cloned();
             match base {
                 Some(b) => match self.process(&rover, &b) {
-                    Ok(s) => out.push(self.point(&s, now)),
+                    Ok(s) => {
+                        let (p, wrong) = self.point(&s, now);
+                        out.push(p);
+                        out.extend(wrong);
+                    }
                     Err(e) => self.skip(&e),
                 },
                 None => self.skip(&RtkSkip::NoBase {
@@ -338,7 +388,8 @@ impl Monitor {
         }
     }
 
-    fn point(&mut self, s: &RtkSolution, now: Instant) -> Point {
+    /// The `rtk` point, and a wrong-fix event when the fix is far from the known point.
+    fn point(&mut self, s: &RtkSolution, now: Instant) -> (Point, Option<Point>) {
         let known = self.settings.position;
         let d = enu(&known, &s.position_vector());
         let fix: u8 = match s.quality {
@@ -372,7 +423,26 @@ impl Monitor {
                 at: now,
             });
         });
-        Point::new("rtk", gpst_to_unix_ns(s.time))
+        let due = self
+            .wrong_event
+            .is_none_or(|w| s.time.diff(w) >= EVENT_EVERY_S);
+        let event = (wrong && due).then(|| {
+            self.wrong_event = Some(s.time);
+            let msg = format!(
+                "monitor {}: a fixed solution {:.3} m from the check receiver's known coordinates (E {:+.3} N {:+.3} U {:+.3} m) on mount {}: check the coordinates the station broadcasts (1005/1006, their datum), the check receiver's known coordinates, and the feed",
+                self.settings.name,
+                d.norm(),
+                d.x,
+                d.y,
+                d.z,
+                self.settings.mount
+            );
+            self.event(s.time, "wrong_fix", msg)
+        });
+        if !wrong && fix == 1 && !self.silence_told {
+            self.status.with(|st| st.alarm = false);
+        }
+        let p = Point::new("rtk", gpst_to_unix_ns(s.time))
             .tag("station", self.station.clone())
             .tag("monitor", self.settings.name.clone())
             .tag("mountpoint", self.settings.mount.clone())
@@ -384,7 +454,8 @@ impl Monitor {
             .field("dn", d.y)
             .field("du", d.z)
             .field("baseline_m", baseline)
-            .field_opt("ttff_s", ttff)
+            .field_opt("ttff_s", ttff);
+        (p, event)
     }
 }
 
