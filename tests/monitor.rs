@@ -181,3 +181,121 @@ speed = {SPEED}
     assert!(mu <= 0.010, "mean |U| {mu}");
     assert!((baseline - 70.0).abs() < 10.0, "baseline {baseline} m");
 }
+
+/// Known coordinates 10 cm off raise the wrong-fix event within 60 s of data; a mount that
+/// carries no observations raises the no-corrections event. Both show on `/healthz`, and the
+/// station and caster go on.
+#[test]
+fn wrong_coordinates_and_missing_corrections_are_events() {
+    let dir = temp_dir("monitor-events");
+    let caster = free_port();
+    let health = free_port();
+    let served = arp_1006(STR24);
+    let shifted: Vec<f64> = (0..3).map(|i| STR1[i] + served[i] - STR2[i]).collect();
+    // 10 cm up: along the ellipsoidal normal at Mount Stromlo (lat −35.3°, lon 149.0°).
+    let (lat, lon) = (-35.316f64.to_radians(), 149.01f64.to_radians());
+    let up = [
+        lat.cos() * lon.cos(),
+        lat.cos() * lon.sin(),
+        lat.sin(),
+    ];
+    let shifted: Vec<f64> = (0..3).map(|i| shifted[i] + 0.10 * up[i]).collect();
+    let check = |name: &str| {
+        format!(
+            "[monitor.source]\nkind = \"file\"\nname = \"{name}-rx\"\npath = \"{}\"\nspeed = {SPEED}\n",
+            common::data_file(STR17).display()
+        )
+    };
+    let config = format!(
+        r#"data_dir = "{d}"
+[station]
+name = "STR2"
+position = {{ x = {sx}, y = {sy}, z = {sz} }}
+antenna = "LEIAR25.R3      NONE"
+atx = "{atx}"
+
+[[source]]
+kind = "file"
+name = "rx"
+path = "{base}"
+speed = {SPEED}
+
+[health]
+listen = "127.0.0.1:{health}"
+
+[[caster]]
+listen = "127.0.0.1:{caster}"
+[[caster.mount]]
+name = "STR2_MSM4"
+messages = "1006(10),1008(10),1019,1020,1042,1044,1045,1046,1230(10),1074(1),1084(1),1094(1),1124(1)"
+[[caster.mount]]
+name = "ARP_ONLY"
+messages = "1006(10)"
+
+[[monitor]]
+name = "MOVED"
+mount = "STR2_MSM4"
+position = {{ x = {kx}, y = {ky}, z = {kz} }}
+max_wait_s = 20
+{moved}
+[[monitor]]
+name = "SILENT"
+mount = "ARP_ONLY"
+position = {{ x = {kx}, y = {ky}, z = {kz} }}
+{silent}"#,
+        d = dir.display(),
+        sx = STR2[0],
+        sy = STR2[1],
+        sz = STR2[2],
+        kx = shifted[0],
+        ky = shifted[1],
+        kz = shifted[2],
+        base = common::data_file(STR24).display(),
+        atx = common::data_file(ATX).display(),
+        moved = check("MOVED"),
+        silent = check("SILENT"),
+    );
+    let _daemon = run_daemon(&dir, &config, caster);
+    let t0 = Instant::now();
+    let part = |body: &str, name: &str| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == "monitor" && p["name"] == name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    loop {
+        let (_, body) = curl(&[&format!("http://127.0.0.1:{health}/healthz")]);
+        let moved = part(&body, "MOVED");
+        let silent = part(&body, "SILENT");
+        let said = |p: &serde_json::Value, what: &str| {
+            p["ok"] == false && p["last_error"].as_str().is_some_and(|e| e.contains(what))
+        };
+        let up_cm = moved["last_error"]
+            .as_str()
+            .and_then(|e| e.split("U ").nth(1))
+            .and_then(|u| u.split(' ').next())
+            .and_then(|u| u.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if said(&moved, "known coordinates") && said(&silent, "no corrections from mount ARP_ONLY") {
+            assert!((up_cm + 0.10).abs() < 0.02, "the 10 cm seen as {up_cm} m: {body}");
+            assert!(body.contains("\"kind\":\"caster\""), "{body}");
+            let rx = body.contains("{\"kind\":\"source\",\"last_error\":null,\"name\":\"rx\",\"ok\":true");
+            assert!(rx, "the station's source goes on: {body}");
+            break;
+        }
+        // 60 s of data at SPEED, and the 30 s of silence, with room for a loaded machine.
+        assert!(
+            t0.elapsed() < Duration::from_secs_f64(60.0 / SPEED + 45.0),
+            "no events after {:?}: {body}\n{}",
+            t0.elapsed(),
+            std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+    assert!(log.contains("wrong_fix") && log.contains("no_corrections"), "{log}");
+}
