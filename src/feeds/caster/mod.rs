@@ -221,7 +221,6 @@ pub fn mount_feeds(
 }
 
 /// Serve the mounts; `feeds` are their streams from [`mount_feeds`].
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
     settings: Arc<CasterSettings>,
     listener: TcpListener,
