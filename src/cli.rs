@@ -58,11 +58,14 @@ pub enum Command {
     /// orbits, MSM4 or MSM7 observations, station messages and broadcast ephemerides.
     ///
     /// Seeded and reproducible: the same options give the same bytes. Optional noise,
-    /// multipath, gaps, cycle slips and corrupted frames.
+    /// multipath, gaps, cycle slips and corrupted frames. With --rover, a base and a rover
+    /// walking through a forest plot near it (canopy, low C/N0, slips), each with its own clock
+    /// and ambiguities under the same sky and atmosphere, and the rover's truth trajectory.
     ///
     /// Examples:
     ///   corsd simulate --duration 3600 -o station.rtcm3
     ///   corsd simulate --msm 7 --noise --corrupt 0.01 --duration 600 -o faulty.rtcm3
+    ///   corsd simulate --systems GECJ --noise --rover rover.rtcm3 --truth truth.csv -o base.rtcm3
     Simulate(commands::simulate::SimulateArgs),
     /// Replay recorded RTCM3 streams through the station pipeline and position the antenna.
     ///

@@ -39,14 +39,17 @@ fuzz_target!(|data: &[u8]| {
     // Each 11-byte record: epoch, satellite, signal, what to change, and a 7-byte value.
     for rec in data.chunks(11) {
         let [e, s, g, what, rest @ ..] = rec else { break };
-        let Some(ep) = rover.get_mut(*e as usize % rover.len().max(1)) else { continue };
+        let n = rover.len().max(1);
+        let Some(ep) = rover.get_mut(*e as usize % n) else { continue };
         let v = value(rest);
         if *what % 8 == 7 {
             ep.time = ep.time.add(v.clamp(-1e6, 1e6));
             continue;
         }
-        let Some(sat) = ep.sats.get_mut(*s as usize % ep.sats.len().max(1)) else { continue };
-        let Some(sig) = sat.signals.get_mut(*g as usize % sat.signals.len().max(1)) else { continue };
+        let n = ep.sats.len().max(1);
+        let Some(sat) = ep.sats.get_mut(*s as usize % n) else { continue };
+        let n = sat.signals.len().max(1);
+        let Some(sig) = sat.signals.get_mut(*g as usize % n) else { continue };
         match *what % 8 {
             0 => sig.phase_cycles = Some(v),
             1 => sig.pseudorange_m = Some(v),

@@ -1,6 +1,7 @@
 //! The health endpoints: `/healthz` (200 when every part is ok, 503 naming the degraded ones
-//! with their last errors), `/metrics` (Prometheus), `/status.json` (every source's snapshot
-//! under `sources`, every part under `parts`) and the live status page at `/`.
+//! with their last errors), `/metrics` (Prometheus), `/status.json` and `/history.json` (see
+//! [`super::status`]: every source's snapshot under `sources`, every part under `parts`, the
+//! last hour and day) and the live status page at `/`.
 
 use std::sync::atomic::Ordering;
 
@@ -108,23 +109,23 @@ pub(super) fn respond(path: &str, h: &Health) -> (&'static str, &'static str, St
         "/status.json" => (
             "200 OK",
             "application/json",
-            serde_json::json!({
-                "station": h.station,
-                "sources": snaps,
-                "parts": parts(h, &snaps),
-            })
-            .to_string(),
+            super::status::status_json(&snaps, h),
+        ),
+        "/history.json" => (
+            "200 OK",
+            "application/json",
+            super::status::history_json(h, path),
         ),
         _ => (
             "404 Not Found",
             "text/plain",
-            "corsd: / (status page), /healthz, /metrics, /status.json\n".into(),
+            "corsd: / (status page), /healthz, /metrics, /status.json, /history.json\n".into(),
         ),
     }
 }
 
-/// The live status page: one self-contained file (no outside assets) that polls `/status.json`
-/// and `/healthz` every 2 s.
+/// The live status page: one self-contained file (no outside assets, inline SVG plots) that polls
+/// `/status.json` and `/healthz` every 2 s and `/history.json` every 10 s.
 const STATUS_PAGE: &str = include_str!("status_page.html");
 
 fn html_escape(s: &str) -> String {
@@ -158,6 +159,7 @@ mod tests {
             monitors: Vec::new(),
             started: std::time::Instant::now(),
             names: Default::default(),
+            history: Arc::new(crate::app::history::History::new(None)),
         };
         let (code, _, body) = respond("/metrics", &h);
         assert_eq!(code, "200 OK");

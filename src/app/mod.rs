@@ -6,10 +6,12 @@
 //! sender, and the sink flushes its batch into the spool and syncs it before `run` returns.
 
 pub mod health;
+pub mod history;
 mod metrics;
 mod monitors;
 pub mod parts;
 pub mod preflight;
+mod status;
 mod systemd;
 
 use std::future::Future;
@@ -65,6 +67,8 @@ pub struct Health {
     pub monitors: Vec<(String, Arc<MonitorStatus>)>,
     pub started: std::time::Instant,
     pub names: PartNames,
+    /// The last hour and day, for the status page.
+    pub history: Arc<history::History>,
 }
 
 /// What the parts that have no configured name are called in `/healthz`: where they write or
@@ -144,7 +148,11 @@ pub async fn run(
     let (points_tx, points_rx) = mpsc::channel(1024);
     let streams = Streams::new(FRAME_QUEUE, CORRECTION_QUEUE);
     let sink_status = Arc::new(SinkStatus::default());
-    let sink = spawn_series(&settings, points_rx, sink_status.clone(), &stop_rx);
+    // The status page's history sees every point on its way to the sink.
+    let history = Arc::new(history::History::new(settings.station.position));
+    let (sink_tx, sink_rx) = mpsc::channel(1024);
+    let tee = tokio::spawn(history::tee(points_rx, sink_tx, history.clone()));
+    let sink = spawn_series(&settings, sink_rx, sink_status.clone(), &stop_rx);
     let mut parts = Parts::default();
     parts.archive(&settings, &streams, &stop_rx);
     parts.casters(
@@ -181,7 +189,13 @@ pub async fn run(
         },
         started: std::time::Instant::now(),
         names: PartNames::new(&settings, &parts.bound),
+        history: history.clone(),
     };
+    let sampler = tokio::spawn(history::sampler(
+        history,
+        parts.snapshots.clone(),
+        stop_rx.clone(),
+    ));
     let health_task = match listeners.health.take() {
         Some(l) => {
             let local = l.local_addr()?;
@@ -203,6 +217,8 @@ pub async fn run(
     let _ = stop_tx.send(true);
     watchdog.abort();
     parts.join(health_task).await;
+    let _ = sampler.await;
+    let _ = tee.await;
     match sink.await {
         Ok(r) => r?,
         Err(e) => anyhow::bail!("the time-series sink failed: {e}"),

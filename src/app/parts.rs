@@ -261,6 +261,7 @@ mod tests {
                 serial_outputs: vec!["radio".into()],
                 ..Default::default()
             },
+            history: Arc::new(crate::app::history::History::new(None)),
         }
     }
 

@@ -2,12 +2,13 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use crate::gnss::geodesy::Geodetic;
 use crate::gnss::time::Gpst;
+use crate::simulate::walk::{Canopy, Walk};
 use crate::simulate::{Faults, SimConfig, Simulator};
 
 #[derive(Debug, clap::Args)]
@@ -29,9 +30,9 @@ pub struct SimulateArgs {
     /// First epoch, UTC (RFC 3339). Fixed by default so that the same command gives the same bytes.
     #[arg(long, default_value = "2026-03-01T00:00:00Z")]
     pub start: String,
-    /// Length of the stream in seconds.
-    #[arg(long, default_value_t = 600)]
-    pub duration: u32,
+    /// Length of the stream in seconds (default 600; with `--rover`, the whole walk).
+    #[arg(long)]
+    pub duration: Option<u32>,
     /// Seconds between epochs.
     #[arg(long, default_value_t = 1)]
     pub interval: u32,
@@ -75,21 +76,126 @@ pub struct SimulateArgs {
     /// raw receiver. Needs `--msm 7` and `--obs-only`.
     #[arg(long)]
     pub ubx: bool,
+    /// Also simulate a rover walking through a forest plot near the station (canopy blockage,
+    /// low C/N0, cycle slips, three dense stands that block every satellite) and write its MSM7
+    /// stream here; the station's stream, with the same sky and atmosphere, goes to `--output`.
+    #[arg(long, value_name = "FILE", requires = "truth")]
+    pub rover: Option<PathBuf>,
+    /// The rover's truth, one CSV line per epoch: GPS week and time of week, ECEF of the
+    /// antenna reference point (the simulator models no phase-centre offset, so it is also the
+    /// phase centre), canopy, satellites tracked, lock restarts and slips.
+    #[arg(long, value_name = "FILE", requires = "rover")]
+    pub truth: Option<PathBuf>,
     /// Output file (`-` for standard output).
     #[arg(short, long)]
     pub output: PathBuf,
 }
 
-pub fn run(args: &SimulateArgs) -> Result<()> {
-    let config = config(args)?;
-    let mut sim = Simulator::new(config);
-    let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
+/// The rover of `--rover`: its own receiver, clock, ambiguities and noise under the same sky.
+fn rover_config(base: &SimConfig) -> SimConfig {
+    let walk = Walk::forest_plot(&base.position);
+    SimConfig {
+        name: "ROV1".into(),
+        station_id: (base.station_id + 1) % 4096,
+        position: walk.at(0.0).position,
+        msm: 7,
+        both_msm: false,
+        seed: base.seed.wrapping_mul(31).wrapping_add(7),
+        clock_ns: -27.0,
+        walk: Some(walk),
+        ..base.clone()
+    }
+}
+
+fn create(path: &Path) -> Result<Box<dyn Write>> {
+    Ok(if path.as_os_str() == "-" {
         Box::new(BufWriter::new(std::io::stdout().lock()))
     } else {
-        Box::new(BufWriter::new(File::create(&args.output).with_context(
-            || format!("cannot create {}", args.output.display()),
-        )?))
-    };
+        Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ))
+    })
+}
+
+/// The station and the rover, epoch by epoch, and the rover's truth.
+fn run_pair(args: &SimulateArgs, base_cfg: SimConfig, rover: &Path, truth: &Path) -> Result<()> {
+    let mut base = Simulator::new(base_cfg);
+    let mut rov = Simulator::new(rover_config(base.config()));
+    let mut base_out = create(&args.output)?;
+    let mut rov_out = create(rover)?;
+    let mut truth_out = create(truth)?;
+    let p = base.config().position;
+    writeln!(
+        truth_out,
+        "# corsd simulate: rover ROV1 walking a forest plot near station {} (ARP ECEF {:.4},{:.4},{:.4} m)\n\
+         # position: the rover's antenna reference point (ARP), ECEF WGS 84 (m); no phase-centre offset or variation is simulated, so it is the phase centre too\n\
+         # canopy: open | light (partial blockage, 4-14 dB weaker, slips) | dense (every satellite blocked)\n\
+         # lock_restarts: satellites tracked before whose lock began again (slip or re-acquisition); slips: of those, slips in view\n\
+         {}",
+        base.config().name,
+        p.x,
+        p.y,
+        p.z,
+        crate::simulate::Truth::CSV_HEADER
+    )?;
+    let (mut epochs, mut gaps, mut restarts, mut bytes) = (0u32, 0u32, 0usize, [0usize; 2]);
+    let mut last_canopy = Canopy::Open;
+    while let (Some(b), Some(r)) = (base.next_epoch(), rov.next_epoch()) {
+        for f in &b {
+            base_out.write_all(f)?;
+            bytes[0] += f.len();
+        }
+        for f in &r {
+            rov_out.write_all(f)?;
+            bytes[1] += f.len();
+        }
+        if let Some(t) = rov.truth() {
+            writeln!(truth_out, "{}", t.csv())?;
+            if t.canopy == Canopy::Dense && last_canopy != Canopy::Dense {
+                gaps += 1;
+            }
+            last_canopy = t.canopy;
+            restarts += t.lock_restarts.len();
+        }
+        epochs += 1;
+    }
+    base_out.flush()?;
+    rov_out.flush()?;
+    truth_out.flush()?;
+    eprintln!(
+        "corsd simulate: {epochs} epochs; station {} bytes → {}; rover {} bytes → {}; truth → {}",
+        bytes[0],
+        args.output.display(),
+        bytes[1],
+        rover.display(),
+        truth.display()
+    );
+    eprintln!(
+        "  rover: {gaps} canopy gaps, {restarts} lock restarts ({} slips in view)",
+        rov.faults_made.slips
+    );
+    Ok(())
+}
+
+pub fn run(args: &SimulateArgs) -> Result<()> {
+    if args.rover.is_some() && (args.ubx || args.both_msm || args.obs_only) {
+        bail!(
+            "--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)"
+        );
+    }
+    let config = config(args)?;
+    if let (Some(rover), Some(truth)) = (&args.rover, &args.truth) {
+        let stdout = [&args.output, rover, truth]
+            .iter()
+            .filter(|p| p.as_os_str() == "-")
+            .count();
+        if stdout > 1 {
+            bail!("-o, --rover and --truth: only one of them can be `-` (standard output)");
+        }
+        return run_pair(args, config, rover, truth);
+    }
+    let mut sim = Simulator::new(config);
+    let mut out = create(&args.output)?;
     let mut bytes = 0usize;
     let mut frames = 0usize;
     let mut raw_receiver = args.ubx.then(|| RawReceiver::new(sim.config().start));
@@ -217,7 +323,11 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
         station_id: args.station_id,
         position: Geodetic::from_degrees(lat, lon, h).to_ecef(),
         start: Gpst::from_utc(start.with_timezone(&chrono::Utc)),
-        epochs: args.duration / args.interval,
+        epochs: args.duration.unwrap_or(if args.rover.is_some() {
+            Walk::duration_s().ceil() as u32 + 1
+        } else {
+            600
+        }) / args.interval,
         interval_s: args.interval,
         msm: args.msm,
         both_msm: args.both_msm,
@@ -233,5 +343,8 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
             slip: args.slips,
             corrupt: args.corrupt,
         },
+        pair_model: args.rover.is_some(),
+        clock_ns: if args.rover.is_some() { 12.0 } else { 0.0 },
+        ..Default::default()
     })
 }

@@ -239,6 +239,20 @@ impl Antex {
         Ok(a)
     }
 
+    /// The satellite antenna of a space vehicle (`G063`, `E210`) by its SVN and the VALID
+    /// FROM/UNTIL period: the identity that stays with the hardware when PRNs are reassigned,
+    /// for a caller that knows the SVN (satellite metadata, a newer ANTEX's PRN table).
+    pub fn satellite_by_svn(&self, svn: &str, t: Gpst) -> Result<&Antenna, AntexError> {
+        let svn = svn.trim();
+        self.satellites
+            .iter()
+            .find(|a| a.svn.eq_ignore_ascii_case(svn) && a.valid_at(t))
+            .ok_or_else(|| AntexError::SatelliteNotFound {
+                sat: svn.to_string(),
+                week: t.week(),
+            })
+    }
+
     /// The satellite antenna of a PRN valid at `t` by the file's VALID FROM/UNTIL alone, however
     /// old the file (RTKLIB's rule).
     pub fn satellite_in_file(&self, sys: Gnss, prn: u8, t: Gpst) -> Result<&Antenna, AntexError> {

@@ -1,11 +1,14 @@
 //! GNSS vocabulary and engines. Vocabulary: systems, time scales, signals, observations,
 //! geodesy, the ephemeris store. Engines (pure, fed data and time): orbits, atmosphere, single
-//! point positioning and Doppler velocity, per-signal corrections and multipath, QC. Nothing here
+//! point positioning and Doppler velocity, per-signal corrections and multipath, QC; precise
+//! products (SP3 orbits, RINEX clocks) and frame transformations. Nothing here
 //! knows a message or a frame.
 
 pub mod antex;
 pub mod atmosphere;
+pub mod clk;
 pub mod corrections;
+pub mod frames;
 pub mod geodesy;
 pub mod lambda;
 pub mod nav;
@@ -16,6 +19,7 @@ pub mod rtk;
 pub mod signal;
 pub mod slip;
 pub mod smoothing;
+pub mod sp3;
 pub mod spp;
 pub mod sunmoon;
 pub mod tide;
@@ -81,6 +85,28 @@ pub fn sat_name(sys: Gnss, prn: u8) -> String {
 /// BeiDou GEO satellites (C01–C05 and C59–C63) need their own orbit rotation.
 pub fn is_beidou_geo(prn: u8) -> bool {
     matches!(prn, 1..=5 | 59..=63)
+}
+
+/// The three BeiDou orbits, which a sky plot tells apart: GEO satellites stand still, IGSO
+/// ones draw a figure of eight over Asia, MEO ones cross the sky.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeidouOrbit {
+    Geo,
+    Igso,
+    Meo,
+}
+
+/// A BeiDou satellite's orbit from its PRN, as the constellation status (CSNO) assigns them:
+/// IGSO C06–C10, C13, C16 (BDS-2), C31, C56 (BDS-3 test) and C38–C40 (BDS-3); GEO as
+/// [`is_beidou_geo`]; MEO the rest.
+pub fn beidou_orbit(prn: u8) -> BeidouOrbit {
+    if is_beidou_geo(prn) {
+        BeidouOrbit::Geo
+    } else if matches!(prn, 6..=10 | 13 | 16 | 31 | 38..=40 | 56) {
+        BeidouOrbit::Igso
+    } else {
+        BeidouOrbit::Meo
+    }
 }
 
 /// A map of per-satellite (and per-signal) state, keyed by small tuples such as

@@ -98,6 +98,22 @@ impl Gpst {
         Gpst::from_week_tow(week + GST_WEEK0_IN_GPS_WEEKS, tow)
     }
 
+    /// A calendar date and time written in GPS time itself (as RINEX and SP3 write GPST), or
+    /// `None` for a date that does not exist or a time of day outside 0..86 401 s.
+    pub fn from_calendar(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: f64) -> Option<Gpst> {
+        let date = NaiveDate::from_ymd_opt(y, mo, d)?;
+        let gps0 = NaiveDate::from_ymd_opt(1980, 1, 6)?;
+        let tod = f64::from(h) * 3600.0 + f64::from(mi) * 60.0 + s;
+        if !(0.0..86_401.0).contains(&tod) {
+            return None;
+        }
+        let whole = tod.floor();
+        Some(Gpst::new(
+            (date - gps0).num_days() * SECONDS_PER_DAY + whole as i64,
+            tod - whole,
+        ))
+    }
+
     /// From a UTC date and time.
     pub fn from_utc(t: DateTime<Utc>) -> Gpst {
         let unix = t.timestamp();

@@ -410,30 +410,31 @@ pub(crate) fn epoch_payloads(sim: &mut Simulator, t: Gpst, obs: &EpochObs) -> Ve
     }
     let sec = t.tow().round() as i64;
     if sec % 10 == 0 {
-        out.push(
-            StationArp {
-                number: 1006,
-                station: cfg.station_id,
-                itrf_year: 0,
-                gps: true,
-                glonass: true,
-                galileo: true,
-                non_physical: false,
-                x_m: cfg.position.x,
-                single_oscillator: true,
-                reserved: false,
-                y_m: cfg.position.y,
-                quarter_cycle: 0,
-                z_m: cfg.position.z,
-                antenna_height_m: Some(0.0),
-            }
-            .encode(),
-        );
+        // A rover has no reference point to announce.
+        let arp = StationArp {
+            number: 1006,
+            station: cfg.station_id,
+            itrf_year: 0,
+            gps: true,
+            glonass: true,
+            galileo: true,
+            non_physical: false,
+            x_m: cfg.position.x,
+            single_oscillator: true,
+            reserved: false,
+            y_m: cfg.position.y,
+            quarter_cycle: 0,
+            z_m: cfg.position.z,
+            antenna_height_m: Some(0.0),
+        };
+        if cfg.walk.is_none() {
+            out.push(arp.encode());
+        }
         out.push(
             AntennaDescriptor {
                 number: 1008,
                 station: cfg.station_id,
-                descriptor: Text(b"TRM59800.00     NONE".to_vec()),
+                descriptor: Text(cfg.antenna.as_bytes().to_vec()),
                 setup_id: 0,
                 serial: Some(Text(format!("{}-ANT", cfg.name).into_bytes())),
             }
@@ -442,7 +443,7 @@ pub(crate) fn epoch_payloads(sim: &mut Simulator, t: Gpst, obs: &EpochObs) -> Ve
         out.push(
             ReceiverDescriptor {
                 station: cfg.station_id,
-                antenna: Text(b"TRM59800.00     NONE".to_vec()),
+                antenna: Text(cfg.antenna.as_bytes().to_vec()),
                 antenna_setup_id: 0,
                 antenna_serial: Text(format!("{}-ANT", cfg.name).into_bytes()),
                 receiver: Text(b"CORSD SIMULATOR".to_vec()),

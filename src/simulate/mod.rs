@@ -14,6 +14,7 @@
 
 pub mod compose;
 pub mod sky;
+pub mod walk;
 
 use std::collections::BTreeMap;
 
@@ -22,7 +23,8 @@ use nalgebra::Vector3;
 use crate::gnss::Gnss;
 use crate::gnss::time::Gpst;
 
-use sky::{Broadcast, ObsModel, Rng, SatObs, SimSat};
+use sky::{Broadcast, ObsModel, Reception, Rng, SatObs, SimSat};
+use walk::{Canopy, Walk};
 
 /// Faults to inject.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -58,6 +60,15 @@ pub struct SimConfig {
     pub multipath: bool,
     pub atmosphere: bool,
     pub faults: Faults,
+    /// The receiver walks the forest plot near `position` instead of standing on it.
+    pub walk: Option<Walk>,
+    /// One of two receivers compared by double differences: noise from each signal's C/N0
+    /// rather than from elevation (with `noise`), a smooth ionosphere.
+    pub pair_model: bool,
+    /// Offset of the receiver's steered clock (ns); it wanders 3 ns around it.
+    pub clock_ns: f64,
+    /// Antenna type and radome (20 characters, as in ANTEX) for 1008/1033.
+    pub antenna: String,
 }
 
 impl Default for SimConfig {
@@ -80,6 +91,10 @@ impl Default for SimConfig {
             multipath: false,
             atmosphere: true,
             faults: Faults::default(),
+            walk: None,
+            pair_model: false,
+            clock_ns: 0.0,
+            antenna: "TRM59800.00     NONE".into(),
         }
     }
 }
@@ -89,6 +104,8 @@ impl Default for SimConfig {
 struct Track {
     ambiguity_m: BTreeMap<u8, f64>,
     lock_since: Option<Gpst>,
+    /// C/N0 at the last epoch (dB-Hz), which sets how likely the loop is to slip next.
+    last_cn0: f64,
 }
 
 /// A broadcast ephemeris in force: its encoded payload and the orbit decoded from it.
@@ -112,6 +129,27 @@ pub struct Simulator {
     eph_cursor: BTreeMap<Gnss, usize>,
     /// The faults made so far, for tests and the closing line.
     pub faults_made: FaultCounts,
+    /// Satellites tracked at some epoch so far.
+    ever_tracked: std::collections::BTreeSet<(Gnss, u8)>,
+    /// What the receiver was and did at the last epoch.
+    truth: Option<Truth>,
+}
+
+/// The truth of one epoch: where the antenna was and what it tracked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Truth {
+    pub time: Gpst,
+    /// Antenna reference point, ECEF (m); the simulator models no phase-centre offset, so it is
+    /// the phase centre too.
+    pub position: Vector3<f64>,
+    pub canopy: Canopy,
+    /// Satellites observed.
+    pub tracked: usize,
+    /// Satellites tracked before whose lock began again at this epoch (a slip, or re-acquisition
+    /// after a blockage): their lock-time indicators restart, their ambiguities are new.
+    pub lock_restarts: Vec<(Gnss, u8)>,
+    /// Of those, the slips of a signal that stayed in view.
+    pub slips: Vec<(Gnss, u8)>,
 }
 
 /// Faults the simulator put in, to check that a receiver of the stream finds each of them.
@@ -128,6 +166,34 @@ pub struct FaultCounts {
 /// One epoch's observations, grouped by system.
 pub(crate) type EpochObs = BTreeMap<Gnss, Vec<(SatObs, f64)>>;
 
+impl Truth {
+    /// The column names of a truth file, after its `#` comment lines.
+    pub const CSV_HEADER: &'static str =
+        "gps_week,tow_s,x_m,y_m,z_m,canopy,tracked,lock_restarts,slips";
+
+    /// This epoch as a line of the truth file (satellites space-separated, e.g. `G05 C12`).
+    pub fn csv(&self) -> String {
+        let names = |v: &[(Gnss, u8)]| {
+            v.iter()
+                .map(|(s, p)| crate::gnss::sat_name(*s, *p))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        format!(
+            "{},{:.3},{:.4},{:.4},{:.4},{},{},{},{}",
+            self.time.week(),
+            self.time.tow(),
+            self.position.x,
+            self.position.y,
+            self.position.z,
+            self.canopy.name(),
+            self.tracked,
+            names(&self.lock_restarts),
+            names(&self.slips)
+        )
+    }
+}
+
 impl Simulator {
     pub fn new(cfg: SimConfig) -> Simulator {
         let sats = sky::constellation(&cfg.systems);
@@ -141,11 +207,18 @@ impl Simulator {
             issued: BTreeMap::new(),
             eph_cursor: BTreeMap::new(),
             faults_made: FaultCounts::default(),
+            ever_tracked: Default::default(),
+            truth: None,
         }
     }
 
     pub fn config(&self) -> &SimConfig {
         &self.cfg
+    }
+
+    /// The truth of the last epoch produced.
+    pub fn truth(&self) -> Option<&Truth> {
+        self.truth.as_ref()
     }
 
     /// Epochs produced so far.
@@ -204,6 +277,26 @@ impl Simulator {
             multipath: self.cfg.multipath,
             ionosphere: self.cfg.atmosphere,
             troposphere: self.cfg.atmosphere,
+            pair_model: self.cfg.pair_model,
+        };
+        let elapsed = t.diff(self.cfg.start);
+        let place = self.cfg.walk.as_ref().map(|w| w.at(elapsed));
+        let position = place.map_or(self.cfg.position, |p| p.position);
+        // A steered clock: a fixed offset and a slow wander, the same on code and phase.
+        let clock_m = if self.cfg.clock_ns == 0.0 {
+            0.0
+        } else {
+            (self.cfg.clock_ns + 3.0 * (elapsed * std::f64::consts::TAU / 600.0).sin())
+                * 1e-9
+                * crate::gnss::orbit::C
+        };
+        let mut truth = Truth {
+            time: t,
+            position,
+            canopy: place.map_or(Canopy::Open, |p| p.canopy),
+            tracked: 0,
+            lock_restarts: Vec::new(),
+            slips: Vec::new(),
         };
         let mut out: EpochObs = BTreeMap::new();
         for sat in &self.sats {
@@ -218,6 +311,16 @@ impl Simulator {
                 track.ambiguity_m.clear();
                 track.lock_since = None;
             }
+            // A weak signal under the canopy slips now and then: 0.2 % of epochs at good C/N0,
+            // rising to 3 % at the tracking threshold.
+            if place.is_some_and(|p| p.canopy != Canopy::Open) && track.lock_since.is_some() {
+                let weak = ((34.0 - track.last_cn0) / 9.0).clamp(0.0, 1.0);
+                if self.rng.uniform() < 0.002 + 0.028 * weak {
+                    slipped = true;
+                    track.ambiguity_m.clear();
+                    track.lock_since = None;
+                }
+            }
             // Ambiguities are drawn on first sight and kept while the satellite stays in view:
             // a whole number of cycles plus the phase/code offset a receiver starts with.
             let mut draws: Vec<(u8, f64)> = Vec::new();
@@ -231,10 +334,20 @@ impl Simulator {
                 track.ambiguity_m.insert(id, a);
             }
             let amb = track.ambiguity_m.clone();
+            let sight = |el: f64, cn0: f64| match &place {
+                Some(p) => Walk::sight(p, sat.sys, sat.prn, el, cn0),
+                None => Some(sky::Sight::default()),
+            };
+            let rx = Reception {
+                position,
+                velocity: place.map_or(Vector3::zeros(), |p| p.velocity),
+                clock_m,
+                sight: &sight,
+            };
             let seen = sky::observe(
                 sat,
                 &iss.orbit,
-                &self.cfg.position,
+                &rx,
                 t,
                 &model,
                 &|id| amb.get(&id).copied().unwrap_or(0.0),
@@ -244,7 +357,14 @@ impl Simulator {
                 Some(o) => {
                     if slipped {
                         self.faults_made.slips += 1;
+                        truth.slips.push(key);
                     }
+                    if track.lock_since.is_none() && self.ever_tracked.contains(&key) {
+                        truth.lock_restarts.push(key);
+                    }
+                    self.ever_tracked.insert(key);
+                    truth.tracked += 1;
+                    track.last_cn0 = o.signals.first().map_or(0.0, |s| s.cn0_dbhz);
                     let since = *track.lock_since.get_or_insert(t);
                     out.entry(sat.sys).or_default().push((o, t.diff(since)));
                 }
@@ -255,6 +375,7 @@ impl Simulator {
                 }
             }
         }
+        self.truth = Some(truth);
         out
     }
 

@@ -19,6 +19,7 @@ use crate::framing::RawFrame;
 use crate::gnss::corrections::EpochCorrections;
 use crate::gnss::geodesy::enu;
 use crate::gnss::obs::Epoch;
+use crate::gnss::sat_name;
 use crate::gnss::spp::SppOptions;
 use crate::gnss::time::Gpst;
 use crate::rinex::write::StationInfo;
@@ -389,7 +390,7 @@ impl Runner {
                 .used
                 .iter()
                 .map(|u| SkySat {
-                    sat: format!("{}{:02}", u.sys.letter(), u.prn),
+                    sat: sat_name(u.sys, u.prn),
                     el_deg: u.elevation_deg,
                     az_deg: u.azimuth_deg,
                     res_m: u.residual_m,

@@ -86,7 +86,7 @@ pub fn options(args: &RtkArgs) -> Result<RtkOptions> {
     if !(0.0..90.0).contains(&args.mask) {
         bail!("--mask {}: degrees between 0 and 90", args.mask);
     }
-    if !(args.ratio >= 1.0) {
+    if args.ratio.is_nan() || args.ratio < 1.0 {
         bail!("--ratio {}: 1 or more", args.ratio);
     }
     let bands = args

@@ -115,7 +115,7 @@ impl Rtk {
     ) -> Result<RtkSolution, RtkSkip> {
         let t = rover.time;
         let age = t.diff(base.time);
-        if !(age.abs() <= self.opts.max_age_s) {
+        if age.is_nan() || age.abs() > self.opts.max_age_s {
             return Err(RtkSkip::NoBase {
                 max_age_s: self.opts.max_age_s,
             });
