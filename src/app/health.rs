@@ -156,6 +156,7 @@ mod tests {
             caster: None,
             pushes: Vec::new(),
             outputs: Vec::new(),
+            monitors: Vec::new(),
             started: std::time::Instant::now(),
             names: Default::default(),
             history: Arc::new(crate::app::history::History::new(None)),

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Health;
 use crate::sources::State;
+use crate::station::monitor::MonitorState;
 use crate::station::snapshot::Snapshot;
 
 /// A label value with `\`, `"` and line ends escaped.
@@ -77,7 +78,85 @@ pub fn metrics(snaps: &[Snapshot], h: &Health) -> String {
     caster(&mut t, h);
     pushes_and_outputs(&mut t, h);
     archive(&mut t, h);
+    monitors(&mut t, h);
     t.o
+}
+
+/// Per integrity monitor: the latest fix and error, the fix rate since start, wrong fixes.
+fn monitors(t: &mut Text, h: &Health) {
+    if h.monitors.is_empty() {
+        return;
+    }
+    let all: Vec<_> = h.monitors.iter().map(|(n, m)| (n, m.get())).collect();
+    let label = |n: &str| format!("monitor=\"{}\"", esc(n));
+    t.family(
+        "monitor_fix",
+        "the latest solution: 1 fixed, 2 float, 0 none yet",
+        "gauge",
+    );
+    for (n, m) in &all {
+        let fix = m.last.as_ref().map_or(0, |l| l.fix);
+        t.sample("monitor_fix", &label(n), fix);
+    }
+    t.family(
+        "monitor_fixed_percent",
+        "share of the solutions since start that were fixed",
+        "gauge",
+    );
+    for (n, m) in &all {
+        let pct = if m.solutions > 0 {
+            100.0 * m.fixed as f64 / m.solutions as f64
+        } else {
+            0.0
+        };
+        t.sample("monitor_fixed_percent", &label(n), format!("{pct:.2}"));
+    }
+    t.family(
+        "monitor_error_m",
+        "the latest solution's error against the check receiver's known coordinates",
+        "gauge",
+    );
+    for (n, m) in &all {
+        if let Some(l) = &m.last {
+            for (axis, v) in ["e", "n", "u"].iter().zip(l.enu) {
+                let labels = format!("{},axis=\"{axis}\"", label(n));
+                t.sample("monitor_error_m", &labels, format!("{v:.4}"));
+            }
+        }
+    }
+    t.family(
+        "monitor_age_s",
+        "age of the corrections in the latest solution",
+        "gauge",
+    );
+    for (n, m) in &all {
+        if let Some(l) = &m.last {
+            t.sample("monitor_age_s", &label(n), format!("{:.1}", l.age_s));
+        }
+    }
+    for (name, help, get) in [
+        (
+            "monitor_solutions_total",
+            "solutions of the check receiver",
+            (|m| m.solutions) as fn(&MonitorState) -> u64,
+        ),
+        ("monitor_fixed_total", "fixed solutions", |m| m.fixed),
+        (
+            "monitor_wrong_fixes_total",
+            "fixed solutions farther than the threshold from the known coordinates",
+            |m| m.wrong_fixes,
+        ),
+        (
+            "monitor_skipped_total",
+            "check epochs without a solution",
+            |m| m.skipped,
+        ),
+    ] {
+        t.family(name, help, "counter");
+        for (n, m) in &all {
+            t.sample(name, &label(n), get(m));
+        }
+    }
 }
 
 /// A counter of every source.

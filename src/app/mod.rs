@@ -8,6 +8,7 @@
 pub mod health;
 pub mod history;
 mod metrics;
+mod monitors;
 pub mod parts;
 pub mod preflight;
 mod status;
@@ -33,6 +34,7 @@ use crate::rinex::write::StationInfo;
 use crate::sinks::archive::{Archive, ArchiveStatus};
 use crate::sinks::rinex_obs::{EPOCH_QUEUE, HourlyRinex};
 use crate::sinks::series::{Delivery, SeriesError, SinkStatus};
+use crate::station::monitor::MonitorStatus;
 use crate::station::runner::{Ctx, Runner};
 use crate::station::snapshot::{SharedSnapshot, new_snapshot};
 use crate::telemetry::Point;
@@ -62,6 +64,7 @@ pub struct Health {
     pub caster: Option<Arc<CasterStatus>>,
     pub pushes: Vec<(String, Arc<PushStatus>)>,
     pub outputs: Vec<(String, Arc<OutputStatus>)>,
+    pub monitors: Vec<(String, Arc<MonitorStatus>)>,
     pub started: std::time::Instant,
     pub names: PartNames,
     /// The last hour and day, for the status page.
@@ -123,6 +126,9 @@ struct Parts {
     caster_status: Option<Arc<CasterStatus>>,
     push_status: Vec<(String, Arc<PushStatus>)>,
     output_status: Vec<(String, Arc<OutputStatus>)>,
+    /// Each mount's stream by name, as the caster serves it.
+    mount_feeds: std::collections::BTreeMap<String, broadcast::Sender<Arc<[u8]>>>,
+    monitor_status: Vec<(String, Arc<MonitorStatus>)>,
     bound: Bound,
 }
 
@@ -137,6 +143,7 @@ pub async fn run(
     patience: std::time::Duration,
 ) -> Result<()> {
     let mut listeners = preflight::check(&settings, patience).await?;
+    let atx = monitors::antex(&settings)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (points_tx, points_rx) = mpsc::channel(1024);
     let streams = Streams::new(FRAME_QUEUE, CORRECTION_QUEUE);
@@ -163,6 +170,7 @@ pub async fn run(
         &stop_rx,
     )?;
     parts.sources(&settings, &streams, &points_tx, &stop_rx);
+    parts.monitors(&settings, atx, &points_tx, &stop_rx);
     drop(points_tx);
 
     let health = Health {
@@ -173,6 +181,7 @@ pub async fn run(
         caster: parts.caster_status.clone(),
         pushes: parts.push_status.clone(),
         outputs: parts.output_status.clone(),
+        monitors: parts.monitor_status.clone(),
         sink_kind: if settings.influx.is_some() {
             "influx"
         } else {
@@ -310,10 +319,15 @@ impl Parts {
                 max_per_ip: c.max_per_ip,
             };
             tracing::info!(addr = %local, mounts = c.mounts.len(), "NTRIP caster (v1 and v2)");
+            let feeds = crate::feeds::caster::mount_feeds(&c.mounts, streams, stop);
+            for (m, tx) in c.mounts.iter().zip(&feeds) {
+                self.mount_feeds.insert(m.name.clone(), tx.clone());
+            }
             self.casters.push(tokio::spawn(crate::feeds::caster::run(
                 Arc::new(cs),
                 l,
                 streams.clone(),
+                feeds,
                 status.clone(),
                 points.clone(),
                 stop.clone(),

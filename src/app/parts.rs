@@ -10,18 +10,23 @@ use serde::Serialize;
 use super::Health;
 use crate::sinks::series::Delivery;
 use crate::sources::State;
+use crate::station::monitor::MonitorState;
 use crate::station::snapshot::Snapshot;
 
 /// A spool holding more than this share of its byte cap is filling: the database has not taken
 /// the data for long enough that the oldest will be dropped if it goes on.
 pub const SPOOL_FILLING: f64 = 0.5;
 
+/// A monitor with no solution for this long is failing: corrections stopped reaching it, or
+/// its check receiver stopped.
+pub const MONITOR_STALE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// One part's health.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Part {
     pub name: String,
     /// `source`, `influx`, `files` (time series without a database), `spool`, `archive`,
-    /// `push`, `caster` or `output`.
+    /// `push`, `caster`, `output` or `monitor`.
     pub kind: &'static str,
     pub ok: bool,
     /// What the part does now, in the part's own words (`streaming`, `retrying`, `filling`...).
@@ -124,6 +129,9 @@ pub fn parts(h: &Health, snaps: &[Snapshot]) -> Vec<Part> {
         };
         out.push(part.error(o.last_error()));
     }
+    for (name, m) in &h.monitors {
+        out.push(monitor(name, &m.get(), h.started.elapsed()));
+    }
     for s in snaps {
         out.push(
             Part::new(
@@ -136,6 +144,29 @@ pub fn parts(h: &Health, snaps: &[Snapshot]) -> Vec<Part> {
         );
     }
     out
+}
+
+/// A monitor is ok while it solves; its state is the latest fix and error, or why it has none.
+fn monitor(name: &str, m: &MonitorState, up: std::time::Duration) -> Part {
+    let fresh = m
+        .last
+        .as_ref()
+        .filter(|l| l.at.elapsed() <= MONITOR_STALE);
+    let part = match (fresh, &m.last) {
+        (Some(l), _) => {
+            let state = if l.fix == 1 { "fixed" } else { "float" };
+            Part::new(name, "monitor", !m.alarm, state).detail(format!(
+                "E {:+.3} N {:+.3} U {:+.3} m, {} satellites, ratio {:.1}, age {:.1} s",
+                l.enu[0], l.enu[1], l.enu[2], l.nsat, l.ratio, l.age_s
+            ))
+        }
+        (None, None) if up <= MONITOR_STALE => Part::new(name, "monitor", true, "starting"),
+        (None, _) => Part::new(name, "monitor", false, "no solution"),
+    };
+    let why = m.event.clone().or_else(|| m.last_skip.clone()).or_else(|| {
+        (m.mount_frames == 0).then(|| "no corrections from the mount: check the station source".to_string())
+    });
+    part.error(why)
 }
 
 /// The time-series sink: the database and its spool, or the line-protocol files.
@@ -221,6 +252,7 @@ mod tests {
             caster: Some(Arc::new(CasterStatus::default())),
             pushes: Vec::new(),
             outputs: vec![("radio".into(), Arc::new(OutputStatus::default()))],
+            monitors: Vec::new(),
             started: std::time::Instant::now(),
             names: super::super::PartNames {
                 sink: "http://db:8086".into(),

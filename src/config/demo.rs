@@ -24,6 +24,7 @@ pub fn demo(data_dir: PathBuf) -> Settings {
             antenna: "CHCC220GR2      CHCD".into(),
             receiver: "CORSD SIMULATOR".into(),
             country: "LAO".into(),
+            atx: None,
         },
         series_dir: data_dir.join("series"),
         data_dir,
@@ -62,5 +63,6 @@ pub fn demo(data_dir: PathBuf) -> Settings {
         }],
         pushes: Vec::new(),
         outputs: Vec::new(),
+        monitors: Vec::new(),
     }
 }

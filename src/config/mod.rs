@@ -2,12 +2,13 @@
 //! unknown keys refused, secrets wrapped); the validator turns it into [`Settings`], a list of
 //! each part's own settings type (defined beside the part: arrows go down only). One file per
 //! part of the file: [`station`], [`sources`], [`series`] (`[influx]`), [`feeds`] (`[[caster]]`,
-//! `[[push]]`, `[[output]]`); [`demo`] is the station `corsd run` starts without a file. Every
+//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`); [`demo`] is the station `corsd run` starts without a file. Every
 //! error names the file, the line and the key, and says what is expected; nothing starts before
 //! the whole file is valid.
 
 pub mod demo;
 mod feeds;
+mod monitor;
 pub mod raw;
 mod series;
 mod sources;
@@ -27,6 +28,7 @@ use crate::sinks::archive::ArchiveSettings;
 use crate::sinks::series::influx::InfluxSettings;
 use crate::sources::SourceSettings;
 use crate::station::StationSettings;
+use crate::station::monitor::MonitorSettings;
 use raw::RawConfig;
 
 pub use demo::demo;
@@ -56,6 +58,7 @@ pub struct Settings {
     pub casters: Vec<CasterConfig>,
     pub pushes: Vec<PushSettings>,
     pub outputs: Vec<OutputSettings>,
+    pub monitors: Vec<MonitorSettings>,
 }
 
 /// Read and validate a configuration file.
@@ -313,7 +316,7 @@ impl Validator<'_> {
                 rinex: a.rinex.unwrap_or(true),
             }
         });
-        let casters = raw
+        let casters: Vec<CasterConfig> = raw
             .caster
             .into_iter()
             .enumerate()
@@ -331,6 +334,7 @@ impl Validator<'_> {
             .enumerate()
             .filter_map(|(i, o)| self.output(i, o))
             .collect();
+        let monitors = self.monitors(raw.monitor, &station, &casters, &sources);
         Settings {
             station,
             data_dir,
@@ -342,6 +346,7 @@ impl Validator<'_> {
             casters,
             pushes,
             outputs,
+            monitors,
         }
     }
 }
@@ -359,7 +364,9 @@ fn locate_key(text: &str, table: &str, index: Option<usize>, key: &str) -> usize
             let is_array = t.starts_with("[[");
             in_table = false;
             if name == table {
-                match (index, is_array) {
+                // `[monitor.source]` is a plain table, one inside each `[[monitor]]`.
+                let nested = table.contains('.');
+                match (index, is_array || nested) {
                     (Some(i), true) => {
                         if seen == i {
                             in_table = true;

@@ -22,6 +22,27 @@ pub struct RawConfig {
     pub push: Vec<RawPush>,
     #[serde(default)]
     pub output: Vec<RawOutput>,
+    #[serde(default)]
+    pub monitor: Vec<RawMonitor>,
+}
+
+/// One `[[monitor]]`: a check receiver solved in RTK against what a caster mount serves.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitor {
+    pub name: String,
+    pub mount: String,
+    /// The check receiver's known antenna reference point (ECEF, m).
+    pub position: Option<RawXyz>,
+    /// The frame of `position`; it must be `[station]`'s.
+    pub frame: Option<String>,
+    pub antenna: Option<String>,
+    pub max_wait_s: Option<f64>,
+    /// The filter restarts this often (`1h`), to measure the time to fix.
+    pub reset: Option<String>,
+    /// A fixed solution farther than this (3D, m) from `position` is a wrong fix (default 0.05).
+    pub max_error_m: Option<f64>,
+    pub source: Option<RawSource>,
 }
 
 /// One `[[push]]`: an NTRIP server push to a remote caster.
@@ -99,6 +120,8 @@ pub struct RawStation {
     pub antenna: Option<String>,
     pub receiver: Option<String>,
     pub country: Option<String>,
+    /// ANTEX file (antenna phase centres for the integrity monitor).
+    pub atx: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

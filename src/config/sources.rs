@@ -9,7 +9,16 @@ use crate::sources::{SourceKind, SourceSettings};
 
 impl Validator<'_> {
     pub(super) fn source(&mut self, i: usize, r: raw::RawSource) -> Option<SourceSettings> {
-        let t = "source";
+        self.source_in("source", i, r)
+    }
+
+    /// A source in table `t` (`source`, or `monitor.source` for a check receiver).
+    pub(super) fn source_in(
+        &mut self,
+        t: &str,
+        i: usize,
+        r: raw::RawSource,
+    ) -> Option<SourceSettings> {
         let idx = Some(i);
         let watchdog = match r.watchdog.as_deref() {
             None => Duration::from_secs(30),

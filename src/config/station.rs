@@ -52,6 +52,7 @@ impl Validator<'_> {
             antenna: raw.antenna.unwrap_or_default(),
             receiver: raw.receiver.unwrap_or_default(),
             country,
+            atx: raw.atx.map(|p| self.path(&p)),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! One source's data flow, read top to bottom: the [`runner`] reads a source and runs its bytes
 //! through the [`pipeline`] (framer → decode → [`state`] → engine), whose [`series`] are the
 //! time-series points; it publishes frames, epochs and corrections on broadcasts for the sinks
-//! and feeds, and keeps the [`snapshot`] the health endpoints show.
+//! and feeds, and keeps the [`snapshot`] the health endpoints show. The integrity [`monitor`]
+//! decodes a caster mount's stream as a rover would and solves a check receiver against it.
 
+pub mod monitor;
 pub mod pipeline;
 pub mod runner;
 pub mod series;
@@ -20,4 +22,6 @@ pub struct StationSettings {
     pub antenna: String,
     pub receiver: String,
     pub country: String,
+    /// ANTEX file for antenna phase centres (the integrity monitor's RTK).
+    pub atx: Option<std::path::PathBuf>,
 }

@@ -201,10 +201,31 @@ impl Drop for IpSlot<'_> {
     }
 }
 
+/// One stream per mountpoint, in the order of `mounts`, made once and shared by its clients (and
+/// by whoever else must see exactly what the mount serves, such as the integrity monitor).
+pub fn mount_feeds(
+    mounts: &[Mount],
+    station: &feed::Streams,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<broadcast::Sender<Arc<[u8]>>> {
+    mounts
+        .iter()
+        .map(|m| {
+            if m.relay_user.is_some() {
+                broadcast::channel(feed::FEED_QUEUE).0
+            } else {
+                feed::spawn(m.format.clone(), station, shutdown.clone()).tx
+            }
+        })
+        .collect()
+}
+
+/// Serve the mounts; `feeds` are their streams from [`mount_feeds`].
 pub async fn run(
     settings: Arc<CasterSettings>,
     listener: TcpListener,
     station: feed::Streams,
+    feeds: Vec<broadcast::Sender<Arc<[u8]>>>,
     status: Arc<CasterStatus>,
     points: mpsc::Sender<Vec<crate::telemetry::Point>>,
     mut shutdown: watch::Receiver<bool>,
@@ -222,16 +243,9 @@ pub async fn run(
         seen.clone(),
         shutdown.clone(),
     ));
-    // One stream per mountpoint, made once and shared by its clients.
-    let streams = settings
-        .mounts
-        .iter()
-        .map(|m| {
-            let tx = if m.relay_user.is_some() {
-                broadcast::channel(feed::FEED_QUEUE).0
-            } else {
-                feed::spawn(m.format.clone(), &station, shutdown.clone()).tx
-            };
+    let streams = feeds
+        .into_iter()
+        .map(|tx| {
             let fanout =
                 fanout::Fanout::start(&tx, status.clone(), WRITE_TIMEOUT, shutdown.clone());
             MountStream {
