@@ -10,6 +10,7 @@
 //! (a point whose fields are all left out is not written at all).
 
 use std::fmt::Write as _;
+use std::sync::Mutex;
 
 use crate::gnss::time::{Gpst, leap_seconds_at};
 
@@ -217,5 +218,35 @@ mod tests {
         // 2018-07-15T00:00:00Z is GPS week 2010, TOW 18 (18 leap seconds).
         let t = Gpst::from_week_tow(2010, 18.0);
         assert_eq!(gpst_to_unix_ns(t), 1_531_612_800 * 1_000_000_000);
+    }
+}
+
+/// A part's present problem and the last one it had: `/healthz` shows the first while it lasts,
+/// the status page keeps the second after the part recovers.
+#[derive(Debug, Default)]
+pub struct Problem {
+    now: Mutex<Option<String>>,
+    last: Mutex<Option<String>>,
+}
+
+impl Problem {
+    /// `Some` while the part fails; `true` when this call starts or ends a failure, so the caller
+    /// logs once per episode.
+    pub fn set(&self, problem: Option<String>) -> bool {
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = &problem {
+            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
+        }
+        let changed = now.is_some() != problem.is_some();
+        *now = problem;
+        changed
+    }
+
+    pub fn now(&self) -> Option<String> {
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn last(&self) -> Option<String> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(part(&all, "spool").state, "empty");
 
         let c = h.caster.as_ref().unwrap();
-        *c.problem.lock().unwrap() = Some("0.0.0.0:2101: cannot accept clients: EMFILE".into());
+        c.health.set(Some("0.0.0.0:2101: cannot accept clients: EMFILE".into()));
         h.outputs[0].1.open.store(0, Ordering::Relaxed);
         h.sink
             .failed(Delivery::Held, "HTTP 401: unauthorized".into());
@@ -302,7 +302,7 @@ mod tests {
             "{spool:?}"
         );
 
-        *c.problem.lock().unwrap() = None;
+        c.health.set(None);
         h.sink.delivered();
         h.sink.spool_bytes.store(0, Ordering::Relaxed);
         let all = parts(&h, &[]);

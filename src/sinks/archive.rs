@@ -12,13 +12,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{Datelike, Timelike};
 use tokio::sync::{broadcast, watch};
 
 use crate::framing::RawFrame;
 use crate::gnss::time::Gpst;
+use crate::telemetry::Problem;
 
 /// `[archive]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,36 +39,22 @@ pub struct ArchiveStatus {
     /// Frames not written: disk below the floor, or the writer fell behind the fan-out.
     pub dropped: AtomicU64,
     pub files: AtomicU64,
-    /// Why frames are not written now (`None` while they are).
-    pub problem: Mutex<Option<String>>,
-    /// The last problem, kept after the archive writes again.
-    pub last_error: Mutex<Option<String>>,
+    /// Why it fails now, and the last problem it had.
+    pub health: Problem,
 }
 
 impl ArchiveStatus {
     /// `Some` while the archive cannot write; the first call of an episode returns `true`.
     fn set_problem(&self, problem: Option<String>) -> bool {
-        let mut p = self.problem.lock().unwrap_or_else(|e| e.into_inner());
-        let changed = p.is_some() != problem.is_some();
-        if let Some(e) = &problem {
-            *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
-        }
-        *p = problem;
-        changed
+        self.health.set(problem)
     }
 
     pub fn problem(&self) -> Option<String> {
-        self.problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.health.now()
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.health.last()
     }
 }
 

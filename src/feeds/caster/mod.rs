@@ -36,6 +36,7 @@ use crate::ntrip::request;
 use crate::ntrip::response;
 use crate::ntrip::sourcetable::{Stream, detail, systems_of, table};
 use crate::secret::Secret;
+use crate::telemetry::Problem;
 
 /// Longest request header accepted.
 pub const MAX_HEADER: usize = 8192;
@@ -93,36 +94,22 @@ pub struct CasterStatus {
     pub refused: AtomicU64,
     pub bad_requests: AtomicU64,
     pub unknown_mounts: AtomicU64,
-    /// Why the caster cannot take connections now (`None` while it can).
-    pub problem: Mutex<Option<String>>,
-    /// The last problem, kept after the caster accepts again.
-    pub last_error: Mutex<Option<String>>,
+    /// Why it fails now, and the last problem it had.
+    pub health: Problem,
 }
 
 impl CasterStatus {
     /// `Some` while accepting fails; `true` when this starts or ends a failure.
     fn set_problem(&self, problem: Option<String>) -> bool {
-        let mut p = self.problem.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = &problem {
-            *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
-        }
-        let changed = p.is_some() != problem.is_some();
-        *p = problem;
-        changed
+        self.health.set(problem)
     }
 
     pub fn problem(&self) -> Option<String> {
-        self.problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.health.now()
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.health.last()
     }
 }
 
