@@ -81,25 +81,38 @@ pub fn rtk_header(
 
 /// One carrier-phase solution's line.
 pub fn rtk_line(s: &crate::gnss::rtk::RtkSolution) -> String {
-    let sd = |v: f64| v.max(0.0).sqrt();
-    let sdc = |v: f64| v.signum() * v.abs().sqrt();
-    let c = s.cov_xyz;
-    format!(
-        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
-        time(s.time),
-        s.position[0],
-        s.position[1],
-        s.position[2],
+    row(
+        s.time,
+        s.position,
         s.quality as u8,
         s.satellites,
+        s.cov_xyz,
+        s.age_s,
+        s.ratio,
+    )
+}
+
+/// The columns every solution shares: RTKLIB's ECEF layout, standard deviations from the
+/// covariance (the off-diagonal ones as signed square roots, as RTKLIB writes them).
+fn row(t: Gpst, p: [f64; 3], q: u8, ns: usize, c: [f64; 6], age: f64, ratio: f64) -> String {
+    let sd = |v: f64| v.max(0.0).sqrt();
+    let sdc = |v: f64| v.signum() * v.abs().sqrt();
+    format!(
+        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
+        time(t),
+        p[0],
+        p[1],
+        p[2],
+        q,
+        ns,
         sd(c[0]),
         sd(c[1]),
         sd(c[2]),
         sdc(c[3]),
         sdc(c[4]),
         sdc(c[5]),
-        s.age_s,
-        s.ratio
+        age,
+        ratio
     )
 }
 
@@ -120,24 +133,5 @@ pub fn time(t: Gpst) -> String {
 
 /// One solution's line (without the line end).
 pub fn line(s: &Solution) -> String {
-    let sd = |v: f64| v.max(0.0).sqrt();
-    let sdc = |v: f64| v.signum() * v.abs().sqrt();
-    let c = s.cov_xyz;
-    format!(
-        "{} {:14.4} {:14.4} {:14.4} {:3} {:3} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:8.4} {:6.2} {:6.1}",
-        time(s.time),
-        s.position[0],
-        s.position[1],
-        s.position[2],
-        Q_SINGLE,
-        s.used.len(),
-        sd(c[0]),
-        sd(c[1]),
-        sd(c[2]),
-        sdc(c[3]),
-        sdc(c[4]),
-        sdc(c[5]),
-        0.0,
-        0.0
-    )
+    row(s.time, s.position, Q_SINGLE, s.used.len(), s.cov_xyz, 0.0, 0.0)
 }
