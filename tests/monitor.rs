@@ -145,7 +145,10 @@ speed = {SPEED}
         let tags: BTreeMap<_, _> = labels.into_iter().collect();
         assert_eq!(tags.get("station").map(String::as_str), Some("STR2"));
         assert_eq!(tags.get("monitor").map(String::as_str), Some("STR1"));
-        assert_eq!(tags.get("mountpoint").map(String::as_str), Some("STR2_MSM4"));
+        assert_eq!(
+            tags.get("mountpoint").map(String::as_str),
+            Some("STR2_MSM4")
+        );
         epochs
             .entry(ms)
             .or_default()
@@ -194,11 +197,7 @@ fn wrong_coordinates_and_missing_corrections_are_events() {
     let shifted: Vec<f64> = (0..3).map(|i| STR1[i] + served[i] - STR2[i]).collect();
     // 10 cm up: along the ellipsoidal normal at Mount Stromlo (lat −35.3°, lon 149.0°).
     let (lat, lon) = (-35.316f64.to_radians(), 149.01f64.to_radians());
-    let up = [
-        lat.cos() * lon.cos(),
-        lat.cos() * lon.sin(),
-        lat.sin(),
-    ];
+    let up = [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()];
     let shifted: Vec<f64> = (0..3).map(|i| shifted[i] + 0.10 * up[i]).collect();
     let check = |name: &str| {
         format!(
@@ -280,10 +279,15 @@ position = {{ x = {kx}, y = {ky}, z = {kz} }}
             .and_then(|u| u.split(' ').next())
             .and_then(|u| u.parse::<f64>().ok())
             .unwrap_or(0.0);
-        if said(&moved, "known coordinates") && said(&silent, "no corrections from mount ARP_ONLY") {
-            assert!((up_cm + 0.10).abs() < 0.02, "the 10 cm seen as {up_cm} m: {body}");
+        if said(&moved, "known coordinates") && said(&silent, "no corrections from mount ARP_ONLY")
+        {
+            assert!(
+                (up_cm + 0.10).abs() < 0.02,
+                "the 10 cm seen as {up_cm} m: {body}"
+            );
             assert!(body.contains("\"kind\":\"caster\""), "{body}");
-            let rx = body.contains("{\"kind\":\"source\",\"last_error\":null,\"name\":\"rx\",\"ok\":true");
+            let rx = body
+                .contains("{\"kind\":\"source\",\"last_error\":null,\"name\":\"rx\",\"ok\":true");
             assert!(rx, "the station's source goes on: {body}");
             break;
         }
@@ -297,5 +301,8 @@ position = {{ x = {kx}, y = {ky}, z = {kz} }}
         std::thread::sleep(Duration::from_millis(500));
     }
     let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-    assert!(log.contains("wrong_fix") && log.contains("no_corrections"), "{log}");
+    assert!(
+        log.contains("wrong_fix") && log.contains("no_corrections"),
+        "{log}"
+    );
 }

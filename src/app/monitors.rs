@@ -74,13 +74,7 @@ impl Parts {
             };
             let snap = new_snapshot(&m.source);
             self.snapshots.push(snap.clone());
-            let monitor = Monitor::new(
-                m.clone(),
-                &st.name,
-                &st.antenna,
-                atx.clone(),
-                reference(m),
-            );
+            let monitor = Monitor::new(m.clone(), &st.name, &st.antenna, atx.clone(), reference(m));
             self.monitor_status
                 .push((m.name.clone(), monitor.status.clone()));
             tracing::info!(monitor = %m.name, mount = %m.mount, source = %m.source.name, "integrity monitor: the check receiver solved against the mount");

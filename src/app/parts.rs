@@ -148,10 +148,7 @@ pub fn parts(h: &Health, snaps: &[Snapshot]) -> Vec<Part> {
 
 /// A monitor is ok while it solves; its state is the latest fix and error, or why it has none.
 fn monitor(name: &str, m: &MonitorState, up: std::time::Duration) -> Part {
-    let fresh = m
-        .last
-        .as_ref()
-        .filter(|l| l.at.elapsed() <= MONITOR_STALE);
+    let fresh = m.last.as_ref().filter(|l| l.at.elapsed() <= MONITOR_STALE);
     let part = match (fresh, &m.last) {
         (Some(l), _) => {
             let state = if l.fix == 1 { "fixed" } else { "float" };
@@ -164,7 +161,8 @@ fn monitor(name: &str, m: &MonitorState, up: std::time::Duration) -> Part {
         (None, _) => Part::new(name, "monitor", false, "no solution"),
     };
     let why = m.event.clone().or_else(|| m.last_skip.clone()).or_else(|| {
-        (m.mount_frames == 0).then(|| "no corrections from the mount: check the station source".to_string())
+        (m.mount_frames == 0)
+            .then(|| "no corrections from the mount: check the station source".to_string())
     });
     part.error(why)
 }
@@ -278,7 +276,8 @@ mod tests {
         assert_eq!(part(&all, "spool").state, "empty");
 
         let c = h.caster.as_ref().unwrap();
-        c.health.set(Some("0.0.0.0:2101: cannot accept clients: EMFILE".into()));
+        c.health
+            .set(Some("0.0.0.0:2101: cannot accept clients: EMFILE".into()));
         h.outputs[0].1.open.store(0, Ordering::Relaxed);
         h.sink
             .failed(Delivery::Held, "HTTP 401: unauthorized".into());

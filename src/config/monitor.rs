@@ -172,7 +172,12 @@ impl Validator<'_> {
         };
         let max_error_m = r.max_error_m.unwrap_or(0.05);
         if !(max_error_m > 0.0 && max_error_m < 10.0) {
-            self.err(t, idx, "max_error_m", "metres, more than 0 and less than 10");
+            self.err(
+                t,
+                idx,
+                "max_error_m",
+                "metres, more than 0 and less than 10",
+            );
         }
         let Some(mut src) = r.source else {
             self.err(

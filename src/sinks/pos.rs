@@ -133,5 +133,13 @@ pub fn time(t: Gpst) -> String {
 
 /// One solution's line (without the line end).
 pub fn line(s: &Solution) -> String {
-    row(s.time, s.position, Q_SINGLE, s.used.len(), s.cov_xyz, 0.0, 0.0)
+    row(
+        s.time,
+        s.position,
+        Q_SINGLE,
+        s.used.len(),
+        s.cov_xyz,
+        0.0,
+        0.0,
+    )
 }
