@@ -295,19 +295,28 @@ fn assert_static(name: &str, lines: &[PosLine], truth: [f64; 3]) {
     );
 }
 
-#[test]
-fn str1_rover_against_str2_base_beats_rtklib() {
-    let dir = temp_dir("rtk-str1");
-    let (lines, json, err, secs) = run_corsd(&dir, "corsd", STR17, STR24, STR2, &[]);
-    let s = score(&lines, STR1);
-    let (st, _, _, _) = run_corsd(&dir, "static", STR17, STR24, STR2, &["--mode", "static"]);
-    let rover = rinex_of(&dir, STR17, "STR1");
-    let base = rinex_of(&dir, STR24, "STR2");
-    let (peer, peer_secs) = run_rtklib(&dir, "rnx2rtkp", &rover, &base, STR2);
-    let p = score(&peer, STR1);
+/// Rover against base, kinematic and static, and RTKLIB on the same pair in the same run.
+fn pair(tag: &str, rover: (&str, &str, [f64; 3]), base: (&str, &str, [f64; 3])) {
+    let (rover_file, rover_name, rover_truth) = rover;
+    let (base_file, base_name, base_truth) = base;
+    let dir = temp_dir(&format!("rtk-{}", rover_name.to_lowercase()));
+    let (lines, json, err, secs) = run_corsd(&dir, "corsd", rover_file, base_file, base_truth, &[]);
+    let s = score(&lines, rover_truth);
+    let (st, _, _, _) = run_corsd(
+        &dir,
+        "static",
+        rover_file,
+        base_file,
+        base_truth,
+        &["--mode", "static"],
+    );
+    let rover_obs = rinex_of(&dir, rover_file, rover_name);
+    let base_obs = rinex_of(&dir, base_file, base_name);
+    let (peer, peer_secs) = run_rtklib(&dir, "rnx2rtkp", &rover_obs, &base_obs, base_truth);
+    let p = score(&peer, rover_truth);
     eprintln!("{err}");
     eprintln!(
-        "| STR1 rover, STR2 base | fixed % (before / after rollover) | first fix s | wrong fixes | mean fixed E N U mm | epochs/s (this build) |"
+        "| {tag} | fixed % (before / after rollover) | first fix s | wrong fixes | mean fixed E N U mm | epochs/s (this build) |"
     );
     eprintln!("|---|---|---|---|---|---|");
     eprintln!("{}", row("corsd rtk, kinematic", &s, secs));
@@ -316,33 +325,25 @@ fn str1_rover_against_str2_base_beats_rtklib() {
         row("RTKLIB 2.4.3 rnx2rtkp, continuous AR", &p, peer_secs)
     );
     assert!(p.epochs >= 1100, "rnx2rtkp solved {} epochs", p.epochs);
-    assert_bars("STR1 rover", &s, &json);
-    assert_static("STR1 rover static", &st, STR1);
+    assert_bars(&format!("{rover_name} rover"), &s, &json);
+    assert_static(&format!("{rover_name} rover static"), &st, rover_truth);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
+fn str1_rover_against_str2_base_beats_rtklib() {
+    pair(
+        "STR1 rover, STR2 base",
+        (STR17, "STR1", STR1),
+        (STR24, "STR2", STR2),
+    );
+}
+
+#[test]
 fn str2_rover_against_str1_base_beats_rtklib() {
-    let dir = temp_dir("rtk-str2");
-    let (lines, json, err, secs) = run_corsd(&dir, "corsd", STR24, STR17, STR1, &[]);
-    let s = score(&lines, STR2);
-    let (st, _, _, _) = run_corsd(&dir, "static", STR24, STR17, STR1, &["--mode", "static"]);
-    let rover = rinex_of(&dir, STR24, "STR2");
-    let base = rinex_of(&dir, STR17, "STR1");
-    let (peer, peer_secs) = run_rtklib(&dir, "rnx2rtkp", &rover, &base, STR1);
-    let p = score(&peer, STR2);
-    eprintln!("{err}");
-    eprintln!(
-        "| STR2 rover, STR1 base | fixed % (before / after rollover) | first fix s | wrong fixes | mean fixed E N U mm | epochs/s (this build) |"
+    pair(
+        "STR2 rover, STR1 base",
+        (STR24, "STR2", STR2),
+        (STR17, "STR1", STR1),
     );
-    eprintln!("|---|---|---|---|---|---|");
-    eprintln!("{}", row("corsd rtk, kinematic", &s, secs));
-    eprintln!(
-        "{}",
-        row("RTKLIB 2.4.3 rnx2rtkp, continuous AR", &p, peer_secs)
-    );
-    assert!(p.epochs >= 1100, "rnx2rtkp solved {} epochs", p.epochs);
-    assert_bars("STR2 rover", &s, &json);
-    assert_static("STR2 rover static", &st, STR2);
-    let _ = std::fs::remove_dir_all(&dir);
 }
