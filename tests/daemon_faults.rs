@@ -1,6 +1,7 @@
-//! The daemon under faults, against a real VictoriaMetrics on 127.0.0.1: the database is down for
-//! two minutes during a live run and comes back on the same port; corsd is killed with SIGKILL
-//! mid-run and started again. Afterwards every point is in the database exactly once, with the
+//! The daemon under faults, against a real VictoriaMetrics on 127.0.0.1: the database is killed
+//! (SIGKILL, so it loses the points it acknowledged in its last seconds, which it held in memory),
+//! is down for two minutes during a live run and comes back on the same port; corsd is killed with
+//! SIGKILL mid-run and started again. Afterwards every point is in the database exactly once, with the
 //! value a replay of the same recording computes.
 
 mod common;
@@ -138,6 +139,11 @@ listen = "{health}"
     );
     assert!(log_text.contains("database write failed"), "{log_text}");
     assert!(log_text.contains("succeed again"), "{log_text}");
+    // What the killed database had acknowledged just before went again.
+    assert!(
+        log_text.contains("acknowledged just before the outage were sent again"),
+        "{log_text}"
+    );
 
     let mut expect: BTreeMap<(String, Vec<(String, String)>, i64), f64> = BTreeMap::new();
     for l in &want {

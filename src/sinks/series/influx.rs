@@ -19,6 +19,7 @@ use crate::backoff::Backoff;
 use crate::spool::{RealFs, Record, Spool};
 use crate::telemetry::Point;
 
+use super::resend::{self, Resend};
 use super::{Delivery, SeriesError, SinkStatus};
 use crate::secret::Secret;
 
@@ -393,6 +394,7 @@ async fn ship(
     // that the backlog starts moving soon after it is back.
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     let mut last_error_kind: Option<String> = None;
+    let mut resend = Resend::default();
     loop {
         if *closing.borrow() && backoff.attempts >= DRAIN_ATTEMPTS {
             return;
@@ -408,59 +410,47 @@ async fn ship(
                 return;
             }
         }
-        // Several spool records go in one request (fewer round trips); the last one is
-        // acknowledged for all.
-        let next = spool.lock().unwrap_or_else(|p| p.into_inner()).pending(16);
-        let (rec, payload) = match next {
-            Ok(v) if !v.is_empty() => {
-                let mut payload = Vec::new();
-                let mut last = None;
-                for r in v {
-                    if !payload.is_empty() && payload.len() + r.payload.len() > SEND_BYTES {
-                        break;
+        let step = if let Some(again) = resend.next() {
+            // Already acknowledged once: whatever the server says now other than "later" is
+            // about the server, not about these points.
+            let outcome = writer.write(again.to_vec()).await;
+            match classify(&outcome) {
+                Action::Retry(_) => Step::Failed(outcome_message(outcome), false),
+                _ => {
+                    resend.sent();
+                    if resend.pending() == 0 {
+                        tracing::info!(
+                            "the points acknowledged just before the outage were sent again"
+                        );
                     }
-                    payload.extend_from_slice(&r.payload);
-                    last = Some(r);
-                }
-                match last {
-                    Some(r) => (r, payload),
-                    None => continue,
+                    Step::Sent(None)
                 }
             }
-            Ok(_) => {
-                if *shutdown.borrow() || *closing.borrow() {
-                    return;
-                }
-                tokio::select! {
-                    _ = notify.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => {}
-                }
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "spool unreadable; retrying");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                continue;
-            }
+        } else {
+            ship_next(
+                &writer,
+                &spool,
+                &notify,
+                &status,
+                &rejected,
+                &mut shutdown,
+                &closing,
+            )
+            .await
         };
-        match send_record(&writer, &payload, &rejected, &rec, &status).await {
-            Ok(()) => {
-                let mut sp = spool.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = sp.ack(&rec) {
-                    tracing::error!(error = %e, "spool: cannot record the acknowledgement");
+        match step {
+            Step::Sent(payload) => {
+                if let Some(p) = payload {
+                    resend.acked(p, std::time::Instant::now());
                 }
-                status
-                    .spool_bytes
-                    .store(sp.backlog_bytes(), Ordering::Relaxed);
-                status.batches_written.fetch_add(1, Ordering::Relaxed);
-                status.delivered();
                 if last_error_kind.take().is_some() {
                     tracing::info!("database writes succeed again; the spool is being sent");
                 }
                 backoff.reset();
             }
-            Err((msg, hold)) => {
+            Step::Idle => {}
+            Step::Drained => return,
+            Step::Failed(msg, hold) => {
                 status.write_errors.fetch_add(1, Ordering::Relaxed);
                 if hold && *closing.borrow() {
                     // A replay cannot fix its URL or token by waiting: stop, keep the spool.
@@ -472,6 +462,16 @@ async fn ship(
                 if last_error_kind.as_deref() != Some(kind.as_str()) {
                     tracing::error!(error = %msg, "database write failed; the data stays in the spool and is retried");
                     last_error_kind = Some(kind);
+                }
+                if !hold {
+                    let n = resend.outage(std::time::Instant::now());
+                    if n > 0 {
+                        tracing::info!(
+                            batches = n,
+                            "the batches acknowledged in the last {} s go again when the database is back (it may have lost them with its memory)",
+                            resend::WINDOW.as_secs()
+                        );
+                    }
                 }
                 status.failed(
                     if hold {
@@ -489,6 +489,77 @@ async fn ship(
             }
         }
     }
+}
+
+/// What one round of the shipper did.
+enum Step {
+    /// A batch went out (or was set aside); the spool's payload, to keep for a while.
+    Sent(Option<Vec<u8>>),
+    /// Nothing to send yet (after waiting a little for more), or the spool was unreadable.
+    Idle,
+    /// Nothing left to send, and the sink is stopping.
+    Drained,
+    /// The write failed: the message, and whether it is a configuration problem.
+    Failed(String, bool),
+}
+
+/// Send the next spool records: several in one request (fewer round trips), the last one
+/// acknowledged for all.
+async fn ship_next(
+    writer: &Writer,
+    spool: &Mutex<Spool>,
+    notify: &Notify,
+    status: &SinkStatus,
+    rejected: &Path,
+    shutdown: &mut watch::Receiver<bool>,
+    closing: &watch::Receiver<bool>,
+) -> Step {
+    let next = spool.lock().unwrap_or_else(|p| p.into_inner()).pending(16);
+    let records = match next {
+        Ok(v) if !v.is_empty() => v,
+        Ok(_) => {
+            if *shutdown.borrow() || *closing.borrow() {
+                return Step::Drained;
+            }
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+            return Step::Idle;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "spool unreadable; retrying");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            return Step::Idle;
+        }
+    };
+    let mut payload = Vec::new();
+    let mut last = None;
+    for r in records {
+        if !payload.is_empty() && payload.len() + r.payload.len() > SEND_BYTES {
+            break;
+        }
+        payload.extend_from_slice(&r.payload);
+        last = Some(r);
+    }
+    let Some(rec) = last else {
+        return Step::Idle;
+    };
+    if let Err((msg, hold)) = send_record(writer, &payload, rejected, &rec, status).await {
+        return Step::Failed(msg, hold);
+    }
+    let mut sp = spool.lock().unwrap_or_else(|p| p.into_inner());
+    if let Err(e) = sp.ack(&rec) {
+        tracing::error!(error = %e, "spool: cannot record the acknowledgement");
+    }
+    status
+        .spool_bytes
+        .store(sp.backlog_bytes(), Ordering::Relaxed);
+    drop(sp);
+    status.batches_written.fetch_add(1, Ordering::Relaxed);
+    status.delivered();
+    Step::Sent(Some(payload))
 }
 
 /// Send one record (splitting on 413). `Ok` when every part is written or set aside; `Err` with
@@ -531,18 +602,19 @@ async fn send_record(
                 }
                 // Parts already written are written again on retry: same points, same
                 // timestamps, stored once.
-                return Err((
-                    match outcome {
-                        Outcome::Connection(e) => format!("connection: {e}"),
-                        Outcome::Status { code, body, .. } => format!("HTTP {code}: {body}"),
-                    },
-                    false,
-                ));
+                return Err((outcome_message(outcome), false));
             }
             Action::Hold(msg) => return Err((msg, true)),
         }
     }
     Ok(())
+}
+
+fn outcome_message(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Connection(e) => format!("connection: {e}"),
+        Outcome::Status { code, body, .. } => format!("HTTP {code}: {body}"),
+    }
 }
 
 fn set_aside(dir: &Path, rec: &Record, part: &[u8], msg: &str, status: &SinkStatus) {

@@ -2,6 +2,7 @@
 
 pub mod files;
 pub mod influx;
+mod resend;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
