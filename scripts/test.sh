@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need (idempotent: only what is missing), then run every test.
 #
-#   scripts/test.sh              install + cargo test over all targets and doc tests
+#   scripts/test.sh              install + cargo test over all targets (every binary runs, failures summed)
 #   scripts/test.sh --install    install only
 #   scripts/test.sh -- ARGS      extra arguments for cargo test (e.g. -- --test framing)
 #
@@ -70,7 +70,7 @@ log "cargo test (data: $CORSD_TEST_DATA)"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 set +e
-cargo test --locked --all-targets "${extra[@]}" 2>&1 | tee "$out"
+cargo test --locked --all-targets --no-fail-fast "${extra[@]}" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over all test binaries (cargo prints one result line per binary).
