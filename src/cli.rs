@@ -90,6 +90,18 @@ pub enum Command {
     ///   corsd rtk str1.rtcm3 --base str2.rtcm3 --base-pos -4467075.278,2683011.852,-3667007.010 --atx igs05.atx --pos str1.pos
     ///   corsd rtk rover.obs --base base.obs --nav brdc.rnx --mode static
     Rtk(commands::rtk::RtkArgs),
+    /// The station's own coordinate by precise point positioning (PPP) from precise products.
+    ///
+    /// Dual-frequency ionosphere-free code and phase, SP3 orbits and RINEX clocks, ANTEX
+    /// receiver and satellite antennas, solid Earth tide, wind-up, relativity, zenith wet delay
+    /// estimated. Prints the marker's coordinate in the products' frame at the data's epoch
+    /// with sigmas and the difference from the header or configured position; --frame
+    /// transforms it (EUREF's ITRF2014 -> ETRF2000 set, or --helmert parameters).
+    ///
+    /// Examples:
+    ///   corsd survey ESBC00DNK_R_20201770000_01D_30S_MO.crx.gz --sp3 GRG176.SP3.gz GRG177.SP3.gz --clk GRG177.CLK.gz --atx igs14.atx
+    ///   corsd survey day.rnx --sp3 a.sp3 --clk a.clk --atx igs20.atx --frame ETRF2000 --json
+    Survey(commands::survey::SurveyArgs),
     /// Write the station QC report: one self-contained HTML file (works offline) with SVG plots
     /// of a log or a day — position offsets east/north/up, sky per GNSS (BeiDou GEO/IGSO/MEO),
     /// C/N0 against elevation, satellites and PDOP, completeness and gaps, cycle slips, code
@@ -120,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(&args),
         Command::Replay(args) => commands::replay::run(&args),
         Command::Rtk(args) => commands::rtk::run(&args),
+        Command::Survey(args) => commands::survey::run(&args),
         Command::Report(args) => commands::report::run(&args),
     };
     match result {

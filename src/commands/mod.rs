@@ -9,3 +9,4 @@ pub mod rtk;
 pub mod run;
 pub mod simulate;
 pub mod station_tag;
+pub mod survey;

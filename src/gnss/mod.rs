@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod nav;
 pub mod obs;
 pub mod orbit;
+pub mod ppp;
 pub mod qc;
 pub mod rtk;
 pub mod signal;

@@ -24,6 +24,10 @@ pub struct Recording {
     pub arp: Option<[f64; 3]>,
     /// Where `arp` came from.
     pub arp_source: &'static str,
+    /// Antenna reference point from the marker: RINEX DELTA H/E/N as east, north, up (m).
+    pub eccentricity_enu: [f64; 3],
+    /// RINEX MARKER NAME.
+    pub marker: Option<String>,
     /// Lines for the operator.
     pub notes: Vec<String>,
 }
@@ -107,6 +111,8 @@ pub fn read(path: &Path, reference: Option<Gpst>) -> Result<Recording> {
         antenna: state.antenna.filter(|a| !a.trim().is_empty()),
         arp: state.arp,
         arp_source: "its 1005/1006 message",
+        eccentricity_enu: [0.0; 3],
+        marker: None,
         notes,
     })
 }
@@ -119,20 +125,29 @@ fn read_rinex(path: &Path) -> Result<Recording> {
         bail!("{}: no observation epochs", path.display());
     }
     let mut antenna = None;
-    let mut delta_h = 0.0;
+    let mut delta_hen = [0.0; 3];
+    let mut marker = None;
     for l in text.lines() {
         let label = l.get(60..).unwrap_or("");
         if label.starts_with("ANT # / TYPE") {
             antenna = l.get(20..40).map(|s| s.trim_end().to_string());
+        } else if label.starts_with("MARKER NAME") {
+            marker = l
+                .get(..60)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
         } else if label.starts_with("ANTENNA: DELTA H/E/N") {
-            delta_h = l
-                .get(..14)
-                .and_then(|s| s.trim().parse::<f64>().ok())
-                .unwrap_or(0.0);
+            for (k, d) in delta_hen.iter_mut().enumerate() {
+                *d = l
+                    .get(14 * k..14 * (k + 1))
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .unwrap_or(0.0);
+            }
         } else if label.starts_with("END OF HEADER") {
             break;
         }
     }
+    let delta_h = delta_hen[0];
     let mut notes = Vec::new();
     if delta_h != 0.0 {
         notes.push(format!(
@@ -147,6 +162,8 @@ fn read_rinex(path: &Path) -> Result<Recording> {
         antenna: antenna.filter(|a| !a.trim().is_empty()),
         arp: approx,
         arp_source: "its RINEX header's approximate position",
+        eccentricity_enu: [delta_hen[1], delta_hen[2], delta_hen[0]],
+        marker,
         notes,
     })
 }

@@ -65,12 +65,18 @@ pub fn view(st: &Station, eph: &Ephemeris, t: Gpst, pr: f64) -> Option<SatView> 
     let dt = t.diff(eph.toe) - pr / C;
     let clk0 = eph.clock_approx_after(dt);
     let (sat, clock_s) = eph.position_clock_after(dt - clk0);
+    geometry(st, sat, clock_s, omega_e(eph))
+}
+
+/// The line of sight to a satellite at `sat` (ECEF of its transmission instant) for a receiver
+/// at `st`, with the Earth's rotation `omega` (rad/s) during the travel as the Sagnac term.
+/// Shared by broadcast and precise orbits.
+pub fn geometry(st: &Station, sat: Vector3<f64>, clock_s: f64, omega: f64) -> Option<SatView> {
     let d = sat - st.pos;
     let rho = d.norm();
     if !(rho.is_finite() && rho > 1.0e6) {
         return None;
     }
-    let omega = omega_e(eph);
     let sagnac = omega * (sat.x * st.pos.y - sat.y * st.pos.x) / C;
     let unit = d / rho;
     let los_enu = st.rot * unit;
@@ -108,13 +114,25 @@ pub fn range_terms(
     } else {
         0.0
     };
+    -C * v.clock_s + tropo + antenna_terms(v, sys, band, antenna, sat_pco)
+}
+
+/// Phase-centre terms of one signal (m, to add to the geometric range): the receiver antenna's
+/// PCO and PCV, and the satellite's PCO. Without a receiver calibration the term is zero.
+pub fn antenna_terms(
+    v: &SatView,
+    sys: Gnss,
+    band: u8,
+    antenna: Option<&Antenna>,
+    sat_pco: Option<&Vector3<f64>>,
+) -> f64 {
     let rcv = antenna
         .and_then(|a| a.receiver_correction(sys, band, &v.los_enu).ok())
         .map_or(0.0, |c| c.metres);
     // The phase centre sits `pco` from the centre of mass: the range shortens by its projection
     // on the direction to the receiver.
     let sat = sat_pco.map_or(0.0, |p| p.dot(&v.unit));
-    -C * v.clock_s + tropo + rcv + sat
+    rcv + sat
 }
 
 /// Satellite PCO (ECEF, m) of a band under nominal yaw steering, when the ANTEX file has the
