@@ -134,7 +134,7 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
             msg.push_str(&format!("\n  {n} epochs: {why}"));
         }
         for (sat, x) in ppp.exclusions() {
-            msg.push_str(&format!("\n  {sat} excluded: {}", x.reason));
+            msg.push_str(&format!("\n  {sat} excluded: {}", x.summary()));
         }
         bail!(msg);
     };

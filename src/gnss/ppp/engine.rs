@@ -35,6 +35,9 @@ const SIGMA_ZWD0: f64 = 0.3;
 const SIGMA_AMB0: f64 = 30.0;
 const SIGMA_CLK: f64 = 100.0;
 const SIGMA_KIN: f64 = 100.0;
+/// Variance of the troposphere model left after the wet-delay estimate (m²), added to every
+/// observation: it keeps low satellites from pulling the height (1 cm, as RTKLIB's).
+const TROPO_VAR: f64 = 1e-4;
 /// Outlier passes per epoch.
 const MAX_REJECTS: usize = 8;
 
@@ -73,11 +76,31 @@ enum RowKind {
     },
 }
 
-/// Exclusions of one satellite: the first reason and the epochs it cost.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+/// Exclusions of one satellite: the epochs they cost, and per kind of reason its first message
+/// and its epochs (a clock missing before midnight and an orbit gap at noon are two kinds).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Exclusion {
-    pub reason: String,
     pub epochs: usize,
+    pub reasons: Vec<(String, usize)>,
+}
+
+impl Exclusion {
+    /// The reasons as one line: `first message (N epochs); …`.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(m, n)| format!("{m} ({n} epochs)"))
+            .collect();
+        parts.join("; ")
+    }
+}
+
+/// The kind of a reason: its message without the instant (`… GPST: `) and the details after
+/// the first comma or parenthesis.
+fn reason_kind(msg: &str) -> &str {
+    let tail = msg.rsplit_once("GPST: ").map_or(msg, |(_, t)| t);
+    tail.split([',', '(']).next().unwrap_or(tail).trim()
 }
 
 pub struct Ppp {
@@ -197,10 +220,13 @@ impl Ppp {
     }
 
     fn exclude(&mut self, sys: Gnss, prn: u8, reason: String) {
-        self.exclusions
-            .entry(sat_name(sys, prn))
-            .or_insert(Exclusion { reason, epochs: 0 })
-            .epochs += 1;
+        let x = self.exclusions.entry(sat_name(sys, prn)).or_default();
+        x.epochs += 1;
+        let kind = reason_kind(&reason);
+        match x.reasons.iter_mut().find(|(m, _)| reason_kind(m) == kind) {
+            Some(r) => r.1 += 1,
+            None => x.reasons.push((reason, 1)),
+        }
     }
 
     /// The satellite antenna by the policy, looked up once per satellite.
@@ -484,7 +510,8 @@ impl Ppp {
             let s2 = 1.0 + 1.0 / (v.sin_el * v.sin_el);
             let f = p.coef[0] * p.coef[0] + p.coef[1] * p.coef[1];
             let var_phase = f * sp * sp * s2;
-            let var_code = var_phase * self.opts.code_ratio * self.opts.code_ratio;
+            let var_code = var_phase * self.opts.code_ratio * self.opts.code_ratio + TROPO_VAR;
+            let var_phase = var_phase + TROPO_VAR;
             rows.push((i, v.unit, mw, modelled, wu_m, var_phase, var_code));
         }
         // Clocks: the median code residual per system.
@@ -597,4 +624,34 @@ impl Ppp {
 pub fn enu_covariance(pos: &Vector3<f64>, cov: &Matrix3<f64>) -> Matrix3<f64> {
     let r = crate::gnss::geodesy::enu_rotation(&ecef_to_geodetic(pos));
     r * cov * r.transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_group_by_kind_not_instant() {
+        let mut x = Exclusion::default();
+        let msgs = [
+            "G05 at 2020-06-24 23:59:59 GPST: outside its clock records (a to b)",
+            "G05 at 2020-06-25 01:00:00 GPST: SP3 gap, only 3 consecutive nodes from a to b",
+            "G05 at 2020-06-25 01:00:30 GPST: SP3 gap, only 4 consecutive nodes from a to b",
+        ];
+        for m in msgs {
+            x.epochs += 1;
+            let kind = reason_kind(m);
+            match x.reasons.iter_mut().find(|(r, _)| reason_kind(r) == kind) {
+                Some(r) => r.1 += 1,
+                None => x.reasons.push((m.to_string(), 1)),
+            }
+        }
+        assert_eq!(x.reasons.len(), 2);
+        assert_eq!(x.reasons[1].1, 2);
+        assert!(x.summary().contains("SP3 gap, only 3") && x.summary().contains("(2 epochs)"));
+        assert_eq!(
+            reason_kind("satellite G07 has no clock in the file"),
+            "satellite G07 has no clock in the file"
+        );
+    }
 }
