@@ -57,6 +57,9 @@ struct Prepared {
     slipped: bool,
 }
 
+/// A code solution: position and one clock (m) per system present.
+type CodeFix = (Vector3<f64>, Vec<(Gnss, f64)>);
+
 /// A satellite arc's ambiguity.
 #[derive(Clone, Copy, Debug)]
 struct Arc {
@@ -320,11 +323,7 @@ impl Ppp {
 
     /// Single-epoch code solution (position and a clock per system present) by Gauss–Newton
     /// from a point under the satellites.
-    fn code_solution(
-        &self,
-        prepared: &[Prepared],
-        t: Gpst,
-    ) -> Option<(Vector3<f64>, Vec<(Gnss, f64)>)> {
+    fn code_solution(&self, prepared: &[Prepared], t: Gpst) -> Option<CodeFix> {
         let mut systems: Vec<Gnss> = prepared.iter().map(|p| p.sys).collect();
         systems.sort();
         systems.dedup();
