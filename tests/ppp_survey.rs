@@ -573,3 +573,39 @@ fn strip_phase(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn kinematic_mode_stays_on_the_static_coordinate() {
+    let dir = temp_dir("ppp-kin");
+    let obs = dir.join("esbc2h.rnx");
+    std::fs::write(&obs, esbc_head(&dir, 240)).unwrap();
+    let series = dir.join("kin.csv");
+    let mut args = base_args();
+    args[0] = obs.display().to_string();
+    let stat = survey_json(&args);
+    args.extend([
+        "--kinematic".to_string(),
+        "--series".into(),
+        series.display().to_string(),
+    ]);
+    let kin = survey_json(&args);
+    let s = xyz(&stat);
+    // A position per epoch: after the first half hour every epoch within 40 cm of the static
+    // coordinate, the last within 10 cm.
+    let text = std::fs::read_to_string(&series).unwrap();
+    let mut worst: f64 = 0.0;
+    for l in text.lines().skip(61) {
+        let v: Vec<f64> = l
+            .split(',')
+            .skip(1)
+            .take(3)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        worst = worst.max((Vector3::new(v[0], v[1], v[2]) - s).norm());
+    }
+    let last = (xyz(&kin) - s).norm();
+    eprintln!(
+        "kinematic 2 h: worst {worst:.3} m after 30 min, last epoch {last:.3} m from the static coordinate"
+    );
+    assert!(worst < 0.4 && last < 0.1, "worst {worst}, last {last}");
+}
