@@ -70,10 +70,16 @@ CONF
 # median of the whole-process wall and CPU seconds of a command over $runs runs
 measure() {
     "$@" >/dev/null 2>&1
+    : >"$work/times"
     for _ in $(seq "$runs"); do
         /usr/bin/time -o "$work/t" -f "%e %U %S" "$@" >/dev/null 2>&1
-        cat "$work/t"
-    done | awk '{w[NR]=$1; c[NR]=$2+$3} END {n=asort(w); asort(c); printf "%.3f %.3f\n", w[int((n+1)/2)], c[int((n+1)/2)]}'
+        cat "$work/t" >>"$work/times"
+    done
+    local mid=$(((runs + 1) / 2))
+    local wall cpu
+    wall=$(awk '{print $1}' "$work/times" | sort -g | sed -n "${mid}p")
+    cpu=$(awk '{print $2 + $3}' "$work/times" | sort -g | sed -n "${mid}p")
+    echo "$wall $cpu"
 }
 read -r cw cc < <(measure "$bin" survey "$obs" --sp3 "$sp3a" "$sp3b" --clk "$clk" --atx "$atx" \
     --sat-antex outdated-ok --json)
