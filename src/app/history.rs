@@ -6,7 +6,7 @@
 //! [`tee`]), so it shows exactly what goes to InfluxDB, in the points' own time (GNSS time of
 //! the data, UTC): position offsets, satellites used and C/N0 per GNSS (from the 30 s `satellite`
 //! points), latency and completeness per source (`stream`), caster clients (`caster`), rovers
-//! (`rover`) and events (`event`). Message rates are measured here on the daemon's clock, from
+//! (`rover`), the integrity monitors' error of their fixed solutions (`rtk`) and events (`event`). Message rates are measured here on the daemon's clock, from
 //! the sources' message counts sampled every second over a sliding minute: a rate is what
 //! arrived per second, whatever the pace of the page that polls it.
 //!
@@ -53,7 +53,7 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 pub const RATE_SAMPLES: usize = 62;
 
 /// The plots, in the page's order: id, title, unit.
-pub const GROUPS: [(&str, &str, &str); 6] = [
+pub const GROUPS: [(&str, &str, &str); 7] = [
     (
         "offset",
         "Position offset E/N/U from the surveyed antenna",
@@ -68,6 +68,11 @@ pub const GROUPS: [(&str, &str, &str); 6] = [
         "%",
     ),
     ("clients", "NTRIP caster clients", "clients"),
+    (
+        "monitor",
+        "Integrity monitor: error E/N/U of the check receiver's fixes",
+        "m",
+    ),
 ];
 
 /// Buckets of running means in time order, bounded in count and in time span.
@@ -398,6 +403,15 @@ impl History {
                     }
                 }
                 "rover" => self.rover(&mut g, p),
+                // Fixed solutions only: a float one metres off would hide the millimetres.
+                "rtk" if int(p, "fix") == Some(1) => {
+                    let monitor = tag(p, "monitor");
+                    for (key, axis) in [("de", "E"), ("dn", "N"), ("du", "U")] {
+                        if let Some(v) = float(p, key) {
+                            g.add("monitor", &format!("{monitor} {axis}"), t_s, v);
+                        }
+                    }
+                }
                 "event" => {
                     if g.events.len() >= EVENTS {
                         g.events.pop_front();
@@ -405,7 +419,10 @@ impl History {
                     g.events.push_back(Event {
                         time_ms: p.time_ns.div_euclid(1_000_000),
                         kind: tag(p, "kind").to_string(),
-                        source: tag(p, "source").to_string(),
+                        source: match tag(p, "source") {
+                            "" => tag(p, "monitor").to_string(),
+                            s => s.to_string(),
+                        },
                         message: text(p, "message").to_string(),
                     });
                 }

@@ -152,8 +152,12 @@ fn monitor(name: &str, m: &MonitorState, up: std::time::Duration) -> Part {
     let part = match (fresh, &m.last) {
         (Some(l), _) => {
             let state = if l.fix == 1 { "fixed" } else { "float" };
-            Part::new(name, "monitor", !m.alarm, state).detail(format!(
-                "E {:+.3} N {:+.3} U {:+.3} m, {} satellites, ratio {:.1}, age {:.1} s",
+            let window = m
+                .window_fix_percent
+                .map(|p| format!(", {p:.1} % fixed over the window"))
+                .unwrap_or_default();
+            Part::new(name, "monitor", !(m.alarm || m.low_fix_rate), state).detail(format!(
+                "E {:+.3} N {:+.3} U {:+.3} m, {} satellites, ratio {:.1}, age {:.1} s{window}",
                 l.enu[0], l.enu[1], l.enu[2], l.nsat, l.ratio, l.age_s
             ))
         }

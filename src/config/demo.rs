@@ -47,7 +47,10 @@ pub fn demo(data_dir: PathBuf) -> Settings {
             mounts: vec![
                 Mount {
                     name: "VTE1".into(),
-                    format: Format::Rtcm3(Vec::new()),
+                    format: Format::Rtcm3 {
+                        messages: Vec::new(),
+                        arp: None,
+                    },
                     users: Vec::new(),
                     relay_user: None,
                 },

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Validator, raw};
 use crate::feeds::caster::{CasterConfig, Mount};
-use crate::feeds::message_set::{self, Format};
+use crate::feeds::message_set::{self, BroadcastArp, Format};
 use crate::feeds::output::{OutputKind, OutputSettings};
 use crate::feeds::push::PushSettings;
 use crate::secret::Secret;
@@ -87,11 +87,9 @@ impl Validator<'_> {
                 m.messages.as_deref(),
                 m.format.as_deref(),
                 m.rtcm2_station,
+                m.coordinates.as_deref(),
             );
-            let messages = match &format {
-                Format::Rtcm3(set) => set.clone(),
-                Format::Rtcm2 { .. } => Vec::new(),
-            };
+            let messages = format.messages().to_vec();
             if let Some(u) = &m.relay_user {
                 if !credentials.contains_key(u) {
                     self.err(
@@ -161,7 +159,9 @@ impl Validator<'_> {
         messages: Option<&str>,
         format: Option<&str>,
         rtcm2_station: Option<u16>,
+        coordinates: Option<&str>,
     ) -> Format {
+        let arp = self.broadcast_arp(table, index, format, coordinates);
         let set = match message_set::parse(messages.unwrap_or("")) {
             Ok(v) => v,
             Err(e) => {
@@ -174,7 +174,10 @@ impl Validator<'_> {
                 if rtcm2_station.is_some() {
                     self.err(table, index, "rtcm2_station", "only for format = \"rtcm2\"");
                 }
-                Format::Rtcm3(set)
+                Format::Rtcm3 {
+                    messages: set,
+                    arp,
+                }
             }
             "rtcm2" => {
                 if messages.is_some() {
@@ -211,7 +214,62 @@ impl Validator<'_> {
                     "format",
                     format!("{other:?}: \"rtcm3\" or \"rtcm2\""),
                 );
-                Format::Rtcm3(set)
+                Format::Rtcm3 {
+                    messages: set,
+                    arp,
+                }
+            }
+        }
+    }
+
+    /// The coordinates an RTCM3 output broadcasts in 1005/1006: what a CORS operator expects
+    /// is the surveyed `[station] position` whenever one is configured (the receiver's own may
+    /// be in another datum, or from before the survey), the receiver's otherwise.
+    fn broadcast_arp(
+        &mut self,
+        table: &str,
+        index: Option<usize>,
+        format: Option<&str>,
+        coordinates: Option<&str>,
+    ) -> Option<BroadcastArp> {
+        let position = self.station_position;
+        let ours = position.map(|p| BroadcastArp {
+            ecef: [p.x, p.y, p.z],
+            antenna_height_m: self.station_antenna_height,
+        });
+        match coordinates {
+            None => ours,
+            Some(_) if format == Some("rtcm2") => {
+                self.err(
+                    table,
+                    index,
+                    "coordinates",
+                    "RTCM 2.3 output is computed against [station] position: only for RTCM3",
+                );
+                None
+            }
+            Some("station") => {
+                if ours.is_none() {
+                    self.err(
+                        table,
+                        index,
+                        "coordinates",
+                        "\"station\" broadcasts [station] position, which is not set: set it, or use \"receiver\"",
+                    );
+                }
+                ours
+            }
+            Some("receiver") => None,
+            Some(other) => {
+                self.err(
+                    table,
+                    index,
+                    "coordinates",
+                    format!(
+                        "{other:?}: \"station\" (1005/1006 carry [station] position) or \"receiver\" (the receiver's own)"
+                    ),
+                );
+                None
             }
         }
     }
@@ -259,6 +317,7 @@ impl Validator<'_> {
             p.messages.as_deref(),
             p.format.as_deref(),
             p.rtcm2_station,
+            p.coordinates.as_deref(),
         );
         PushSettings {
             name: p.name.unwrap_or_else(|| format!("push{i}")),
@@ -317,6 +376,7 @@ impl Validator<'_> {
             o.messages.as_deref(),
             o.format.as_deref(),
             o.rtcm2_station,
+            o.coordinates.as_deref(),
         );
         Some(OutputSettings {
             name: o.name.unwrap_or_else(|| format!("output{i}")),

@@ -91,6 +91,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Settings, ConfigErro
         errors: Vec::new(),
         mounts_seen: 0,
         station_position: None,
+        station_antenna_height: None,
     };
     let s = v.settings(raw);
     match v.errors.into_iter().next() {
@@ -148,6 +149,7 @@ struct Validator<'a> {
     mounts_seen: usize,
     /// The station's surveyed position, once read (RTCM 2.3 outputs need it).
     station_position: Option<Vector3<f64>>,
+    station_antenna_height: Option<f64>,
 }
 
 /// `1.5GiB`, `200 MB`, `1048576`.
@@ -250,7 +252,9 @@ impl Validator<'_> {
 
     fn settings(&mut self, raw: RawConfig) -> Settings {
         let data_dir = self.path(raw.data_dir.as_deref().unwrap_or("/var/lib/corsd"));
+        let antenna_height = raw.station.antenna_height;
         let station = self.station(raw.station);
+        self.station_antenna_height = antenna_height;
         self.station_position = station.position;
         let mut sources = Vec::new();
         if raw.source.is_empty() {

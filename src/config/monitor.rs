@@ -179,6 +179,30 @@ impl Validator<'_> {
                 "metres, more than 0 and less than 10",
             );
         }
+        let fix_window = match parse_duration(r.fix_window.as_deref().unwrap_or("10m")) {
+            Some(d) if (30..=86_400).contains(&d.as_secs()) => d,
+            _ => {
+                self.err(
+                    t,
+                    idx,
+                    "fix_window",
+                    format!(
+                        "{:?}: a duration from 30s to 24h, such as \"10m\"",
+                        r.fix_window.as_deref().unwrap_or("")
+                    ),
+                );
+                Duration::from_secs(600)
+            }
+        };
+        let min_fix_percent = r.min_fix_percent.unwrap_or(90.0);
+        if !(min_fix_percent > 0.0 && min_fix_percent <= 100.0) {
+            self.err(
+                t,
+                idx,
+                "min_fix_percent",
+                "a percentage of the check epochs, more than 0 and at most 100",
+            );
+        }
         let Some(mut src) = r.source else {
             self.err(
                 t,
@@ -202,6 +226,8 @@ impl Validator<'_> {
             max_wait_s,
             reset_every,
             max_error_m,
+            fix_window,
+            min_fix_percent,
         })
     }
 }

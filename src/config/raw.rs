@@ -42,6 +42,10 @@ pub struct RawMonitor {
     pub reset: Option<String>,
     /// A fixed solution farther than this (3D, m) from `position` is a wrong fix (default 0.05).
     pub max_error_m: Option<f64>,
+    /// The fix rate is judged over this much data time (default "10m") ...
+    pub fix_window: Option<String>,
+    /// ... and raises an event under this percentage of the check epochs (default 90).
+    pub min_fix_percent: Option<f64>,
     pub source: Option<RawSource>,
 }
 
@@ -62,6 +66,8 @@ pub struct RawPush {
     /// "rtcm3" (default) or "rtcm2".
     pub format: Option<String>,
     pub rtcm2_station: Option<u16>,
+    /// The coordinates 1005/1006 carry: "station" (`[station] position`) or "receiver".
+    pub coordinates: Option<String>,
 }
 
 /// One `[[output]]`: a TCP server or a serial port (radio modem).
@@ -77,6 +83,8 @@ pub struct RawOutput {
     pub messages: Option<String>,
     pub format: Option<String>,
     pub rtcm2_station: Option<u16>,
+    /// The coordinates 1005/1006 carry: "station" (`[station] position`) or "receiver".
+    pub coordinates: Option<String>,
 }
 
 /// One `[[caster]]`: the embedded NTRIP caster (v1 and v2 on one port).
@@ -106,6 +114,8 @@ pub struct RawMount {
     pub format: Option<String>,
     /// RTCM 2.3 reference station ID (0–1023, default 1).
     pub rtcm2_station: Option<u16>,
+    /// The coordinates 1005/1006 carry: "station" (`[station] position`) or "receiver".
+    pub coordinates: Option<String>,
     /// A relay mount: its data comes from an NTRIP server pushing with this user's password
     /// (SOURCE or POST) instead of from the station.
     pub relay_user: Option<String>,
@@ -122,6 +132,8 @@ pub struct RawStation {
     pub country: Option<String>,
     /// ANTEX file (antenna phase centres for the integrity monitor).
     pub atx: Option<String>,
+    /// The ARP's height above the marker (m), broadcast in 1006.
+    pub antenna_height: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

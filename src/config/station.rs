@@ -33,6 +33,16 @@ impl Validator<'_> {
                 );
             }
         }
+        if let Some(h) = raw.antenna_height
+            && !(0.0..100.0).contains(&h)
+        {
+            self.err(
+                "station",
+                None,
+                "antenna_height",
+                format!("{h}: the ARP's height above the marker in metres, 0 to 100"),
+            );
+        }
         let country = raw
             .country
             .unwrap_or_else(|| "XXX".into())

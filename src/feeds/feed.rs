@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{broadcast, watch};
 
-use super::message_set::{Format, MessageRate};
+use super::message_set::{BroadcastArp, Format, MessageRate};
 use super::rtcm2::Rtcm2Encoder;
 use super::transcode::Transcoder;
 use crate::framing::rtcm3::epoch_mark;
@@ -82,9 +82,9 @@ pub fn spawn(format: Format, streams: &Streams, shutdown: watch::Receiver<bool>)
     };
     let chunks = feed.chunks.clone();
     match format {
-        Format::Rtcm3(set) => {
+        Format::Rtcm3 { messages, arp } => {
             let frames = streams.frames.subscribe();
-            tokio::spawn(rtcm3(set, frames, tx, chunks, shutdown));
+            tokio::spawn(rtcm3(messages, arp, frames, tx, chunks, shutdown));
         }
         Format::Rtcm2 { station_id } => {
             let corrections = streams.corrections.subscribe();
@@ -142,6 +142,7 @@ async fn rtcm2(
 /// RTCM3 on a message set: frames in, chunks out.
 async fn rtcm3(
     set: Vec<MessageRate>,
+    arp: Option<BroadcastArp>,
     mut frames: broadcast::Receiver<RawFrame>,
     tx: broadcast::Sender<Arc<[u8]>>,
     chunks: Arc<AtomicU64>,
@@ -176,14 +177,18 @@ async fn rtcm3(
                         None => Some(BURST_GAP),
                     };
                     // Frames that are not RTCM3 (NMEA, UBX) are not sent.
+                    let mut put = |out: &[u8]| match arp.as_ref().and_then(|a| a.rewrite(out)) {
+                        Some(ours) => batch.extend_from_slice(&ours),
+                        None => batch.extend_from_slice(out),
+                    };
                     match transcoder.as_mut() {
                         _ if f.kind != FrameKind::Rtcm3 => {}
                         Some(t) => {
                             for out in t.feed(&f) {
-                                batch.extend_from_slice(&out);
+                                put(&out);
                             }
                         }
-                        None => batch.extend_from_slice(&f.bytes),
+                        None => put(&f.bytes),
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => lagged(n),

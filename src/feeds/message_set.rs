@@ -1,6 +1,9 @@
 //! What a feed carries: RTCM3 on a message set (str2str's syntax, `1006(10),1074(1),1230`), or
 //! RTCM 2.3 DGNSS corrections.
 
+use crate::framing::rtcm3_frame;
+use crate::messages::rtcm3::{self, Message, message_number};
+
 /// One message of a set: the type and its minimum interval in data time (s).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MessageRate {
@@ -8,11 +11,45 @@ pub struct MessageRate {
     pub interval_s: f64,
 }
 
+/// The station coordinates an RTCM3 feed broadcasts in 1005/1006 instead of the receiver's own
+/// (which may be in another datum, or from before the station was surveyed).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BroadcastArp {
+    /// The antenna reference point (ECEF, m): `[station] position`.
+    pub ecef: [f64; 3],
+    /// 1006's antenna height above the marker (m); none: the receiver's.
+    pub antenna_height_m: Option<f64>,
+}
+
+impl BroadcastArp {
+    /// A whole RTCM3 frame with these coordinates, when `frame` is a 1005 or 1006 that decodes;
+    /// `None` for every other frame. The rest of the message (station ID, ITRF year, flags) is
+    /// the receiver's.
+    pub fn rewrite(&self, frame: &[u8]) -> Option<Vec<u8>> {
+        let payload = frame.get(3..frame.len().checked_sub(3)?)?;
+        if !matches!(message_number(payload), Some(1005 | 1006)) {
+            return None;
+        }
+        let Ok(Message::StationArp(mut arp)) = rtcm3::decode(payload) else {
+            return None;
+        };
+        [arp.x_m, arp.y_m, arp.z_m] = self.ecef;
+        if let (Some(h), Some(_)) = (self.antenna_height_m, arp.antenna_height_m) {
+            arp.antenna_height_m = Some(h);
+        }
+        Some(rtcm3_frame(&arp.encode()))
+    }
+}
+
 /// What a feed carries.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Format {
-    /// RTCM3 frames; an empty set passes every frame untouched.
-    Rtcm3(Vec<MessageRate>),
+    /// RTCM3 frames; an empty set passes every frame untouched, except that 1005/1006 carry
+    /// `arp` when one is given.
+    Rtcm3 {
+        messages: Vec<MessageRate>,
+        arp: Option<BroadcastArp>,
+    },
     /// RTCM 2.3 DGNSS corrections (types 1, 3, 31) against the station's surveyed position, with
     /// this reference station ID.
     Rtcm2 { station_id: u16 },
@@ -22,7 +59,7 @@ impl Format {
     /// The sourcetable's format field.
     pub fn sourcetable_format(&self) -> &'static str {
         match self {
-            Format::Rtcm3(_) => "RTCM 3.3",
+            Format::Rtcm3 { .. } => "RTCM 3.3",
             Format::Rtcm2 { .. } => "RTCM 2.3",
         }
     }
@@ -30,7 +67,7 @@ impl Format {
     /// The RTCM3 message set (empty for RTCM 2.3).
     pub fn messages(&self) -> &[MessageRate] {
         match self {
-            Format::Rtcm3(set) => set,
+            Format::Rtcm3 { messages, .. } => messages,
             Format::Rtcm2 { .. } => &[],
         }
     }
@@ -93,6 +130,7 @@ pub fn parse(s: &str) -> Result<Vec<MessageRate>, MessageSetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::rtcm3::station::StationArp;
 
     #[test]
     fn message_sets() {
@@ -122,5 +160,44 @@ mod tests {
             parse("1006(1").unwrap_err().to_string(),
             "\"1006(1\": missing ')'"
         );
+    }
+
+    #[test]
+    fn the_station_coordinates_replace_the_receivers() {
+        let receiver = StationArp {
+            number: 1006,
+            station: 7,
+            itrf_year: 0,
+            gps: true,
+            glonass: true,
+            galileo: true,
+            non_physical: false,
+            x_m: -4467074.6,
+            single_oscillator: false,
+            reserved: false,
+            y_m: 2683012.6,
+            quarter_cycle: 0,
+            z_m: -3667008.1,
+            antenna_height_m: Some(0.0),
+        };
+        let frame = rtcm3_frame(&receiver.encode());
+        let arp = BroadcastArp {
+            ecef: [-4467075.2780, 2683011.8519, -3667007.0103],
+            antenna_height_m: Some(1.5),
+        };
+        let out = arp.rewrite(&frame).unwrap();
+        let got = StationArp::decode(&out[3..out.len() - 3]).unwrap();
+        assert_eq!((got.number, got.station, got.glonass), (1006, 7, true));
+        assert!((got.x_m - arp.ecef[0]).abs() < 1e-4 && (got.z_m - arp.ecef[2]).abs() < 1e-4);
+        assert_eq!(got.antenna_height_m, Some(1.5));
+        let as_1005 = StationArp {
+            antenna_height_m: None,
+            ..receiver
+        };
+        let out = arp.rewrite(&rtcm3_frame(&as_1005.encode())).unwrap();
+        let got = StationArp::decode(&out[3..out.len() - 3]).unwrap();
+        assert_eq!((got.number, got.antenna_height_m), (1005, None));
+        assert_eq!(arp.rewrite(&rtcm3_frame(&[0x3E, 0xD0, 0, 0])), None);
+        assert_eq!(arp.rewrite(&[0xD3]), None);
     }
 }

@@ -59,6 +59,10 @@ pub struct MonitorSettings {
     pub reset_every: Option<Duration>,
     /// A fixed solution farther than this (3D, m) from the known point is a wrong fix.
     pub max_error_m: f64,
+    /// The fix rate is judged over this much data time ...
+    pub fix_window: Duration,
+    /// ... and is low under this share of the check epochs (%).
+    pub min_fix_percent: f64,
 }
 
 /// What `/healthz` and `/metrics` read.
@@ -89,6 +93,10 @@ pub struct MonitorState {
     /// The latest event's message, and whether its condition still holds.
     pub event: Option<String>,
     pub alarm: bool,
+    /// The fix rate over the window (%, once a whole window of data has been seen), and
+    /// whether it is under the threshold.
+    pub window_fix_percent: Option<f64>,
+    pub low_fix_rate: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +145,63 @@ pub struct Monitor {
     /// When the mount last gave a base epoch, and whether its silence was told.
     last_base: Instant,
     silence_told: bool,
+    window: FixWindow,
     pub status: Arc<MonitorStatus>,
+}
+
+/// The share of check epochs solved fixed over a sliding window of data time, kept as one
+/// count per second (a bound of one entry per second of the window, whatever the rate).
+#[derive(Debug)]
+pub struct FixWindow {
+    span_s: i64,
+    /// (GPS second, check epochs, of them fixed)
+    seconds: VecDeque<(i64, u32, u32)>,
+    /// The first second seen since the start or since time went back.
+    first: Option<i64>,
+}
+
+impl FixWindow {
+    pub fn new(span: Duration) -> Self {
+        FixWindow {
+            span_s: span.as_secs().max(1) as i64,
+            seconds: VecDeque::new(),
+            first: None,
+        }
+    }
+
+    /// One check epoch; the fix rate (%) over the window once a whole window has been seen,
+    /// with the epochs and fixed epochs it counts.
+    pub fn add(&mut self, t: Gpst, fixed: bool) -> Option<(f64, u32, u32)> {
+        let sec = t.as_f64().floor() as i64;
+        if self.seconds.back().is_some_and(|b| b.0 > sec) {
+            // Time went back (a looped recording, a new stream): a new window.
+            self.seconds.clear();
+            self.first = None;
+        }
+        let first = *self.first.get_or_insert(sec);
+        match self.seconds.back_mut() {
+            Some(b) if b.0 == sec => {
+                b.1 += 1;
+                b.2 += u32::from(fixed);
+            }
+            _ => self.seconds.push_back((sec, 1, u32::from(fixed))),
+        }
+        while self
+            .seconds
+            .front()
+            .is_some_and(|b| b.0 <= sec - self.span_s)
+        {
+            self.seconds.pop_front();
+        }
+        if sec - first + 1 < self.span_s {
+            return None;
+        }
+        let (n, f) = self
+            .seconds
+            .iter()
+            .fold((0, 0), |(n, f), b| (n + b.1, f + b.2));
+        Some((100.0 * f64::from(f) / f64::from(n.max(1)), n, f))
+    }
 }
 
 impl Monitor {
@@ -151,6 +215,7 @@ impl Monitor {
         reference: Option<Gpst>,
     ) -> Monitor {
         Monitor {
+            window: FixWindow::new(settings.fix_window),
             settings,
             station: station.to_string(),
             station_antenna: station_antenna.to_string(),
@@ -276,8 +341,12 @@ impl Monitor {
         tracing::warn!(monitor = %self.settings.name, kind, "{message}");
         self.status.with(|s| {
             s.event = Some(message.clone());
-            s.alarm = true;
+            s.alarm |= kind != "fix_rate";
         });
+        self.event_point(t, kind, message)
+    }
+
+    fn event_point(&self, t: Gpst, kind: &'static str, message: String) -> Point {
         Point::new("event", gpst_to_unix_ns(t))
             .tag("station", self.station.clone())
             .tag("monitor", self.settings.name.clone())
@@ -308,21 +377,78 @@ impl Monitor {
                 .rev()
                 .find(|b| b.time.diff(t) <= 1e-6)
                 .cloned();
-            match base {
+            let fixed = match base {
                 Some(b) => match self.process(&rover, &b) {
                     Ok(s) => {
                         let (p, wrong) = self.point(&s, now);
                         out.push(p);
                         out.extend(wrong);
+                        matches!(s.quality, Quality::Fixed)
                     }
-                    Err(e) => self.skip(&e),
+                    Err(e) => {
+                        self.skip(&e);
+                        false
+                    }
                 },
-                None => self.skip(&RtkSkip::NoBase {
-                    max_age_s: self.opts.max_age_s,
-                }),
-            }
+                None => {
+                    self.skip(&RtkSkip::NoBase {
+                        max_age_s: self.opts.max_age_s,
+                    });
+                    false
+                }
+            };
+            out.extend(self.fix_rate(t, fixed));
         }
         out
+    }
+
+    /// The fix rate over the window after one more check epoch (a rover's experience: epochs
+    /// without a solution count as not fixed); an event when it falls under the threshold and
+    /// when it is back.
+    fn fix_rate(&mut self, t: Gpst, fixed: bool) -> Option<Point> {
+        let (pct, n, f) = self.window.add(t, fixed)?;
+        let min = self.settings.min_fix_percent;
+        let was_low = self.status.get().low_fix_rate;
+        self.status.with(|s| s.window_fix_percent = Some(pct));
+        let secs = self.settings.fix_window.as_secs();
+        let window = if secs % 60 == 0 {
+            format!("{} min", secs / 60)
+        } else {
+            format!("{secs} s")
+        };
+        let (name, mount) = (&self.settings.name, &self.settings.mount);
+        if pct < min && !was_low {
+            let st = self.status.get();
+            let last = match &st.last {
+                Some(l) if l.fix != 1 => format!(
+                    "latest solution float, ratio {:.1}, {} satellites, age {:.1} s",
+                    l.ratio, l.nsat, l.age_s
+                ),
+                Some(_) => "latest solution fixed".to_string(),
+                None => "no solution yet".to_string(),
+            };
+            let why = st
+                .last_skip
+                .map(|w| format!("; latest epoch without a solution: {w}"))
+                .unwrap_or_default();
+            let msg = format!(
+                "monitor {name}: fixed {pct:.1} % of the check epochs over the last {window} ({f} of {n}; threshold {min} %) on mount {mount}, {last}{why}: check the mount's message set (phase observations for two bands per system, the systems a rover fixes), the age of corrections, the station's receiver and its sky"
+            );
+            self.status.with(|s| s.low_fix_rate = true);
+            return Some(self.event(t, "fix_rate", msg));
+        }
+        if pct >= min && was_low {
+            let msg = format!(
+                "monitor {name}: the fix rate on mount {mount} is back to {pct:.1} % over the last {window} ({f} of {n}; threshold {min} %)"
+            );
+            tracing::info!(monitor = %name, kind = "fix_rate_recovered", "{msg}");
+            self.status.with(|s| {
+                s.low_fix_rate = false;
+                s.event = Some(msg.clone());
+            });
+            return Some(self.event_point(t, "fix_rate_recovered", msg));
+        }
+        None
     }
 
     fn skip(&mut self, why: &RtkSkip) {
@@ -384,7 +510,7 @@ impl Monitor {
         Antennas {
             rover: pick(rover_name),
             base: pick(base_name),
-            satellites: Some((**atx).clone()),
+            satellites: Some(atx.clone()),
         }
     }
 

@@ -148,7 +148,7 @@ fn antennas(
     Ok(Antennas {
         rover: r,
         base: b,
-        satellites: Some(antex),
+        satellites: Some(std::sync::Arc::new(antex)),
     })
 }
 

@@ -126,7 +126,7 @@ pub fn sourcetable(s: &CasterSettings, seen: &BTreeMap<u16, f64>) -> String {
                 (Format::Rtcm2 { .. }, _) => {
                     ("GPS+GLO".to_string(), "1(1),3(10),31(1)".to_string())
                 }
-                (Format::Rtcm3(set), _) => {
+                (Format::Rtcm3 { messages: set, .. }, _) => {
                     let rates: Vec<(u16, f64)> = if set.is_empty() {
                         seen.iter().map(|(n, r)| (*n, *r)).collect()
                     } else {

@@ -95,8 +95,8 @@ pub fn geometry(st: &Station, sat: Vector3<f64>, clock_s: f64, omega: f64) -> Op
 pub struct Antennas {
     pub rover: Option<Antenna>,
     pub base: Option<Antenna>,
-    /// The ANTEX file for satellite phase-centre offsets.
-    pub satellites: Option<Antex>,
+    /// The ANTEX file for satellite phase-centre offsets, shared (it is megabytes).
+    pub satellites: Option<std::sync::Arc<Antex>>,
 }
 
 /// Model terms of one signal that differ per receiver (m, to add to the geometric range):
