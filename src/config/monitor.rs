@@ -313,4 +313,63 @@ address = "127.0.0.1:5018"
             "{e}"
         );
     }
+
+    #[test]
+    fn mounts_broadcast_the_station_coordinates_unless_told() {
+        use crate::feeds::message_set::Format;
+        let arp = |c: &super::super::Settings| match &c.casters[0].mounts[0].format {
+            Format::Rtcm3 { arp, .. } => *arp,
+            Format::Rtcm2 { .. } => None,
+        };
+        let s = parse(BASE, "c.toml", Path::new("/")).unwrap();
+        let a = arp(&s).expect("[station] position in 1005/1006");
+        assert_eq!(a.ecef, [-4467075.2780, 2683011.8519, -3667007.0103]);
+        assert_eq!(a.antenna_height_m, None);
+        let with_height = BASE.replace("name = \"STR2\"\n", "name = \"STR2\"\nantenna_height = 1.25\n");
+        let s = parse(&with_height, "c.toml", Path::new("/")).unwrap();
+        assert_eq!(arp(&s).unwrap().antenna_height_m, Some(1.25));
+        let receiver = BASE.replace(
+            "name = \"STR2_MSM4\"\n",
+            "name = \"STR2_MSM4\"\ncoordinates = \"receiver\"\n",
+        );
+        let s = parse(&receiver, "c.toml", Path::new("/")).unwrap();
+        assert_eq!(arp(&s), None);
+        let e = parse(
+            &BASE.replace("name = \"STR2_MSM4\"\n", "name = \"STR2_MSM4\"\ncoordinates = \"surveyed\"\n"),
+            "c.toml",
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("caster.mount[0].coordinates", 14), "{e}");
+        assert!(e.message.contains("\"station\""), "{e}");
+        let e = parse(
+            &with_height.replace("antenna_height = 1.25", "antenna_height = -2"),
+            "c.toml",
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("station.antenna_height", 4), "{e}");
+    }
+
+    #[test]
+    fn the_fix_rate_window_is_checked() {
+        let s = parse(BASE, "c.toml", Path::new("/")).unwrap();
+        let m = &s.monitors[0];
+        assert_eq!(m.fix_window, std::time::Duration::from_secs(600));
+        assert_eq!(m.min_fix_percent, 90.0);
+        let e = parse(
+            &BASE.replace("reset = \"1h\"", "reset = \"1h\"\nfix_window = \"5s\""),
+            "c.toml",
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("monitor[0].fix_window", 21), "{e}");
+        let e = parse(
+            &BASE.replace("reset = \"1h\"", "reset = \"1h\"\nmin_fix_percent = 120"),
+            "c.toml",
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "monitor[0].min_fix_percent", "{e}");
+    }
 }

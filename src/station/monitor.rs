@@ -172,7 +172,7 @@ impl FixWindow {
     /// One check epoch; the fix rate (%) over the window once a whole window has been seen,
     /// with the epochs and fixed epochs it counts.
     pub fn add(&mut self, t: Gpst, fixed: bool) -> Option<(f64, u32, u32)> {
-        let sec = t.as_f64().floor() as i64;
+        let sec = t.secs();
         if self.seconds.back().is_some_and(|b| b.0 > sec) {
             // Time went back (a looped recording, a new stream): a new window.
             self.seconds.clear();
@@ -594,4 +594,39 @@ fn is_ephemeris(m: &Message) -> bool {
             | Message::GalEph(_)
             | Message::QzsEph(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fix_rate_is_judged_over_a_whole_window_of_data_time() {
+        let mut w = FixWindow::new(Duration::from_secs(60));
+        let t0 = Gpst::from_week_tow(2048, 0.0);
+        let at = |s: i64| Gpst::new(t0.secs() + s, 0.0);
+        // Not judged before a whole window of data.
+        for s in 0..59 {
+            assert_eq!(w.add(at(s), true), None, "{s}");
+        }
+        assert_eq!(w.add(at(59), true), Some((100.0, 60, 60)));
+        // 10 s without a fix: 50 of the last 60.
+        let mut last = None;
+        for s in 60..70 {
+            last = w.add(at(s), false);
+        }
+        let (pct, n, f) = last.unwrap();
+        assert_eq!((n, f), (60, 50));
+        assert!((pct - 83.33).abs() < 0.01, "{pct}");
+        // A minute of fixes later, the window holds only those.
+        for s in 70..130 {
+            last = w.add(at(s), true);
+        }
+        assert_eq!(last, Some((100.0, 60, 60)));
+        // Two epochs in one second count as two (a 2 Hz receiver).
+        assert_eq!(w.add(at(130), false).map(|x| (x.1, x.2)), Some((60, 59)));
+        assert_eq!(w.add(Gpst::new(at(130).secs(), 0.5), false).map(|x| (x.1, x.2)), Some((61, 59)));
+        // Time going back (a looped recording): a new window.
+        assert_eq!(w.add(at(0), true), None);
+    }
 }
