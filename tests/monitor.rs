@@ -191,7 +191,11 @@ speed = {SPEED}
 /// The line-protocol points the daemon wrote to its series files: (line, timestamp ns).
 fn series_lines(dir: &std::path::Path) -> Vec<(String, i64)> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir.join("series")).into_iter().flatten().flatten() {
+    for e in std::fs::read_dir(dir.join("series"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let text = std::fs::read_to_string(e.path()).unwrap_or_default();
         for l in text.lines() {
             if let Some(ts) = l.rsplit(' ').next().and_then(|t| t.parse().ok()) {
@@ -315,7 +319,10 @@ min_fix_percent = 90
             seen[0] = true;
         }
         seen[1] |= said(&part(&body, "SILENT"), "no corrections from mount ARP_ONLY");
-        seen[2] |= said(&part(&body, "LOWFIX"), "of the check epochs over the last 30 s");
+        seen[2] |= said(
+            &part(&body, "LOWFIX"),
+            "of the check epochs over the last 30 s",
+        );
         if seen.iter().all(|s| *s) {
             assert!(body.contains("\"kind\":\"caster\""), "{body}");
             let rx = body
@@ -356,7 +363,10 @@ min_fix_percent = 90
     assert_no_console_errors(&[&console]);
     let panel = &dom[dom.find("id=\"monitor-panel\"").expect("no monitor panel")..];
     let panel = &panel[..panel.find("id=\"plot-monitor\"").unwrap_or(panel.len())];
-    assert!(!dom.contains("id=\"monitor-row\" hidden"), "monitor panel hidden");
+    assert!(
+        !dom.contains("id=\"monitor-row\" hidden"),
+        "monitor panel hidden"
+    );
     assert!(
         panel.contains("data-k=\"monitors.0.fix\">fixed<"),
         "MOVED's fix state: {panel}"
@@ -376,6 +386,9 @@ min_fix_percent = 90
         "E/N/U of MOVED plotted: {points:?} {plot}"
     );
     for kind in ["wrong_fix", "no_corrections", "fix_rate"] {
-        assert!(dom.contains(&format!(">{kind}<")), "{kind} not among the events");
+        assert!(
+            dom.contains(&format!(">{kind}<")),
+            "{kind} not among the events"
+        );
     }
 }

@@ -174,10 +174,7 @@ impl Validator<'_> {
                 if rtcm2_station.is_some() {
                     self.err(table, index, "rtcm2_station", "only for format = \"rtcm2\"");
                 }
-                Format::Rtcm3 {
-                    messages: set,
-                    arp,
-                }
+                Format::Rtcm3 { messages: set, arp }
             }
             "rtcm2" => {
                 if messages.is_some() {
@@ -214,10 +211,7 @@ impl Validator<'_> {
                     "format",
                     format!("{other:?}: \"rtcm3\" or \"rtcm2\""),
                 );
-                Format::Rtcm3 {
-                    messages: set,
-                    arp,
-                }
+                Format::Rtcm3 { messages: set, arp }
             }
         }
     }

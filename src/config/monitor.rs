@@ -325,7 +325,10 @@ address = "127.0.0.1:5018"
         let a = arp(&s).expect("[station] position in 1005/1006");
         assert_eq!(a.ecef, [-4467075.2780, 2683011.8519, -3667007.0103]);
         assert_eq!(a.antenna_height_m, None);
-        let with_height = BASE.replace("name = \"STR2\"\n", "name = \"STR2\"\nantenna_height = 1.25\n");
+        let with_height = BASE.replace(
+            "name = \"STR2\"\n",
+            "name = \"STR2\"\nantenna_height = 1.25\n",
+        );
         let s = parse(&with_height, "c.toml", Path::new("/")).unwrap();
         assert_eq!(arp(&s).unwrap().antenna_height_m, Some(1.25));
         let receiver = BASE.replace(
@@ -335,12 +338,19 @@ address = "127.0.0.1:5018"
         let s = parse(&receiver, "c.toml", Path::new("/")).unwrap();
         assert_eq!(arp(&s), None);
         let e = parse(
-            &BASE.replace("name = \"STR2_MSM4\"\n", "name = \"STR2_MSM4\"\ncoordinates = \"surveyed\"\n"),
+            &BASE.replace(
+                "name = \"STR2_MSM4\"\n",
+                "name = \"STR2_MSM4\"\ncoordinates = \"surveyed\"\n",
+            ),
             "c.toml",
             Path::new("/"),
         )
         .unwrap_err();
-        assert_eq!((e.key.as_str(), e.line), ("caster.mount[0].coordinates", 14), "{e}");
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("caster.mount[0].coordinates", 14),
+            "{e}"
+        );
         assert!(e.message.contains("\"station\""), "{e}");
         let e = parse(
             &with_height.replace("antenna_height = 1.25", "antenna_height = -2"),
@@ -348,7 +358,11 @@ address = "127.0.0.1:5018"
             Path::new("/"),
         )
         .unwrap_err();
-        assert_eq!((e.key.as_str(), e.line), ("station.antenna_height", 4), "{e}");
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("station.antenna_height", 4),
+            "{e}"
+        );
     }
 
     #[test]
@@ -363,7 +377,11 @@ address = "127.0.0.1:5018"
             Path::new("/"),
         )
         .unwrap_err();
-        assert_eq!((e.key.as_str(), e.line), ("monitor[0].fix_window", 21), "{e}");
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("monitor[0].fix_window", 21),
+            "{e}"
+        );
         let e = parse(
             &BASE.replace("reset = \"1h\"", "reset = \"1h\"\nmin_fix_percent = 120"),
             "c.toml",

@@ -625,7 +625,11 @@ mod tests {
         assert_eq!(last, Some((100.0, 60, 60)));
         // Two epochs in one second count as two (a 2 Hz receiver).
         assert_eq!(w.add(at(130), false).map(|x| (x.1, x.2)), Some((60, 59)));
-        assert_eq!(w.add(Gpst::new(at(130).secs(), 0.5), false).map(|x| (x.1, x.2)), Some((61, 59)));
+        assert_eq!(
+            w.add(Gpst::new(at(130).secs(), 0.5), false)
+                .map(|x| (x.1, x.2)),
+            Some((61, 59))
+        );
         // Time going back (a looped recording): a new window.
         assert_eq!(w.add(at(0), true), None);
     }
