@@ -9,41 +9,80 @@ use anyhow::{Context, Result};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::{FRAME_QUEUE, Parts};
+use super::Parts;
 use crate::config::Settings;
 use crate::framing::{FrameKind, RawFrame};
-use crate::gnss::antex::Antex;
+use crate::gnss::antex::{Antenna, Antex};
 use crate::gnss::time::Gpst;
 use crate::sources::SourceKind;
 use crate::station::StationSettings;
-use crate::station::monitor::{Monitor, MonitorSettings};
+use crate::station::monitor::{AntennaModels, Monitor, MonitorSettings};
 use crate::station::runner::{Ctx, Runner};
 use crate::station::snapshot::new_snapshot;
 use crate::telemetry::Point;
 
+/// Check receiver frames the monitor may fall behind: about 50 s of a 1 Hz receiver (the
+/// station's own queue is deeper: it feeds every output).
+const CHECK_QUEUE: usize = 1024;
+
 /// How often check epochs still waiting for a silent mount are looked at.
 const TICK: Duration = Duration::from_secs(1);
 
-/// The ANTEX file of `[station] atx`, read once for every monitor.
-pub(super) fn antex(settings: &Settings) -> Result<Option<Arc<Antex>>> {
+/// The ANTEX file of `[station] atx`, read once for every monitor: the satellites and the
+/// receiver antennas the configuration names. One a stream names later (1008/1033) is read
+/// from the file when first asked for.
+pub(super) fn antex(settings: &Settings) -> Result<Option<AntennaModels>> {
     let Some(p) = &settings.station.atx else {
         return Ok(None);
     };
     if settings.monitors.is_empty() {
         return Ok(None);
     }
+    let named: Vec<&str> = std::iter::once(settings.station.antenna.as_str())
+        .chain(settings.monitors.iter().map(|m| m.antenna.as_str()))
+        .filter(|a| !a.trim().is_empty())
+        .collect();
+    let a = read_antex(p, &named)?;
+    let satellites = Arc::new(a);
+    let shared = satellites.clone();
+    let path = p.clone();
+    let receiver = move |descriptor: &str| -> Option<Antenna> {
+        if let Ok(a) = shared.receiver_by_descriptor(descriptor) {
+            return Some(a.clone());
+        }
+        match read_antex(&path, &[descriptor]) {
+            Ok(a) => {
+                let found = a.receiver_by_descriptor(descriptor).ok().cloned();
+                if found.is_none() {
+                    tracing::warn!(antenna = descriptor, atx = %path.display(), "integrity monitor: the antenna is not in the ANTEX file; solved without its phase-centre model");
+                }
+                found
+            }
+            Err(e) => {
+                tracing::warn!(antenna = descriptor, "integrity monitor: {e:#}");
+                None
+            }
+        }
+    };
+    Ok(Some(AntennaModels {
+        satellites,
+        receiver: Arc::new(receiver),
+    }))
+}
+
+fn read_antex(p: &std::path::Path, receivers: &[&str]) -> Result<Antex> {
     let text = crate::rinex::read_text(p)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("[station] atx {}", p.display()))?;
-    let a = Antex::parse(&text).with_context(|| format!("[station] atx {}", p.display()))?;
-    Ok(Some(Arc::new(a)))
+    Antex::parse_receivers(&text, receivers)
+        .with_context(|| format!("[station] atx {}", p.display()))
 }
 
 impl Parts {
     pub(super) fn monitors(
         &mut self,
         settings: &Settings,
-        atx: Option<Arc<Antex>>,
+        atx: Option<AntennaModels>,
         points: &mpsc::Sender<Vec<Point>>,
         stop: &watch::Receiver<bool>,
     ) {
@@ -53,7 +92,7 @@ impl Parts {
                 continue;
             };
             let mount = feed.subscribe();
-            let (frames, check) = broadcast::channel(FRAME_QUEUE);
+            let (frames, check) = broadcast::channel(CHECK_QUEUE);
             let st = &settings.station;
             let ctx = Ctx {
                 station: StationSettings {

@@ -187,7 +187,24 @@ pub struct RangeCorrection {
 impl Antex {
     /// Parses ANTEX text (the caller reads and decompresses the file).
     pub fn parse(text: &str) -> Result<Antex, AntexError> {
-        parse(text)
+        parse(text, &|_| true)
+    }
+
+    /// Parses ANTEX text keeping every satellite but only the receiver antennas named by the
+    /// descriptors (`LEIAR25.R3      NONE`, as [`Antex::receiver_by_descriptor`] reads them):
+    /// a daemon that needs two receivers' calibrations holds those, not the file's hundreds
+    /// (megabytes of azimuth grids). Each antenna left out is freed as soon as it is read.
+    pub fn parse_receivers(text: &str, descriptors: &[&str]) -> Result<Antex, AntexError> {
+        let wanted: Vec<(&str, &str)> = descriptors
+            .iter()
+            .map(|d| match split_descriptor(d) {
+                (k, "") => (k, "NONE"),
+                kr => kr,
+            })
+            .collect();
+        parse(text, &|a: &Antenna| {
+            wanted.iter().any(|(k, r)| a.kind == *k && a.radome == *r)
+        })
     }
 
     /// The type-mean calibration of a receiver antenna and radome (`NONE` for none, as an
@@ -430,7 +447,7 @@ fn split_descriptor(d: &str) -> (&str, &str) {
     (words.next().unwrap_or(""), words.next().unwrap_or(""))
 }
 
-fn parse(text: &str) -> Result<Antex, AntexError> {
+fn parse(text: &str, keep: &dyn Fn(&Antenna) -> bool) -> Result<Antex, AntexError> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, l)) if label(l) == Some("ANTEX VERSION / SYST") => {}
@@ -457,7 +474,7 @@ fn parse(text: &str) -> Result<Antex, AntexError> {
                         out.warnings
                             .push(format!("line {no}: unfinished frequency dropped"));
                     }
-                    out.push(open, &mut declared);
+                    out.push(open, &mut declared, keep);
                 }
                 declared = None;
                 ant = Some(Antenna {
@@ -480,7 +497,7 @@ fn parse(text: &str) -> Result<Antex, AntexError> {
                     out.warnings
                         .push(format!("line {no}: unfinished frequency dropped"));
                 }
-                out.push(a, &mut declared);
+                out.push(a, &mut declared, keep);
             }
             Some("# OF FREQUENCIES") => {
                 declared = Some((numbers(line, 1).map_err(err)?[0] as usize, no));
@@ -612,7 +629,7 @@ fn parse(text: &str) -> Result<Antex, AntexError> {
             open.kind,
             open.serial
         ));
-        out.push(open, &mut declared);
+        out.push(open, &mut declared, keep);
     }
     out.file_week = file_week.or_else(|| {
         out.satellites
@@ -625,7 +642,12 @@ fn parse(text: &str) -> Result<Antex, AntexError> {
 
 impl Antex {
     /// Files a finished antenna; one without any complete frequency is dropped with a warning.
-    fn push(&mut self, a: Antenna, declared: &mut Option<(usize, usize)>) {
+    fn push(
+        &mut self,
+        a: Antenna,
+        declared: &mut Option<(usize, usize)>,
+        keep: &dyn Fn(&Antenna) -> bool,
+    ) {
         if let Some((n, line)) = declared.take()
             && n != a.freqs.len()
         {
@@ -643,7 +665,7 @@ impl Antex {
             ));
         } else if is_satellite(&a) {
             self.satellites.push(a);
-        } else {
+        } else if keep(&a) {
             self.receivers.push(a);
         }
     }
@@ -788,6 +810,22 @@ TEST_ANT        NONE                                        TYPE / SERIAL NO
             .receiver_correction(Gnss::Gps, 1, &Vector3::new(1.0, 0.0, 0.0))
             .unwrap();
         assert!((c.metres + 0.002 + 0.004).abs() < 1e-12);
+    }
+
+    #[test]
+    fn only_the_named_receivers_are_kept() {
+        let all = Antex::parse(MINI).unwrap();
+        let named = Antex::parse_receivers(MINI, &["TEST_ANT        NONE"]).unwrap();
+        assert_eq!(named, all);
+        let none = Antex::parse_receivers(MINI, &["OTHER_ANT       NONE"]).unwrap();
+        assert!(none.receivers.is_empty());
+        assert_eq!(none.satellites, all.satellites);
+        assert!(
+            Antex::parse_receivers(MINI, &["TEST_ANT"])
+                .unwrap()
+                .receiver("TEST_ANT", "")
+                .is_ok()
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! receiver's known coordinates; a reset on a schedule restarts the filter so that the time to
 //! fix is measured the way a rover that just connected experiences it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use nalgebra::Vector3;
 
 use super::state::StationState;
 use crate::framing::{FrameKind, Framer};
-use crate::gnss::antex::Antex;
+use crate::gnss::antex::{Antenna, Antex};
 use crate::gnss::geodesy::enu;
 use crate::gnss::obs::Epoch;
 use crate::gnss::rtk::{Antennas, Quality, Rtk, RtkOptions, RtkSkip, RtkSolution};
@@ -120,13 +120,25 @@ impl MonitorStatus {
     }
 }
 
-/// The monitor's state machine (no IO): bytes and frames in, `rtk` points out.
+/// The antenna calibrations of the monitors: every satellite's, shared, and a receiver
+/// antenna's by its descriptor, looked up when a stream or the configuration first names it
+/// (so that the daemon holds the few receiver antennas in use, not an ANTEX file's hundreds).
+#[derive(Clone)]
+pub struct AntennaModels {
+    pub satellites: Arc<Antex>,
+    pub receiver: Arc<dyn Fn(&str) -> Option<Antenna> + Send + Sync>,
+}
+
+/// The monitor's state machine (no IO but the antenna look-up): bytes and frames in, `rtk`
+/// points out.
 pub struct Monitor {
     settings: MonitorSettings,
     station: String,
     /// The station's antenna as configured, when the mount does not say it.
     station_antenna: String,
-    atx: Option<Arc<Antex>>,
+    atx: Option<AntennaModels>,
+    /// Receiver antennas looked up, by descriptor.
+    receivers: HashMap<String, Option<Antenna>>,
     opts: RtkOptions,
     framer: Framer,
     /// The mount's stream as a rover decodes it; its store holds both streams' ephemerides.
@@ -211,7 +223,7 @@ impl Monitor {
         settings: MonitorSettings,
         station: &str,
         station_antenna: &str,
-        atx: Option<Arc<Antex>>,
+        atx: Option<AntennaModels>,
         reference: Option<Gpst>,
     ) -> Monitor {
         Monitor {
@@ -220,6 +232,7 @@ impl Monitor {
             station: station.to_string(),
             station_antenna: station_antenna.to_string(),
             atx,
+            receivers: HashMap::new(),
             opts: RtkOptions::default(),
             framer: Framer::new(),
             base: StationState::new(reference),
@@ -488,29 +501,32 @@ impl Monitor {
         r
     }
 
-    fn antennas(&self) -> Antennas {
-        let Some(atx) = &self.atx else {
+    fn antennas(&mut self) -> Antennas {
+        let Some(atx) = self.atx.clone() else {
             return Antennas::default();
         };
-        let pick = |name: Option<&str>| {
-            name.filter(|n| !n.trim().is_empty())
-                .and_then(|n| atx.receiver_by_descriptor(n).ok().cloned())
-        };
         let rover_name = if self.settings.antenna.is_empty() {
-            self.check.antenna.as_deref()
+            self.check.antenna.clone()
         } else {
-            Some(self.settings.antenna.as_str())
+            Some(self.settings.antenna.clone())
         };
         let base_name = self
             .base
             .antenna
-            .as_deref()
+            .clone()
             .filter(|a| !a.trim().is_empty())
-            .or(Some(self.station_antenna.as_str()));
+            .or(Some(self.station_antenna.clone()));
+        let mut pick = |name: Option<String>| {
+            let name = name.filter(|n| !n.trim().is_empty())?;
+            self.receivers
+                .entry(name)
+                .or_insert_with_key(|n| (atx.receiver)(n))
+                .clone()
+        };
         Antennas {
             rover: pick(rover_name),
             base: pick(base_name),
-            satellites: Some(atx.clone()),
+            satellites: Some(atx.satellites),
         }
     }
 
