@@ -9,8 +9,9 @@
 //! worse.
 //!
 //! The recording covers about 12 min of data paced at 10× (epochs 0.1 s apart), across the GPS
-//! week rollover. The truth is SINEX STR1 moved by the datum offset of the served 1006 (1006
-//! minus SINEX STR2, 1.57 m; see tests/monitor.rs).
+//! week rollover. The mounts serve the receiver's own 1006 (`coordinates = "receiver"`), so that
+//! the rover's base matches the raw pair's: the truth is SINEX STR1 moved by the datum offset of
+//! that 1006 (1006 minus SINEX STR2, 1.57 m).
 //!
 //! The MSM4 mount is solved with GPS, Galileo, QZSS and BeiDou, like RTKLIB-RTK.md, where RTKLIB
 //! 2.4.3 fixes about half the epochs (its BeiDou ambiguity resolution is what limits it). The
@@ -312,7 +313,7 @@ fn start_caster(dir: &Path) -> (Daemon, u16) {
         .iter()
         .map(|m| {
             format!(
-                "[[caster.mount]]\nname = \"{}\"\nmessages = \"{}\"\n",
+                "[[caster.mount]]\nname = \"{}\"\nmessages = \"{}\"\ncoordinates = \"receiver\"\n",
                 m.name, m.messages
             )
         })
