@@ -30,8 +30,9 @@ use crate::messages::rtcm3::{self, Message};
 use crate::sources::SourceSettings;
 use crate::telemetry::{Point, gpst_to_unix_ns};
 
-/// Base epochs kept for matching (s of data time).
-const BASE_KEEP_S: f64 = 120.0;
+/// Base epochs are kept for matching this long (s of data time) beyond `max_wait_s`: as long as
+/// the check receiver may run behind the mount (an epoch of a 1 Hz station is about 10 kB).
+const BASE_KEEP_S: f64 = 10.0;
 /// Events of one kind are raised at most this often (s).
 const EVENT_EVERY_S: f64 = 60.0;
 /// The mount silent this long (wall clock) while the check receiver streams: no corrections.
@@ -279,10 +280,11 @@ impl Monitor {
         }
         self.status.with(|s| s.mount_frames += frames);
         if let Some(last) = self.base_epochs.back().map(|e| e.time) {
+            let keep_s = self.settings.max_wait_s + BASE_KEEP_S;
             while self
                 .base_epochs
                 .front()
-                .is_some_and(|e| last.diff(e.time) > BASE_KEEP_S)
+                .is_some_and(|e| last.diff(e.time) > keep_s)
             {
                 self.base_epochs.pop_front();
             }
