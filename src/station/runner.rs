@@ -13,6 +13,7 @@ use nalgebra::Vector3;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::StationSettings;
+use super::base::BaseFacts;
 use super::pipeline::{MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, STREAM_EVERY_S};
 use super::snapshot::{SharedSnapshot, SkySat};
 use crate::framing::RawFrame;
@@ -87,6 +88,13 @@ impl Runner {
                 ..Default::default()
             },
             dgnss: ctx.corrections.is_some(),
+            format: settings.format,
+            base: BaseFacts {
+                station_id: 0,
+                position: truth,
+                antenna: ctx.station.antenna.clone(),
+                receiver: ctx.station.receiver.clone(),
+            },
             ..Default::default()
         });
         let source = Source::new(
