@@ -579,4 +579,100 @@ mod tests {
         assert!(msgs.iter().filter(|m| m.header.msg_type == 1).count() >= 50);
         assert!(msgs.iter().any(|m| m.header.msg_type == 31));
     }
+
+    /// The simulated epochs as a u-blox receiver's RXM-RAWX frames, and the RTCM3 stream.
+    fn rawx_and_rtcm(epochs: u32) -> (Vec<u8>, Vec<u8>, usize) {
+        use crate::messages::ubx::{Ubx, rawx::Rawx};
+        let rtcm = simulated(epochs);
+        let mut p = Pipeline::new(PipelineConfig {
+            reference: Some(SimConfig::default().start),
+            points: false,
+            ..Default::default()
+        });
+        let mut out = Output::default();
+        p.push(&rtcm, &mut out);
+        p.finish(&mut out);
+        let ubx: Vec<u8> = out
+            .epochs
+            .iter()
+            .flat_map(|e| Ubx::Rawx(Rawx::from_epoch(e)).to_frame())
+            .collect();
+        (ubx, rtcm, out.epochs.len())
+    }
+
+    /// A receiver sending both RAWX and MSM gives each epoch once: from the protocol set, or
+    /// in `auto` from the one that gave the first epoch.
+    #[test]
+    fn epochs_come_from_one_protocol() {
+        let (ubx, rtcm, n) = rawx_and_rtcm(20);
+        let both: Vec<u8> = [ubx.as_slice(), rtcm.as_slice()].concat();
+        for (format, from_ubx) in [
+            (InputFormat::Auto, true),
+            (InputFormat::Ubx, true),
+            (InputFormat::Rtcm3, false),
+        ] {
+            let mut p = Pipeline::new(PipelineConfig {
+                reference: Some(SimConfig::default().start),
+                points: false,
+                format,
+                ..Default::default()
+            });
+            let mut out = Output::default();
+            p.push(&both, &mut out);
+            p.finish(&mut out);
+            assert_eq!(
+                (p.epochs as usize, p.other_epochs as usize),
+                (n, n),
+                "{format:?}"
+            );
+            assert_eq!(p.from_ubx, Some(from_ubx));
+        }
+    }
+
+    /// From RAWX epochs the station makes RTCM3 frames, marked as made, only where frames are
+    /// kept (the daemon; a replay makes none).
+    #[test]
+    fn raw_epochs_make_marked_rtcm3_frames() {
+        let cfg = SimConfig::default();
+        let (ubx, _, n) = rawx_and_rtcm(12);
+        for keep in [true, false] {
+            let mut p = Pipeline::new(PipelineConfig {
+                reference: Some(cfg.start),
+                truth: Some(cfg.position),
+                keep_frames: keep,
+                points: false,
+                base: BaseFacts {
+                    position: Some(cfg.position),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+            let mut out = Output::default();
+            p.push(&ubx, &mut out);
+            p.finish(&mut out);
+            let made: Vec<&RawFrame> = out.frames.iter().filter(|f| f.made).collect();
+            if !keep {
+                assert!(out.frames.is_empty());
+                continue;
+            }
+            assert_eq!(
+                out.frames.len() - made.len(),
+                n,
+                "the RAWX frames themselves"
+            );
+            assert!(made.iter().all(|f| f.kind == FrameKind::Rtcm3));
+            let msm7 = made.iter().filter(|f| f.number == Some(1077)).count();
+            assert_eq!(msm7, n);
+            assert_eq!(made.iter().filter(|f| f.number == Some(1006)).count(), 2);
+            // Decoded back, the made MSMs give the epochs' satellites.
+            let mut state = StationState::new(Some(cfg.start));
+            let mut back = 0;
+            for f in &made {
+                let m = rtcm3::decode(crate::framing::rtcm3::payload(&f.bytes)).unwrap();
+                back += usize::from(state.push(&m).is_some());
+            }
+            back += usize::from(state.finish().is_some());
+            assert_eq!(back, n);
+        }
+    }
 }
