@@ -35,15 +35,12 @@ const MSM4_PR_STEP: f64 = LMS / (1u64 << 24) as f64;
 const MSM4_PHASE_STEP: f64 = LMS / (1u64 << 29) as f64;
 const RATE_STEP: f64 = 0.0001;
 
+/// Per (epoch ms, satellite, RINEX type) a fact of the RAWX measurement.
+type PerObs<T> = BTreeMap<(i64, String, String), T>;
+
 /// What corsd decodes from the recording itself: epochs, the receiver's first fix (ECEF),
-/// and per (epoch ms, satellite, code) the RAWX carrier-phase standard-deviation index.
-fn ubx_facts(
-    data: &[u8],
-) -> (
-    Vec<Epoch>,
-    nalgebra::Vector3<f64>,
-    BTreeMap<(i64, String, String), u8>,
-) {
+/// and per phase the RAWX carrier-phase standard-deviation index.
+fn ubx_facts(data: &[u8]) -> (Vec<Epoch>, nalgebra::Vector3<f64>, PerObs<u8>) {
     let mut framer = corsd::framing::Framer::new();
     framer.push(data);
     framer.finish();

@@ -57,7 +57,7 @@ fn valset_frames_equal_pyubx2_byte_for_byte() {
             systems: Systems::default(),
             nmea: false,
             mode: BaseMode::Fixed {
-                ecef: Vector3::new(-2_694_892.4604, -4_297_557.4689, 3_854_813.4285),
+                ecef: Vector3::new(-2694892.4604, -4297557.4689, 3854813.4285),
                 accuracy_m: 0.02,
             },
             layers: LAYER_RAM | LAYER_BBR,
@@ -245,7 +245,7 @@ fn scripted_receiver_acknowledges_refuses_or_stays_silent() {
         systems: Systems::default(),
         nmea: false,
         mode: BaseMode::Fixed {
-            ecef: Vector3::new(-2_694_892.4604, -4_297_557.4689, 3_854_813.4285),
+            ecef: Vector3::new(-2694892.4604, -4297557.4689, 3854813.4285),
             accuracy_m: 0.02,
         },
         layers: LAYER_RAM | LAYER_BBR,

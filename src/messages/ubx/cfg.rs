@@ -364,7 +364,7 @@ mod tests {
             systems: Systems::default(),
             nmea: false,
             mode: BaseMode::Fixed {
-                ecef: Vector3::new(-1_234_567.8912, 6_000_000.00005, -0.0123),
+                ecef: Vector3::new(-1234567.8912, 6000000.00005, -0.0123),
                 accuracy_m: 0.02,
             },
             layers: LAYER_RAM,
