@@ -3,7 +3,8 @@
 # --rinex DIR` (which also positions every epoch) against RTKLIB `convbin -r ubx -od -os -n`,
 # and pyubx2 decoding every frame (scripts/bench-pyubx2.py, one pass), on the two real logs of
 # the data set (the 3.0 MB cold-start log, the 1.0 MB F9T log). Each figure is the median of
-# RUNS whole-process runs with hyperfine (apt-get install hyperfine); pyubx2 runs twice.
+# RUNS whole-process runs (wall clock, start-up included, outputs to a temporary directory),
+# taken in turn so that a change in machine load hits all three; pyubx2 runs twice.
 #
 #   scripts/measure-ubx.sh [RUNS]      (default 10; CORSD_BIN=path to time another binary)
 set -euo pipefail
@@ -12,12 +13,10 @@ runs=${1:-10}
 data=${CORSD_TEST_DATA:-../shared/data}
 bin=${CORSD_BIN:-target/release/corsd}
 [[ -x $bin ]] || cargo build --release
-for p in convbin hyperfine; do
-    command -v $p >/dev/null || {
-        echo "$p not found: apt-get install ${p/convbin/rtklib}" >&2
-        exit 1
-    }
-done
+command -v convbin >/dev/null || {
+    echo "convbin not found: install RTKLIB (apt-get install rtklib)" >&2
+    exit 1
+}
 py=.venv/bin/python
 [[ -x $py ]] || {
     echo "no .venv with pyubx2: scripts/test.sh makes it" >&2
@@ -36,15 +35,22 @@ for name in 16dBatt_no_interference_coldstart F9T-L2-5min; do
     gunzip -c "$src" >"$log"
     mkdir -p "$work/rinex-$name"
     echo "== $name: $(stat -c %s "$log") bytes"
-    hyperfine -N --warmup 1 --runs "$runs" --style basic --export-json "$work/$name.json" \
-        -n corsd "$bin replay $log --rinex $work/rinex-$name" \
-        -n convbin "convbin -r ubx -od -os -o $work/$name.obs -n $work/$name.nav $log"
-    hyperfine -N --runs 2 --style basic --export-json "$work/$name-py.json" \
-        -n pyubx2 "$py scripts/bench-pyubx2.py $log 1"
-    python3 - "$work/$name.json" "$work/$name-py.json" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] for f in sys.argv[1:] for x in json.load(open(f))["results"]}
-print(f"median s: corsd {r['corsd']:.3f}, convbin {r['convbin']:.3f} "
-      f"({r['convbin'] / r['corsd']:.1f}x corsd), pyubx2 decoding alone {r['pyubx2']:.2f}")
+    python3 - "$runs" "$bin replay $log --rinex $work/rinex-$name" \
+        "convbin -r ubx -od -os -o $work/$name.obs -n $work/$name.nav $log" \
+        "$py scripts/bench-pyubx2.py $log 1" <<'PY'
+import statistics, subprocess, sys, time
+runs, cmds = int(sys.argv[1]), sys.argv[2:]
+times = [[] for _ in cmds]
+for r in range(runs + 1):
+    for i, c in enumerate(cmds):
+        if i == 2 and r > 2:
+            continue
+        t0 = time.perf_counter()
+        subprocess.run(c.split(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r > 0:
+            times[i].append(time.perf_counter() - t0)
+corsd, convbin, py = (statistics.median(t) for t in times)
+print(f"median s: corsd {corsd:.3f}, convbin {convbin:.3f} ({convbin / corsd:.1f}x corsd), "
+      f"pyubx2 decoding alone {py:.2f}")
 PY
 done

@@ -271,6 +271,7 @@ impl Runner {
         loop {
             // Paced by the time the frames themselves carry (an MSM's epoch, a 1013): not by a
             // configured date, which is that day's midnight.
+            let frames_before = out.frames.len();
             let (more, time) = {
                 let mut p = self.pipeline();
                 let before = p.state.reference;
@@ -284,7 +285,8 @@ impl Runner {
             let Some(wait) = time.and_then(|t| pace.wait(t)) else {
                 continue;
             };
-            let held = out.frames.pop();
+            // The frame and what was made from it (the RTCM3 of a raw receiver's epoch).
+            let held: Vec<_> = out.frames.drain(frames_before..).collect();
             self.release(out, false).await;
             out = std::mem::take(&mut self.out);
             out.clear();
