@@ -73,3 +73,66 @@ fn hour_files_by_data_time_hold_every_frame_once() {
     assert_eq!(epochs_in(&b1).len(), 5);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// From a u-blox receiver the station also makes RTCM3 (MSM7, 1006) for its feeds; the archive
+/// keeps only what the receiver sent, byte for byte.
+#[test]
+fn the_archive_keeps_the_raw_receiver_bytes_not_the_rtcm3_made_from_them() {
+    use corsd::messages::ubx::{Ubx, rawx::Rawx};
+    let cfg = SimConfig {
+        epochs: 15,
+        ..Default::default()
+    };
+    let (start, position) = (cfg.start, cfg.position);
+    let mut sim = Simulator::new(cfg);
+    let mut rtcm = Vec::new();
+    while let Some(fs) = sim.next_epoch() {
+        rtcm.extend(fs.concat());
+    }
+    let mut p = Pipeline::new(PipelineConfig {
+        reference: Some(start),
+        points: false,
+        ..Default::default()
+    });
+    let mut out = Output::default();
+    p.push(&rtcm, &mut out);
+    p.finish(&mut out);
+    let ubx: Vec<u8> = out
+        .epochs
+        .iter()
+        .flat_map(|e| Ubx::Rawx(Rawx::from_epoch(e)).to_frame())
+        .collect();
+    let mut p = Pipeline::new(PipelineConfig {
+        reference: Some(start),
+        truth: Some(position),
+        keep_frames: true,
+        points: false,
+        base: corsd::station::base::BaseFacts {
+            position: Some(position),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut out = Output::default();
+    p.push(&ubx, &mut out);
+    p.finish(&mut out);
+    assert!(out.frames.iter().filter(|f| f.made).count() >= 15);
+    let dir = std::env::temp_dir().join(format!("corsd-archive-ubx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut a = Archive::new(
+        ArchiveSettings {
+            dir: dir.clone(),
+            retention_days: 100_000,
+            min_free_bytes: 0,
+            rinex: false,
+        },
+        "VTE1",
+        Arc::default(),
+    );
+    for f in &out.frames {
+        a.write(f).unwrap();
+    }
+    a.close().unwrap();
+    assert_eq!(std::fs::read(path_for(&dir, "VTE1", start)).unwrap(), ubx);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,6 +31,8 @@ pub fn demo(data_dir: PathBuf) -> Settings {
         sources: vec![SourceSettings {
             name: "demo".into(),
             kind: SourceKind::Simulate { seed: 1, msm: 4 },
+            format: Default::default(),
+            receiver: None,
             watchdog: Duration::from_secs(10),
         }],
         influx: None,

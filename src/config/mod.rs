@@ -1,7 +1,7 @@
 //! Configuration (DESIGN §3) in two stages: [`raw`] is what the TOML file says (serde,
 //! unknown keys refused, secrets wrapped); the validator turns it into [`Settings`], a list of
 //! each part's own settings type (defined beside the part: arrows go down only). One file per
-//! part of the file: [`station`], [`sources`], [`series`] (`[influx]`), [`feeds`] (`[[caster]]`,
+//! part of the file: [`station`], [`sources`], [`receiver`], [`series`] (`[influx]`), [`feeds`] (`[[caster]]`,
 //! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`); [`demo`] is the station `corsd run` starts without a file. Every
 //! error names the file, the line and the key, and says what is expected; nothing starts before
 //! the whole file is valid.
@@ -10,6 +10,7 @@ pub mod demo;
 mod feeds;
 mod monitor;
 pub mod raw;
+mod receiver;
 mod series;
 mod sources;
 mod station;
@@ -278,6 +279,9 @@ impl Validator<'_> {
                 }
                 sources.push(s);
             }
+        }
+        if let Some(r) = raw.receiver {
+            self.receiver(r, &mut sources);
         }
         let influx = raw.influx.map(|r| self.influx(r, &data_dir));
         let series_dir = match raw.files.and_then(|f| f.dir) {

@@ -24,6 +24,26 @@ pub struct RawConfig {
     pub output: Vec<RawOutput>,
     #[serde(default)]
     pub monitor: Vec<RawMonitor>,
+    pub receiver: Option<RawReceiver>,
+}
+
+/// `[receiver]`: set the receiver behind a source up as a base.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReceiver {
+    /// "ublox-f9".
+    pub kind: String,
+    /// The `[[source]]` it is behind (default: the first serial or tcp one).
+    pub source: Option<String>,
+    /// The receiver's port this link is on: USB, UART1, UART2.
+    pub port: Option<String>,
+    pub interval_ms: Option<u16>,
+    pub systems: Option<Vec<String>>,
+    pub nmea: Option<bool>,
+    /// "fixed" (at `[station] position`) or "survey-in".
+    pub mode: Option<String>,
+    pub accuracy_m: Option<f64>,
+    pub survey_min_s: Option<u32>,
 }
 
 /// One `[[monitor]]`: a check receiver solved in RTK against what a caster mount serves.
@@ -166,6 +186,8 @@ pub struct RawSource {
     pub msm: Option<u8>,
     /// File sources: the UTC date of the recording, when it has no 1013 message to date it.
     pub date: Option<String>,
+    /// Where observation epochs come from: "auto", "rtcm3" or "ubx".
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{Validator, parse_duration, raw};
 use crate::sources::ntrip_client::NtripSettings;
-use crate::sources::{SourceKind, SourceSettings};
+use crate::sources::{InputFormat, SourceKind, SourceSettings};
 
 impl Validator<'_> {
     pub(super) fn source(&mut self, i: usize, r: raw::RawSource) -> Option<SourceSettings> {
@@ -178,9 +178,25 @@ impl Validator<'_> {
                 return None;
             }
         };
+        let format = match r.format.as_deref() {
+            None | Some("auto") => InputFormat::Auto,
+            Some("rtcm3") => InputFormat::Rtcm3,
+            Some("ubx") => InputFormat::Ubx,
+            Some(other) => {
+                self.err(
+                    t,
+                    idx,
+                    "format",
+                    format!("{other:?}: one of auto, rtcm3, ubx"),
+                );
+                InputFormat::Auto
+            }
+        };
         Some(SourceSettings {
             name: r.name.unwrap_or_else(|| format!("{}{}", r.kind, i)),
             kind,
+            format,
+            receiver: None,
             watchdog,
         })
     }

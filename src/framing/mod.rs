@@ -87,6 +87,9 @@ pub struct RawFrame {
     /// message intervals), as GPS nanoseconds since 1980-01-06 without leap seconds: a plain
     /// integer, so that framing depends on no time type (`Gpst::from_gps_ns` reads it).
     pub data_time_ns: Option<i64>,
+    /// Made by the station from what it received (RTCM3 from a u-blox receiver's raw
+    /// measurements), not received: feeds send it, the raw archive leaves it out.
+    pub made: bool,
 }
 
 /// Why no frame starts at a sync byte. None of these ends a stream: the search goes on at the

@@ -160,6 +160,10 @@ impl Archive {
 
     /// Write one frame; a failure is counted, logged once and kept in the status.
     pub fn write(&mut self, f: &RawFrame) -> Result<(), String> {
+        if f.made {
+            // The archive keeps what the receiver sent: a replay makes the rest again.
+            return Ok(());
+        }
         let r = self.write_frame(f);
         match &r {
             Err(e) => {

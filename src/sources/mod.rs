@@ -10,6 +10,7 @@
 
 pub mod file;
 pub mod ntrip_client;
+pub mod receiver;
 pub mod serial;
 pub mod simulator;
 pub mod stdin;
@@ -63,10 +64,25 @@ pub enum SourceKind {
     },
 }
 
+/// Which of a source's protocols its observation epochs come from (`format` of a
+/// `[[source]]`). Frames of every protocol are framed and counted either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Whichever gives the first epoch: RTCM3 MSM or u-blox RXM-RAWX.
+    #[default]
+    Auto,
+    Rtcm3,
+    /// A u-blox receiver's raw measurements; the station sends MSM made from them.
+    Ubx,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceSettings {
     pub name: String,
     pub kind: SourceKind,
+    pub format: InputFormat,
+    /// The receiver behind the link, set up on every connection.
+    pub receiver: Option<receiver::ReceiverSettings>,
     /// No byte for this long: the link is stalled and is reopened.
     pub watchdog: Duration,
 }
@@ -258,6 +274,8 @@ pub struct Source {
     delivered: bool,
     /// A looped recording reached its end and is opened again.
     rewound: bool,
+    /// Bytes the receiver sent while it was being set up, delivered first.
+    pending: Vec<u8>,
 }
 
 impl Source {
@@ -278,6 +296,7 @@ impl Source {
             attempts: 0,
             delivered: false,
             rewound: false,
+            pending: Vec::new(),
         }
     }
 
@@ -356,9 +375,32 @@ impl Source {
     /// Open the link; `None` when shut down meanwhile.
     async fn open(&mut self) -> Result<Option<Session>, SourceError> {
         let bytes = |r: Reader| Ok(Some(Session::Bytes(Link::reader(r))));
+        let mut link = match &self.settings.kind {
+            SourceKind::Serial { path, baud } => serial::open(path, *baud)?,
+            SourceKind::Tcp { address } => {
+                let (r, w) = tokio::io::split(tcp::connect(address).await?);
+                Link {
+                    reader: Box::new(r),
+                    writer: Some(Box::new(w)),
+                    gga: None,
+                }
+            }
+            _ => return self.open_other(bytes).await,
+        };
+        if let Some(r) = &self.settings.receiver {
+            let (seen, _) = receiver::set_up(&mut link, r, &self.settings.name).await;
+            self.pending = seen;
+        }
+        Ok(Some(Session::Bytes(link)))
+    }
+
+    /// Open a link that is not set up as a receiver.
+    async fn open_other(
+        &mut self,
+        bytes: impl Fn(Reader) -> Result<Option<Session>, SourceError>,
+    ) -> Result<Option<Session>, SourceError> {
         match &self.settings.kind {
-            SourceKind::Serial { path, baud } => bytes(serial::open(path, *baud)?),
-            SourceKind::Tcp { address } => bytes(Box::new(tcp::connect(address).await?)),
+            SourceKind::Serial { .. } | SourceKind::Tcp { .. } => Ok(None),
             SourceKind::TcpServer { listen } => {
                 let name = &self.settings.name;
                 let s = tcp_server::accept(&mut self.listener, *listen, name, &self.shutdown);
@@ -388,6 +430,11 @@ impl Source {
         let watchdog = self.settings.watchdog;
         let mut shutdown = self.shutdown.clone();
         match s {
+            Session::Bytes(_) if !self.pending.is_empty() => {
+                buf.clear();
+                buf.append(&mut self.pending);
+                Read::Data
+            }
             Session::Bytes(link) => {
                 buf.resize(STREAM_READ, 0);
                 loop {

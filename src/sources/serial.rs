@@ -5,15 +5,20 @@ use std::path::Path;
 
 use tokio_serial::SerialPortBuilderExt;
 
-use super::{Reader, SourceError};
+use super::{Link, SourceError};
 
-/// Open the port.
-pub fn open(path: &Path, baud: u32) -> Result<Reader, SourceError> {
+/// Open the port, both ways (a `[receiver]` is set up through it).
+pub fn open(path: &Path, baud: u32) -> Result<Link, SourceError> {
     let port = tokio_serial::new(path.to_string_lossy(), baud)
         .open_native_async()
         .map_err(|source| SourceError::Serial {
             path: path.to_path_buf(),
             source,
         })?;
-    Ok(Box::new(port))
+    let (r, w) = tokio::io::split(port);
+    Ok(Link {
+        reader: Box::new(r),
+        writer: Some(Box::new(w)),
+        gga: None,
+    })
 }

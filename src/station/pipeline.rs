@@ -5,12 +5,17 @@
 //! is a faithful rehearsal of what the daemon would have written. Every frame is decoded here
 //! once: whatever else wants the station's products (caster, outputs, RTCM 2.3) takes them from
 //! what this publishes.
+//!
+//! A source's epochs come from one protocol ([`InputFormat`]): RTCM3 MSM, or a u-blox
+//! receiver's RXM-RAWX, for which the station also makes the RTCM3 a base sends
+//! ([`super::base`]) and publishes it with the received frames, marked as made.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use nalgebra::Vector3;
 
+use super::base::{BaseFacts, RtcmBase};
 use super::series::{Series, StreamFacts, message_name};
 use super::state::StationState;
 use crate::framing::{FrameKind, Framer, FramerStats, RawFrame};
@@ -19,6 +24,7 @@ use crate::gnss::obs::Epoch;
 use crate::gnss::spp::{CarrierSmoother, Solution, SppOptions, solve, velocity};
 use crate::gnss::time::Gpst;
 use crate::messages::rtcm3;
+use crate::sources::InputFormat;
 use crate::telemetry::Point;
 
 pub use super::series::{MESSAGE_EVERY_S, SATELLITE_EVERY_S, STREAM_EVERY_S};
@@ -46,6 +52,10 @@ pub struct PipelineConfig {
     /// L1 C/A code corrections of each epoch against `truth` (what RTCM 2.3 outputs encode),
     /// into [`Output::corrections`].
     pub dgnss: bool,
+    /// Which protocol's epochs are taken.
+    pub format: InputFormat,
+    /// What the station messages made for a raw receiver say (1006, 1033).
+    pub base: BaseFacts,
 }
 
 impl Default for PipelineConfig {
@@ -61,6 +71,8 @@ impl Default for PipelineConfig {
             data_clock: true,
             points: true,
             dgnss: false,
+            format: InputFormat::Auto,
+            base: BaseFacts::default(),
         }
     }
 }
@@ -106,6 +118,12 @@ pub struct Pipeline {
     smoother: CarrierSmoother,
     approx: Option<Vector3<f64>>,
     series: Series,
+    /// RTCM3 made from a raw receiver's epochs, once the first came.
+    base: Option<RtcmBase>,
+    /// In [`InputFormat::Auto`], whether the epochs taken are the UBX ones (set by the first).
+    from_ubx: Option<bool>,
+    /// Epochs of the protocol not taken (a receiver sending both MSM and RAWX).
+    pub other_epochs: u64,
     /// Epochs assembled and solutions found.
     pub epochs: u64,
     pub solutions: u64,
@@ -136,6 +154,13 @@ impl Pipeline {
             smoother: CarrierSmoother::new(cfg.smoothing),
             approx: cfg.truth,
             series: Series::new(&cfg.station, &cfg.source, cfg.truth, &cfg.spp),
+            base: None,
+            from_ubx: match cfg.format {
+                InputFormat::Auto => None,
+                InputFormat::Rtcm3 => Some(false),
+                InputFormat::Ubx => Some(true),
+            },
+            other_epochs: 0,
             cfg,
             epochs: 0,
             solutions: 0,
@@ -213,9 +238,9 @@ impl Pipeline {
                 // Epochs are completed in stream order, so that what is known when an epoch
                 // is solved does not depend on how the input was chunked.
                 if let Some(e) = self.state.push(&m) {
-                    completed.push(e);
+                    completed.push((e, false));
                     while let Some(e) = self.state.take_ready() {
-                        completed.push(e);
+                        completed.push((e, false));
                     }
                 }
             }
@@ -227,8 +252,11 @@ impl Pipeline {
         match ubx {
             Some(Ok(m)) => {
                 use crate::messages::ubx::UbxEvent;
+                if self.cfg.points {
+                    self.series.receiver_message(&m);
+                }
                 match self.ubx.push(&m) {
-                    Some(UbxEvent::Epoch(e)) => completed.push(e),
+                    Some(UbxEvent::Epoch(e)) => completed.push((e, true)),
                     Some(UbxEvent::Ephemeris(n)) => {
                         if let Some(e) = n.ephemeris {
                             self.state.store.insert(e);
@@ -251,12 +279,37 @@ impl Pipeline {
                 number,
                 bytes,
                 data_time_ns: self.state.reference.map(Gpst::gps_ns),
+                made: false,
             });
         }
-        for e in completed {
+        for (e, from_ubx) in completed {
+            if *self.from_ubx.get_or_insert(from_ubx) != from_ubx {
+                self.other_epochs += 1;
+                continue;
+            }
+            if from_ubx && self.cfg.keep_frames {
+                self.make_rtcm(&e, out);
+            }
             self.epoch(e, out);
         }
         true
+    }
+
+    /// The RTCM3 a base would send for a raw receiver's epoch, as frames dated by it.
+    fn make_rtcm(&mut self, e: &Epoch, out: &mut Output) {
+        let base = self
+            .base
+            .get_or_insert_with(|| RtcmBase::new(self.cfg.base.clone()));
+        for p in base.epoch(e) {
+            let number = rtcm3::message_number(&p);
+            out.frames.push(RawFrame {
+                kind: FrameKind::Rtcm3,
+                number,
+                bytes: Arc::from(crate::framing::rtcm3_frame(&p)),
+                data_time_ns: Some(e.time.gps_ns()),
+                made: true,
+            });
+        }
     }
 
     /// A looped recording starts again: its time goes back to the first epoch, so everything
@@ -266,6 +319,7 @@ impl Pipeline {
         self.reset_link();
         self.state = StationState::new(self.cfg.reference);
         self.ubx = crate::messages::ubx::UbxReceiver::new(self.cfg.reference);
+        self.base = None;
         self.smoother = CarrierSmoother::new(self.cfg.smoothing);
         self.approx = self.cfg.truth;
         self.series.rewind();
@@ -280,7 +334,11 @@ impl Pipeline {
         self.framer.finish();
         self.drain(out);
         while let Some(e) = self.state.finish() {
-            self.epoch(e, out);
+            if *self.from_ubx.get_or_insert(false) {
+                self.other_epochs += 1;
+            } else {
+                self.epoch(e, out);
+            }
         }
     }
 
@@ -520,5 +578,101 @@ mod tests {
         let msgs = crate::feeds::rtcm2::Decoder::new().push(&rtcm2);
         assert!(msgs.iter().filter(|m| m.header.msg_type == 1).count() >= 50);
         assert!(msgs.iter().any(|m| m.header.msg_type == 31));
+    }
+
+    /// The simulated epochs as a u-blox receiver's RXM-RAWX frames, and the RTCM3 stream.
+    fn rawx_and_rtcm(epochs: u32) -> (Vec<u8>, Vec<u8>, usize) {
+        use crate::messages::ubx::{Ubx, rawx::Rawx};
+        let rtcm = simulated(epochs);
+        let mut p = Pipeline::new(PipelineConfig {
+            reference: Some(SimConfig::default().start),
+            points: false,
+            ..Default::default()
+        });
+        let mut out = Output::default();
+        p.push(&rtcm, &mut out);
+        p.finish(&mut out);
+        let ubx: Vec<u8> = out
+            .epochs
+            .iter()
+            .flat_map(|e| Ubx::Rawx(Rawx::from_epoch(e)).to_frame())
+            .collect();
+        (ubx, rtcm, out.epochs.len())
+    }
+
+    /// A receiver sending both RAWX and MSM gives each epoch once: from the protocol set, or
+    /// in `auto` from the one that gave the first epoch.
+    #[test]
+    fn epochs_come_from_one_protocol() {
+        let (ubx, rtcm, n) = rawx_and_rtcm(20);
+        let both: Vec<u8> = [ubx.as_slice(), rtcm.as_slice()].concat();
+        for (format, from_ubx) in [
+            (InputFormat::Auto, true),
+            (InputFormat::Ubx, true),
+            (InputFormat::Rtcm3, false),
+        ] {
+            let mut p = Pipeline::new(PipelineConfig {
+                reference: Some(SimConfig::default().start),
+                points: false,
+                format,
+                ..Default::default()
+            });
+            let mut out = Output::default();
+            p.push(&both, &mut out);
+            p.finish(&mut out);
+            assert_eq!(
+                (p.epochs as usize, p.other_epochs as usize),
+                (n, n),
+                "{format:?}"
+            );
+            assert_eq!(p.from_ubx, Some(from_ubx));
+        }
+    }
+
+    /// From RAWX epochs the station makes RTCM3 frames, marked as made, only where frames are
+    /// kept (the daemon; a replay makes none).
+    #[test]
+    fn raw_epochs_make_marked_rtcm3_frames() {
+        let cfg = SimConfig::default();
+        let (ubx, _, n) = rawx_and_rtcm(12);
+        for keep in [true, false] {
+            let mut p = Pipeline::new(PipelineConfig {
+                reference: Some(cfg.start),
+                truth: Some(cfg.position),
+                keep_frames: keep,
+                points: false,
+                base: BaseFacts {
+                    position: Some(cfg.position),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+            let mut out = Output::default();
+            p.push(&ubx, &mut out);
+            p.finish(&mut out);
+            let made: Vec<&RawFrame> = out.frames.iter().filter(|f| f.made).collect();
+            if !keep {
+                assert!(out.frames.is_empty());
+                continue;
+            }
+            assert_eq!(
+                out.frames.len() - made.len(),
+                n,
+                "the RAWX frames themselves"
+            );
+            assert!(made.iter().all(|f| f.kind == FrameKind::Rtcm3));
+            let msm7 = made.iter().filter(|f| f.number == Some(1077)).count();
+            assert_eq!(msm7, n);
+            assert_eq!(made.iter().filter(|f| f.number == Some(1006)).count(), 2);
+            // Decoded back, the made MSMs give the epochs' satellites.
+            let mut state = StationState::new(Some(cfg.start));
+            let mut back = 0;
+            for f in &made {
+                let m = rtcm3::decode(crate::framing::rtcm3::payload(&f.bytes)).unwrap();
+                back += usize::from(state.push(&m).is_some());
+            }
+            back += usize::from(state.finish().is_some());
+            assert_eq!(back, n);
+        }
     }
 }

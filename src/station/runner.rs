@@ -13,6 +13,7 @@ use nalgebra::Vector3;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::StationSettings;
+use super::base::BaseFacts;
 use super::pipeline::{MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, STREAM_EVERY_S};
 use super::snapshot::{SharedSnapshot, SkySat};
 use crate::framing::RawFrame;
@@ -87,6 +88,13 @@ impl Runner {
                 ..Default::default()
             },
             dgnss: ctx.corrections.is_some(),
+            format: settings.format,
+            base: BaseFacts {
+                station_id: 0,
+                position: truth,
+                antenna: ctx.station.antenna.clone(),
+                receiver: ctx.station.receiver.clone(),
+            },
             ..Default::default()
         });
         let source = Source::new(
@@ -263,6 +271,7 @@ impl Runner {
         loop {
             // Paced by the time the frames themselves carry (an MSM's epoch, a 1013): not by a
             // configured date, which is that day's midnight.
+            let frames_before = out.frames.len();
             let (more, time) = {
                 let mut p = self.pipeline();
                 let before = p.state.reference;
@@ -276,7 +285,8 @@ impl Runner {
             let Some(wait) = time.and_then(|t| pace.wait(t)) else {
                 continue;
             };
-            let held = out.frames.pop();
+            // The frame and what was made from it (the RTCM3 of a raw receiver's epoch).
+            let held: Vec<_> = out.frames.drain(frames_before..).collect();
             self.release(out, false).await;
             out = std::mem::take(&mut self.out);
             out.clear();

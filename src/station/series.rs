@@ -1,6 +1,7 @@
 //! The station's time series (DESIGN §4) from what the pipeline saw: `station_position` every
-//! epoch, `satellite` at the first epoch of each 30 s slot, `stream` every 10 s and `message`
-//! every 60 s, stamped with the slot's start. Rates are kept by *data* time; live, the `stream`
+//! epoch, `satellite` at the first epoch of each 30 s slot, `stream` (and, from a u-blox
+//! receiver, [`receiver`](super::receiver)) every 10 s and `message` every 60 s, stamped with
+//! the slot's start. Rates are kept by *data* time; live, the `stream`
 //! and `message` points follow the wall clock instead ([`Series::tick`]), because a silent
 //! receiver has no data time and that is exactly when the operator needs them.
 
@@ -17,6 +18,8 @@ use crate::gnss::spp::{Solution, SppOptions};
 use crate::gnss::time::Gpst;
 use crate::gnss::{Gnss, SatMap, sat_name};
 use crate::telemetry::{Point, gpst_to_unix_ns};
+
+use super::receiver::ReceiverHealth;
 
 /// `satellite` every 30 s, `stream` every 10 s, `message` every 60 s (DESIGN §4).
 pub const SATELLITE_EVERY_S: i64 = 30;
@@ -86,6 +89,8 @@ pub struct Series {
     sat_slot: Option<i64>,
     stream_slot: Option<i64>,
     message_slot_start: Option<i64>,
+    /// The receiver's own health reports, for the `receiver` point of each stream slot.
+    receiver: ReceiverHealth,
 }
 
 impl Series {
@@ -104,6 +109,7 @@ impl Series {
             sat_slot: None,
             stream_slot: None,
             message_slot_start: None,
+            receiver: ReceiverHealth::default(),
         }
     }
 
@@ -121,6 +127,18 @@ impl Series {
     /// Count a frame in the current `message` slot.
     pub fn frame(&mut self, name: &str) {
         *self.message_slot.entry(name.to_string()).or_default() += 1;
+    }
+
+    /// Take in a u-blox message for the `receiver` point (health reports; others are ignored).
+    pub fn receiver_message(&mut self, m: &crate::messages::ubx::Ubx) {
+        self.receiver.take(m);
+    }
+
+    fn receiver_point(&mut self, at_ns: i64, out: &mut Vec<Point>) {
+        out.extend(
+            self.receiver
+                .point(&self.station, &self.source, self.truth, at_ns),
+        );
     }
 
     /// Take in an epoch's slips and multipath.
@@ -150,6 +168,7 @@ impl Series {
             self.stream_slot = Some(slot);
             let at = gpst_to_unix_ns(Gpst::new(slot * STREAM_EVERY_S, 0.0));
             out.push(self.stream_point(at, facts));
+            self.receiver_point(at, out);
         }
         let mslot = secs.div_euclid(MESSAGE_EVERY_S);
         match self.message_slot_start {
@@ -172,6 +191,7 @@ impl Series {
         out: &mut Vec<Point>,
     ) {
         out.push(self.stream_point(at_ns, facts));
+        self.receiver_point(at_ns, out);
         if let Some(w) = message_window_s {
             self.message_points(at_ns, w, out);
         }

@@ -9,6 +9,7 @@
 //! | [`station`] | 1005/1006 ARP, 1007/1008 antenna, 1033 receiver, 1013 system parameters, 1029 text, 1230 GLONASS biases |
 //! | [`ephemeris`] | 1019 GPS, 1020 GLONASS, 1042 BeiDou, 1044 QZSS, 1045/1046 Galileo F/NAV and I/NAV |
 //! | [`msm`] | MSM1–7 of GPS, GLONASS, Galileo, SBAS, QZSS, BeiDou and NavIC (1071–1137) |
+//! | [`obs_msm`] | observation epochs (of a receiver speaking another protocol) → MSM4–7 |
 //!
 //! Any other message number decodes to [`Message::Raw`], which keeps the payload so that it can be
 //! forwarded and re-encoded unchanged.
@@ -20,6 +21,7 @@ pub mod ephemeris;
 pub(crate) mod fields;
 pub mod legacy;
 pub mod msm;
+pub mod obs_msm;
 pub mod station;
 
 use serde::Serialize;

@@ -10,11 +10,13 @@
 //! | [`mon`] | MON-RF, MON-HW: jamming, AGC and antenna status |
 //! | [`signals`] | `gnssId`/`svId`/`sigId`/`freqId` → system, satellite, RINEX code, frequency |
 //! | [`receiver`] | one receiver's message stream → epochs (with slip flags) and ephemerides |
+//! | [`cfg`] | CFG-VALSET of the keys a base needs, and the receiver's ACK/NAK |
 //!
 //! Each message is declared as a table of little-endian fields (`fields.rs`, [`Block`]); any other class
 //! and ID decodes to [`Ubx::Other`], which keeps the payload. Invariant: for every payload `p`
 //! that decodes, `encode(&decode(p)?) == p`.
 
+pub mod cfg;
 pub(crate) mod fields;
 pub mod mon;
 pub mod nav;
