@@ -325,7 +325,7 @@ fn simulated_reflector_is_recovered_on_every_signal() {
             "--duration",
             "21600",
             "--interval",
-            "5",
+            "10",
             "--systems",
             "GREC",
             "--reflector",
@@ -401,7 +401,7 @@ fn bad_input_is_named() {
             "--msm",
             "7",
             "--duration",
-            "7200",
+            "3600",
             "--interval",
             "30",
             "--systems",
@@ -415,7 +415,7 @@ fn bad_input_is_named() {
         .unwrap();
     assert!(out.status.success());
     let sim = sim.to_str().unwrap();
-    let err = reflect_fails(&[sim, "--date", "2026-03-01", "--rh", "0.5,60"]);
+    let err = reflect_fails(&[sim, "--date", "2026-03-01", "--rh", "0.5,100"]);
     assert!(err.contains("resolves reflector heights up to"), "{err}");
     let err = reflect_fails(&[
         sim,
