@@ -375,7 +375,7 @@ fn reflector(s: &str) -> Result<Vec<(f64, f64)>> {
         let (Ok(from), Ok(h)) = (from, h) else {
             return Err(bad());
         };
-        if !(0.0..360.0).contains(&from) || !(h > 0.0 && h <= 100.0) {
+        if !((0.0..360.0).contains(&from) && h > 0.0 && h <= 100.0) {
             return Err(bad());
         }
         out.push((from, h));

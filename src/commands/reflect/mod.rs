@@ -164,7 +164,7 @@ fn sectors(s: &str) -> Result<Vec<f64>> {
         .collect::<Result<_, _>>()
         .with_context(|| format!("--azim {s:?}: expected degrees A,B,…"))?;
     if v.len() < 2
-        || v.windows(2).any(|w| !(w[0] < w[1]))
+        || v.windows(2).any(|w| w[0] >= w[1])
         || v.iter().any(|a| !(0.0..=360.0).contains(a))
     {
         bail!("--azim {s:?}: give at least two increasing azimuths between 0 and 360 degrees");

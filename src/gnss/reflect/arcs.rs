@@ -172,7 +172,7 @@ pub fn polyfit(x: &[f64], y: &[f64], order: usize) -> Option<Poly> {
             (a.min(v), b.max(v))
         });
     let half = (hi - lo) / 2.0;
-    if !(half > 0.0) {
+    if half.is_nan() || half <= 0.0 {
         return None;
     }
     let mid = (hi + lo) / 2.0;

@@ -32,7 +32,7 @@ pub struct Grid {
 /// The peak of an arc: `elev` in degrees, `y` detrended volts/volts.
 pub fn peak(elev: &[f64], y: &[f64], half_wavelength: f64, set: &Settings, g: &mut Grid) -> Peak {
     let n = elev.len().min(y.len());
-    if n < 2 || !(half_wavelength > 0.0) {
+    if n < 2 || half_wavelength.is_nan() || half_wavelength <= 0.0 {
         return Peak::default();
     }
     let x: Vec<f64> = elev[..n]
@@ -45,7 +45,7 @@ pub fn peak(elev: &[f64], y: &[f64], half_wavelength: f64, set: &Settings, g: &m
             (a.min(v), b.max(v))
         });
     let w = hi - lo;
-    if !(w > 0.0) {
+    if w.is_nan() || w <= 0.0 {
         return Peak::default();
     }
     let max_h = set.rh.1;
@@ -81,16 +81,20 @@ pub fn peak(elev: &[f64], y: &[f64], half_wavelength: f64, set: &Settings, g: &m
     let nf = n as f64;
     for k in 0..nout {
         let (mut sc, mut ss, mut syc, mut sys, mut sc2, mut ss2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for i in 0..n {
-            let (c, s) = (g.c[i], g.s[i]);
-            sc += c;
-            ss += s;
-            syc += yc[i] * c;
-            sys += yc[i] * s;
-            sc2 += c * c - s * s;
-            ss2 += 2.0 * s * c;
-            g.c[i] = c * g.dc[i] - s * g.ds[i];
-            g.s[i] = s * g.dc[i] + c * g.ds[i];
+        let points =
+            g.c.iter_mut()
+                .zip(g.s.iter_mut())
+                .zip(g.dc.iter().zip(&g.ds));
+        for (((c, s), (dc, ds)), y) in points.zip(&yc) {
+            let (c0, s0) = (*c, *s);
+            sc += c0;
+            ss += s0;
+            syc += y * c0;
+            sys += y * s0;
+            sc2 += c0 * c0 - s0 * s0;
+            ss2 += 2.0 * s0 * c0;
+            *c = c0 * dc - s0 * ds;
+            *s = s0 * dc + c0 * ds;
         }
         let (c, s, c2, s2) = (sc / nf, ss / nf, sc2 / nf, ss2 / nf);
         let (yc_, ys_) = (syc / nf, sys / nf);
