@@ -7,7 +7,8 @@
 #
 # Installs, on Debian: rtklib (str2str, convbin, rnx2rtkp), socat, victoria-metrics, influxdb 1.x,
 # gpsd-clients (gpsdecode), chromium (headless, for the status page), python3-venv; and a venv in .venv with pyrtcm, pygnssutils, pyubx2 and hatanaka
-# (the independent decoder, NTRIP client and CRX2RNX the tests compare against). The real recordings
+# (the independent decoder, NTRIP client and CRX2RNX the tests compare against) and gnssrefl 4.2.3
+# (the reflectometry `corsd reflect` is compared with; pure Python, runs offline on local orbits). The real recordings
 # are read from ../shared/data (or $CORSD_TEST_DATA); they are never copied into the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,10 @@ if ! .venv/bin/python -c 'import pyrtcm, pygnssutils, pyubx2, hatanaka' 2>/dev/n
   rm -rf .venv
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check "${PY_PKGS[@]}"
+fi
+if ! .venv/bin/python -c 'import gnssrefl' 2>/dev/null; then
+  log "installing gnssrefl==4.2.3 into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check gnssrefl==4.2.3
 fi
 
 ((install_only)) && exit 0

@@ -102,6 +102,20 @@ pub enum Command {
     ///   corsd survey ESBC00DNK_R_20201770000_01D_30S_MO.crx.gz --sp3 GRG176.SP3.gz GRG177.SP3.gz --clk GRG177.CLK.gz --atx igs14.atx
     ///   corsd survey day.rnx --sp3 a.sp3 --clk a.clk --atx igs20.atx --frame ETRF2000 --json
     Survey(commands::survey::SurveyArgs),
+    /// Reflector heights from the C/N0 of low satellites (GNSS interferometric reflectometry).
+    ///
+    /// Per satellite and signal, the rising and setting arcs inside the elevation window: C/N0
+    /// to linear volts/volts, a 4th-order polynomial in elevation removed, a Lomb–Scargle
+    /// periodogram against sin(elevation)/(λ/2), the highest peak inside the RH window; kept
+    /// when the peak's amplitude exceeds 5 and its peak-to-noise ratio 2.8 over the RH window
+    /// and the arc spans the window (gnssrefl's defaults), refraction corrected. Prints the
+    /// accepted arcs on stdout and the arcs tried and kept per signal and the median RH per
+    /// azimuth sector on stderr.
+    ///
+    /// Examples:
+    ///   corsd reflect ESBC00DNK_R_20201770000_01D_30S_MO.crx.gz --sp3 GRG0MGXFIN_20201770000_01D_15M_ORB.SP3.gz --azim 0,120,250,360
+    ///   corsd reflect station.rtcm3 --signals L1,E1,B1I --json | jq .rh
+    Reflect(commands::reflect::ReflectArgs),
     /// Write the station QC report: one self-contained HTML file (works offline) with SVG plots
     /// of a log or a day — position offsets east/north/up, sky per GNSS (BeiDou GEO/IGSO/MEO),
     /// C/N0 against elevation, satellites and PDOP, completeness and gaps, cycle slips, code
@@ -133,6 +147,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => commands::replay::run(&args),
         Command::Rtk(args) => commands::rtk::run(&args),
         Command::Survey(args) => commands::survey::run(&args),
+        Command::Reflect(args) => commands::reflect::run(&args),
         Command::Report(args) => commands::report::run(&args),
     };
     match result {

@@ -3,6 +3,7 @@
 pub mod check_config;
 pub mod decode;
 pub mod influx_args;
+pub mod reflect;
 pub mod replay;
 pub mod report;
 pub mod rtk;

@@ -60,6 +60,11 @@ pub struct SimulateArgs {
     /// Add code multipath.
     #[arg(long)]
     pub multipath: bool,
+    /// A flat ground below the antenna whose reflection modulates every signal's C/N0: the
+    /// antenna's height above it (m), or per azimuth sector `FROM:H,FROM:H,…` (degrees:
+    /// metres, e.g. `0:7.2,120:3.2,250:1.6`).
+    #[arg(long, value_name = "H|FROM:H,…")]
+    pub reflector: Option<String>,
     /// Leave out the ionosphere and troposphere (pure geometry and clocks).
     #[arg(long)]
     pub no_atmosphere: bool,
@@ -345,6 +350,36 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
         },
         pair_model: args.rover.is_some(),
         clock_ns: if args.rover.is_some() { 12.0 } else { 0.0 },
+        reflector: match &args.reflector {
+            Some(r) => reflector(r)?,
+            None => Vec::new(),
+        },
         ..Default::default()
     })
+}
+
+/// `H` or `FROM:H,FROM:H,…` into sectors sorted by their start azimuth.
+fn reflector(s: &str) -> Result<Vec<(f64, f64)>> {
+    let bad = || {
+        anyhow::anyhow!(
+            "--reflector {s:?}: give a height in metres, or FROM:H,… with azimuths 0–360 and \
+             heights between 0 and 100 m"
+        )
+    };
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let (from, h) = match part.split_once(':') {
+            Some((a, h)) => (a.trim().parse::<f64>(), h.trim().parse::<f64>()),
+            None => (Ok(0.0), part.trim().parse::<f64>()),
+        };
+        let (Ok(from), Ok(h)) = (from, h) else {
+            return Err(bad());
+        };
+        if !((0.0..360.0).contains(&from) && h > 0.0 && h <= 100.0) {
+            return Err(bad());
+        }
+        out.push((from, h));
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(out)
 }

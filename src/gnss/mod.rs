@@ -16,6 +16,7 @@ pub mod obs;
 pub mod orbit;
 pub mod ppp;
 pub mod qc;
+pub mod reflect;
 pub mod rtk;
 pub mod signal;
 pub mod slip;

@@ -409,7 +409,9 @@ pub(crate) fn epoch_payloads(sim: &mut Simulator, t: Gpst, obs: &EpochObs) -> Ve
         return out;
     }
     let sec = t.tow().round() as i64;
-    if sec % 10 == 0 {
+    // About every 10 s whatever the epoch interval: a stream at 5 s or 30 s announces its
+    // station too.
+    if sec % 10 < i64::from(cfg.interval_s.max(1)) {
         // A rover has no reference point to announce.
         let arp = StationArp {
             number: 1006,

@@ -69,6 +69,9 @@ pub struct SimConfig {
     pub clock_ns: f64,
     /// Antenna type and radome (20 characters, as in ANTEX) for 1008/1033.
     pub antenna: String,
+    /// Ground reflection: per azimuth sector, its start (degrees) and the reflector height (m);
+    /// see [`sky::ObsModel::reflector`].
+    pub reflector: Vec<(f64, f64)>,
 }
 
 impl Default for SimConfig {
@@ -95,6 +98,7 @@ impl Default for SimConfig {
             pair_model: false,
             clock_ns: 0.0,
             antenna: "TRM59800.00     NONE".into(),
+            reflector: Vec::new(),
         }
     }
 }
@@ -278,6 +282,7 @@ impl Simulator {
             ionosphere: self.cfg.atmosphere,
             troposphere: self.cfg.atmosphere,
             pair_model: self.cfg.pair_model,
+            reflector: self.cfg.reflector.clone(),
         };
         let elapsed = t.diff(self.cfg.start);
         let place = self.cfg.walk.as_ref().map(|w| w.at(elapsed));

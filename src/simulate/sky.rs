@@ -390,7 +390,7 @@ pub fn smooth_ionosphere_l1(k: &Klobuchar, lat: f64, lon: f64, el: f64, az: f64,
 }
 
 /// Options of the observation model.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ObsModel {
     /// Elevation mask (rad).
     pub mask: f64,
@@ -406,6 +406,31 @@ pub struct ObsModel {
     /// tracking loop's thermal noise) rather than from the elevation, and the ionosphere from
     /// [`smooth_ionosphere_l1`].
     pub pair_model: bool,
+    /// A flat reflecting ground below the antenna: per azimuth sector, its start (degrees) and
+    /// the antenna's height above it (m). Empty: no reflection.
+    pub reflector: Vec<(f64, f64)>,
+}
+
+/// Amplitude of the ground reflection relative to the direct signal.
+pub const REFLECTION_RATIO: f64 = 0.3;
+
+/// The C/N0 change (dB) from the direct signal interfering with its reflection off a flat
+/// ground `h` metres below the antenna: the reflected path is longer by 2·h·sin(el).
+pub fn reflection_db(h: f64, el: f64, wavelength_m: f64) -> f64 {
+    let psi = 4.0 * std::f64::consts::PI * h * el.sin() / wavelength_m;
+    let a = REFLECTION_RATIO;
+    10.0 * (1.0 + a * a + 2.0 * a * psi.cos()).log10()
+}
+
+/// The reflector height of a sector list at an azimuth (degrees).
+pub fn reflector_height(sectors: &[(f64, f64)], az_deg: f64) -> Option<f64> {
+    let az = az_deg.rem_euclid(360.0);
+    sectors
+        .iter()
+        .rev()
+        .find(|(from, _)| az >= *from)
+        .or(sectors.last())
+        .map(|(_, h)| *h)
 }
 
 /// What the surroundings do to one satellite's signals at the antenna.
@@ -505,6 +530,10 @@ pub fn observe(
                 let f = (t_rx.as_f64() / 300.0 + sat.prn as f64 + s.msm_id as f64).sin();
                 code_err += 0.5 * (1.0 - sin_el) * f;
             }
+            let cn0 = match reflector_height(&model.reflector, az.to_degrees()) {
+                Some(h) => cn0 + reflection_db(h, el, wavelength(s.freq_hz)),
+                None => cn0,
+            };
             SignalObs {
                 msm_id: s.msm_id,
                 freq_hz: s.freq_hz,
