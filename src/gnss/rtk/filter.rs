@@ -541,13 +541,28 @@ fn cholesky_inverse(l: &DMatrix<f64>) -> DMatrix<f64> {
             }
         }
     }
+    // L⁻ᵀ L⁻¹ as the sum over rows k of L⁻¹ of their outer products, k ascending: each
+    // element adds its terms in the order of a dot product down the columns, while the inner
+    // loop runs along a contiguous row.
+    let mut lower = vec![0.0; n * n];
+    let mut row = vec![0.0; n];
+    for k in 0..n {
+        for (i, r) in row[..=k].iter_mut().enumerate() {
+            *r = inv[i * n + k];
+        }
+        for i in 0..=k {
+            let ri = row[i];
+            for (x, rj) in lower[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
+                *x += ri * rj;
+            }
+        }
+    }
     let mut out = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..=i {
-            let (ci, cj) = (&inv[i * n + i..(i + 1) * n], &inv[j * n + i..(j + 1) * n]);
-            let sum: f64 = ci.iter().zip(cj).map(|(a, b)| a * b).sum();
-            out[j * n + i] = sum;
-            out[i * n + j] = sum;
+            let v = lower[i * n + j];
+            out[j * n + i] = v;
+            out[i * n + j] = v;
         }
     }
     DMatrix::from_vec(n, n, out)
