@@ -24,6 +24,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
+mod warm;
+pub use warm::{Warm, search_warm};
+
 /// Node visits after which the search gives up: a well-decorrelated problem of 60 ambiguities
 /// needs a few hundred; a float solution too poor for the search to end quickly is also too poor
 /// to fix.
@@ -364,16 +367,11 @@ struct Reduction {
 
 impl Reduction {
     fn new(q: &DMatrix<f64>) -> Result<Reduction, LambdaError> {
-        let n = q.nrows();
-        // Symmetrise: a Kalman filter's covariance is symmetric only to rounding. (nalgebra
-        // stores columns, so the slice read row-wise is the transpose.)
-        let cm = q.as_slice();
-        let mut flat = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                flat[i * n + j] = 0.5 * (cm[i * n + j] + cm[j * n + i]);
-            }
-        }
+        Reduction::of_flat(q.nrows(), symmetric(q))
+    }
+
+    /// The reduction of a symmetric row-major matrix.
+    fn of_flat(n: usize, flat: Vec<f64>) -> Result<Reduction, LambdaError> {
         let (l, d) = ltdl_flat(n, flat)?;
         let mut r = Reduction {
             n,
@@ -396,7 +394,7 @@ impl Reduction {
     #[inline(never)]
     fn reduce(&mut self) {
         let n = self.n;
-        if n < 2 {
+        if n < 2 || self.is_reduced() {
             return;
         }
         let mut c = transpose(n, &self.l);
@@ -428,6 +426,24 @@ impl Reduction {
             }
         }
         self.l = transpose(n, &c);
+    }
+
+    /// Whether the walk of [`Reduction::reduce`] would take no step: every `|L[i][j]| < ½`
+    /// and no swap. A start from the last epoch's decorrelation usually is, and the test reads
+    /// `L` where it lies instead of transposing it twice.
+    fn is_reduced(&self) -> bool {
+        let n = self.n;
+        let l = &self.l;
+        for j in 0..n - 1 {
+            if (j + 1..n).any(|i| !(l[i * n + j].abs() < 0.5)) {
+                return false;
+            }
+            let l1 = l[(j + 1) * n + j];
+            if self.d[j] + l1 * l1 * self.d[j + 1] + 1e-6 < self.d[j + 1] {
+                return false;
+            }
+        }
+        true
     }
 
     /// Makes `|L[i][j]| ≤ ½` by subtracting round(L[i][j]) times column i from column j.
@@ -513,6 +529,20 @@ impl Reduction {
         }
         z
     }
+}
+
+/// `q` row-major and symmetrised: a Kalman filter's covariance is symmetric only to rounding.
+/// (nalgebra stores columns, so the slice read row-wise is the transpose.)
+fn symmetric(q: &DMatrix<f64>) -> Vec<f64> {
+    let n = q.nrows();
+    let cm = q.as_slice();
+    let mut flat = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            flat[i * n + j] = 0.5 * (cm[i * n + j] + cm[j * n + i]);
+        }
+    }
+    flat
 }
 
 fn transpose(n: usize, m: &[f64]) -> Vec<f64> {
@@ -1053,6 +1083,38 @@ mod tests {
         let truth = DVector::from_fn(n, |_, _| (1e5 * (uniform() - 0.5)).round());
         let a = truth + q.clone().cholesky().expect("positive definite").l() * noise;
         (a, q)
+    }
+
+    /// A search started from the previous epoch's decorrelation finds the same integers and
+    /// norms as one from scratch, also with the ambiguities listed in another order.
+    #[test]
+    fn warm_start_gives_the_cold_answer() {
+        for seed in 0..20 {
+            let (a, q) = single_epoch(seed, 30);
+            let (first, warm) = search_warm(&a, &q, 2, None).unwrap();
+            assert_eq!(first, search(&a, &q, 2).unwrap(), "seed {seed}");
+            // The next epoch: a slightly different covariance and float vector.
+            let n = a.len();
+            let q2 = &q * 0.97 + DMatrix::from_fn(n, n, |i, j| if i == j { 1e-4 } else { 0.0 });
+            let a2 = a.map(|v| v + 0.01);
+            let cold = search(&a2, &q2, 2).unwrap();
+            let (hot, _) = search_warm(&a2, &q2, 2, Some(&warm)).unwrap();
+            assert_eq!(hot.candidates, cold.candidates, "seed {seed}");
+            for (h, c) in hot.norms.iter().zip(&cold.norms) {
+                assert!((h - c).abs() < 1e-8 * (1.0 + c), "seed {seed}: {h} {c}");
+            }
+            // Reversed order.
+            let from: Vec<usize> = (0..n).rev().collect();
+            let ar = DVector::from_fn(n, |i, _| a2[from[i]]);
+            let qr = DMatrix::from_fn(n, n, |i, j| q2[(from[i], from[j])]);
+            let w = warm.permuted(&from).unwrap();
+            let (rev, _) = search_warm(&ar, &qr, 2, Some(&w)).unwrap();
+            for (r, c) in rev.candidates.iter().zip(&cold.candidates) {
+                let back: Vec<f64> = (0..n).rev().map(|i| r[i]).collect();
+                assert_eq!(back.as_slice(), c.as_slice(), "seed {seed}");
+            }
+            assert!(warm.permuted(&[0, 0]).is_none());
+        }
     }
 
     #[test]

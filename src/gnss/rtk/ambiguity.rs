@@ -6,7 +6,7 @@
 
 use nalgebra::{DMatrix, DVector, Matrix3};
 
-use super::filter::{Filter, Solved};
+use super::filter::{AmbKey, Filter, Solved, cholesky, cholesky_solve};
 use crate::gnss::{Gnss, lambda};
 
 /// Fewest distinct satellites a fix may rest on: with five, a wrong set of integers can fit the
@@ -46,8 +46,35 @@ const MIN_SUCCESS: f64 = 0.999;
 /// How many of the lowest satellites partial fixing may leave out.
 const MAX_DROPS: usize = 6;
 
+/// The decorrelations of the sets searched at the last epoch, each keyed by its double
+/// differences (ambiguity and reference), to start the same sets' searches from this epoch.
+#[derive(Clone, Debug, Default)]
+pub struct Decorrelations {
+    sets: Vec<(Vec<(AmbKey, AmbKey)>, lambda::Warm)>,
+}
+
+impl Decorrelations {
+    /// The decorrelation kept for the double differences `keys`, in their order.
+    fn find(&self, keys: &[(AmbKey, AmbKey)]) -> Option<lambda::Warm> {
+        self.sets
+            .iter()
+            .filter(|(old, _)| old.len() == keys.len())
+            .find_map(|(old, warm)| {
+                if old == keys {
+                    return Some(warm.clone());
+                }
+                let from: Option<Vec<usize>> = keys
+                    .iter()
+                    .map(|k| old.iter().position(|o| o == k))
+                    .collect();
+                warm.permuted(&from?)
+            })
+    }
+}
+
 /// The best validated fix of `cands`, and the best ratio seen (0 when no search was made).
-/// `check` judges a fixed estimate by the epoch's residuals.
+/// `check` judges a fixed estimate by the epoch's residuals. `kept` carries the decorrelations
+/// from one epoch to the next.
 pub fn resolve(
     filter: &Filter,
     s: &Solved,
@@ -55,6 +82,24 @@ pub fn resolve(
     ratio_min: f64,
     min_fix: usize,
     check: &dyn Fn(&DVector<f64>) -> bool,
+    kept: &mut Decorrelations,
+) -> (Option<Fix>, f64) {
+    let mut used = Vec::new();
+    let out = resolve_sets(filter, s, cands, ratio_min, min_fix, check, kept, &mut used);
+    kept.sets = used;
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_sets(
+    filter: &Filter,
+    s: &Solved,
+    cands: &[Candidate],
+    ratio_min: f64,
+    min_fix: usize,
+    check: &dyn Fn(&DVector<f64>) -> bool,
+    kept: &Decorrelations,
+    used: &mut Vec<(Vec<(AmbKey, AmbKey)>, lambda::Warm)>,
 ) -> (Option<Fix>, f64) {
     let mut order: Vec<Candidate> = cands.to_vec();
     order.sort_by(|a, b| b.sin_el.total_cmp(&a.sin_el));
@@ -80,9 +125,15 @@ pub fn resolve(
                 .map(|(c, &p)| filter.ambs[c.amb].base - filter.ambs[c.reference].base + s.xd[p]),
         );
         let q = DMatrix::from_fn(m, m, |i, j| s.cov[(pos[i], pos[j])]);
-        let Ok(fixes) = lambda::search(&a, &q, 2) else {
+        let keys: Vec<(AmbKey, AmbKey)> = set
+            .iter()
+            .map(|c| (filter.ambs[c.amb].key, filter.ambs[c.reference].key))
+            .collect();
+        let warm = kept.find(&keys);
+        let Ok((fixes, next)) = lambda::search_warm(&a, &q, 2, warm.as_ref()) else {
             continue;
         };
+        used.push((keys, next));
         let ratio = lambda::ratio(&fixes).unwrap_or(0.0).min(999.9);
         best_ratio = best_ratio.max(ratio);
         if ratio < ratio_min || fixes.success < MIN_SUCCESS {
@@ -90,15 +141,20 @@ pub fn resolve(
         }
         let fixed_a = &fixes.candidates[0];
         let v = &a - fixed_a;
-        let Some(qc) = nalgebra::Cholesky::new(q) else {
+        let Some(l) = cholesky(q) else {
             continue;
         };
-        let y = qc.solve(&v);
+        let mut y = v;
+        cholesky_solve(&l, y.as_mut_slice());
         let n = s.xd.len();
         let cs = DMatrix::from_fn(n, m, |i, j| s.cov[(i, pos[j])]);
         let xd = &s.xd - &cs * &y;
         let cp = cs.rows(0, 3).into_owned();
-        let reduce = &cp * qc.solve(&cp.transpose());
+        let mut cpt = cp.transpose();
+        for c in cpt.as_mut_slice().chunks_mut(m) {
+            cholesky_solve(&l, c);
+        }
+        let reduce = &cp * cpt;
         let cov = s.cov.view((0, 0), (3, 3)) - reduce;
         let cov_pos = Matrix3::from_fn(|i, j| cov[(i, j)]);
         if !check(&xd) {

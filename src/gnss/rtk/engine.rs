@@ -3,7 +3,7 @@
 
 use nalgebra::{DVector, Vector3};
 
-use super::ambiguity::{self, Candidate};
+use super::ambiguity::{self, Candidate, Decorrelations};
 use super::filter::{AmbKey, Filter, GroupKey, Row, Solved};
 use super::model::{Antennas, Station, range_terms, view};
 use super::signals::{frequency, pick};
@@ -68,6 +68,7 @@ pub struct Rtk {
     base_slips: Vec<(Gnss, u8, SignalCode)>,
     windup: SatMap<(Gnss, u8, bool), WindUp>,
     sat_pco: SatMap<(Gnss, u8, u8), Option<Vector3<f64>>>,
+    decorrelations: Decorrelations,
 }
 
 impl Rtk {
@@ -93,6 +94,7 @@ impl Rtk {
             base_slips: Vec::new(),
             windup: SatMap::default(),
             sat_pco: SatMap::default(),
+            decorrelations: Decorrelations::default(),
         }
     }
 
@@ -180,6 +182,7 @@ impl Rtk {
         let k = self.filter.k;
         // Ambiguity resolution over the double differences observed this epoch.
         let cands = self.candidates(&solved, &meas, &amb_of);
+        let mut kept = std::mem::take(&mut self.decorrelations);
         let check = |xd: &DVector<f64>| self.fixed_residuals_ok(&solved, xd, &rows);
         let (fix, ratio) = if cands.is_empty() {
             (None, 0.0)
@@ -191,8 +194,10 @@ impl Rtk {
                 self.opts.ratio,
                 self.opts.min_fix,
                 &check,
+                &mut kept,
             )
         };
+        self.decorrelations = kept;
         let origin = self.filter.origin;
         let (position, cov, quality, fixed_ambiguities, mut fixed_systems) = match &fix {
             Some(f) => (

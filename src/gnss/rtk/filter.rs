@@ -383,9 +383,10 @@ impl Filter {
         let mss = DMatrix::from_fn(rest.len(), rest.len(), |a, b| m[(rest[a], rest[b])])
             - &g * msr.transpose();
         let es = DVector::from_iterator(rest.len(), rest.iter().map(|&i| e[i])) - &g * &er;
-        let chol = nalgebra::Cholesky::new(mss)?;
-        let xd = chol.solve(&es);
-        let cov = cholesky_inverse(chol.l_dirty());
+        let l = cholesky(mss)?;
+        let mut xd = es;
+        cholesky_solve(&l, xd.as_mut_slice());
+        let cov = cholesky_inverse(&l);
         if !xd.iter().all(|v| v.is_finite()) {
             return None;
         }
@@ -464,38 +465,107 @@ impl Filter {
     }
 }
 
+/// The Cholesky factor of a symmetric positive definite matrix, in place: its lower triangle
+/// becomes `L` with `L Lᵀ = m` (the strict upper triangle is left as it was). Left-looking by
+/// columns, so that every inner loop runs down a contiguous column. `None` when a pivot is not
+/// positive.
+pub(super) fn cholesky(mut m: DMatrix<f64>) -> Option<DMatrix<f64>> {
+    let n = m.nrows();
+    let a = m.as_mut_slice();
+    for j in 0..n {
+        let (done, rest) = a.split_at_mut(j * n);
+        let cj = &mut rest[j..n];
+        for k in 0..j {
+            let ck = &done[k * n + j..(k + 1) * n];
+            let ljk = ck[0];
+            if ljk == 0.0 {
+                continue;
+            }
+            for (x, y) in cj.iter_mut().zip(ck) {
+                *x -= ljk * y;
+            }
+        }
+        let d = cj[0];
+        if !(d > 0.0 && d.is_finite()) {
+            return None;
+        }
+        let s = d.sqrt();
+        cj[0] = s;
+        let inv = 1.0 / s;
+        for x in &mut cj[1..] {
+            *x *= inv;
+        }
+    }
+    Some(m)
+}
+
+/// Solves `L Lᵀ x = b` in place for a factor from [`cholesky`].
+pub(super) fn cholesky_solve(l: &DMatrix<f64>, b: &mut [f64]) {
+    let n = l.nrows();
+    let ls = l.as_slice();
+    for j in 0..n {
+        let col = &ls[j * n + j..(j + 1) * n];
+        b[j] /= col[0];
+        let v = b[j];
+        for (x, y) in b[j + 1..].iter_mut().zip(&col[1..]) {
+            *x -= v * y;
+        }
+    }
+    for j in (0..n).rev() {
+        let col = &ls[j * n + j..(j + 1) * n];
+        let dot: f64 = col[1..].iter().zip(&b[j + 1..]).map(|(y, x)| y * x).sum();
+        b[j] = (b[j] - dot) / col[0];
+    }
+}
+
 /// `(L Lᵀ)⁻¹` from the Cholesky factor `L` (lower part of `l` used): `L⁻¹` by forward
 /// substitution, then `L⁻ᵀ L⁻¹`, each a sixth of n³ where a general solve against the identity
 /// costs n³. Column-major slices keep the inner loops contiguous.
 fn cholesky_inverse(l: &DMatrix<f64>) -> DMatrix<f64> {
     let n = l.nrows();
     let ls = l.as_slice();
-    // Column j of L⁻¹, rows j..n.
+    // Column j of L⁻¹, rows j..n: L x = eⱼ by columns of L.
     let mut inv = vec![0.0; n * n];
     for j in 0..n {
-        let col = j * n;
-        inv[col + j] = 1.0 / ls[j * n + j];
-        for i in j + 1..n {
-            let mut sum = 0.0;
-            for kk in j..i {
-                sum += ls[kk * n + i] * inv[col + kk];
+        let x = &mut inv[j * n..(j + 1) * n];
+        x[j] = 1.0;
+        for kk in j..n {
+            let col = &ls[kk * n + kk..(kk + 1) * n];
+            x[kk] /= col[0];
+            let v = x[kk];
+            if v == 0.0 {
+                continue;
             }
-            inv[col + i] = -sum / ls[i * n + i];
+            for (xi, y) in x[kk + 1..].iter_mut().zip(&col[1..]) {
+                *xi -= v * y;
+            }
         }
     }
-    let mut out = DMatrix::zeros(n, n);
+    // L⁻ᵀ L⁻¹ as the sum over rows k of L⁻¹ of their outer products, k ascending: each
+    // element adds its terms in the order of a dot product down the columns, while the inner
+    // loop runs along a contiguous row.
+    let mut lower = vec![0.0; n * n];
+    let mut row = vec![0.0; n];
+    for k in 0..n {
+        for (i, r) in row[..=k].iter_mut().enumerate() {
+            *r = inv[i * n + k];
+        }
+        for i in 0..=k {
+            let ri = row[i];
+            for (x, rj) in lower[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
+                *x += ri * rj;
+            }
+        }
+    }
+    let mut out = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..=i {
-            let (ci, cj) = (&inv[i * n..(i + 1) * n], &inv[j * n..(j + 1) * n]);
-            let mut sum = 0.0;
-            for kk in i..n {
-                sum += ci[kk] * cj[kk];
-            }
-            out[(i, j)] = sum;
-            out[(j, i)] = sum;
+            let v = lower[i * n + j];
+            out[j * n + i] = v;
+            out[i * n + j] = v;
         }
     }
-    out
+    DMatrix::from_vec(n, n, out)
 }
 
 /// Inverse of a small symmetric positive (semi)definite matrix; a tiny diagonal load keeps a
@@ -517,16 +587,21 @@ fn invert_spd(m: &DMatrix<f64>) -> DMatrix<f64> {
 mod tests {
     use super::*;
 
-    /// One satellite pair seen by a static rover: the double difference and the position come
-    /// back from noiseless single differences.
     #[test]
     fn cholesky_inverse_inverts() {
         let a = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
-        let c = nalgebra::Cholesky::new(a.clone()).unwrap();
-        let inv = cholesky_inverse(c.l_dirty());
-        assert!((a * inv - DMatrix::identity(3, 3)).norm() < 1e-12);
+        let l = cholesky(a.clone()).unwrap();
+        let inv = cholesky_inverse(&l);
+        assert!((&a * inv - DMatrix::identity(3, 3)).norm() < 1e-12);
+        let mut x = vec![1.0, -2.0, 0.5];
+        cholesky_solve(&l, &mut x);
+        let back = &a * DVector::from_vec(x);
+        assert!((back - DVector::from_vec(vec![1.0, -2.0, 0.5])).norm() < 1e-12);
+        assert!(cholesky(DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 1.0])).is_none());
     }
 
+    /// One satellite pair seen by a static rover: the double difference and the position come
+    /// back from noiseless single differences.
     #[test]
     fn recovers_position_and_double_difference() {
         let mut f = Filter::new(false);
