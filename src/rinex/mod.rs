@@ -6,7 +6,7 @@ pub mod crinex;
 pub mod read;
 pub mod write;
 
-pub use read::{decode_bytes, read_nav, read_nav_klobuchar, read_obs, read_text};
+pub use read::{decode_bytes, read_nav, read_nav_klobuchar, read_obs, read_obs_of, read_text};
 
 /// Why a RINEX file could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -269,6 +269,15 @@ pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
 /// Read a RINEX 3 observation file (plain text). Returns the epochs (event flags other than 0
 /// and 1 are skipped) and the header's approximate position.
 pub fn read_obs(text: &str) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError> {
+    read_obs_of(text, None)
+}
+
+/// [`read_obs`] keeping only the satellites of `systems` (all when `None`): the other systems'
+/// lines are passed over unparsed, which is most of the reading time of a multi-GNSS file.
+pub fn read_obs_of(
+    text: &str,
+    systems: Option<&[Gnss]>,
+) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError> {
     let mut types: BTreeMap<char, Vec<String>> = BTreeMap::new();
     let mut approx = None;
     let mut lines = text.lines().enumerate();
@@ -348,6 +357,9 @@ pub fn read_obs(text: &str) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError
         let (Some(sys), Some(obs_types)) = (Gnss::from_letter(sc), types.get(&sc)) else {
             continue;
         };
+        if systems.is_some_and(|keep| !keep.contains(&sys)) {
+            continue;
+        }
         let Some(prn) = l.get(1..3).and_then(|p| p.trim().parse::<u8>().ok()) else {
             continue;
         };

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 
 use crate::framing::{FrameKind, Framer};
+use crate::gnss::Gnss;
 use crate::gnss::nav::EphemerisStore;
 use crate::gnss::obs::Epoch;
 use crate::gnss::time::Gpst;
@@ -34,12 +35,21 @@ pub struct Recording {
 
 /// Reads a recording; `reference` dates an RTCM stream without 1013.
 pub fn read(path: &Path, reference: Option<Gpst>) -> Result<Recording> {
+    read_of(path, reference, None)
+}
+
+/// [`read`] keeping only the satellites of `systems` (all when `None`).
+pub fn read_of(
+    path: &Path,
+    reference: Option<Gpst>,
+    systems: Option<&[Gnss]>,
+) -> Result<Recording> {
     let bytes = std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
     if bytes.is_empty() {
         bail!("{}: the file is empty", path.display());
     }
     if crate::commands::replay::is_rinex_obs(path) {
-        return read_rinex(path);
+        return read_rinex(path, systems);
     }
     let mut framer = Framer::new();
     let mut state = StationState::new(reference);
@@ -104,6 +114,11 @@ pub fn read(path: &Path, reference: Option<Gpst>) -> Result<Recording> {
     }
     epochs.sort_by(|a, b| a.time.diff(b.time).total_cmp(&0.0));
     epochs.dedup_by(|a, b| a.time == b.time);
+    if let Some(keep) = systems {
+        for e in &mut epochs {
+            e.sats.retain(|s| keep.contains(&s.sys));
+        }
+    }
     Ok(Recording {
         path: path.to_path_buf(),
         epochs,
@@ -117,10 +132,10 @@ pub fn read(path: &Path, reference: Option<Gpst>) -> Result<Recording> {
     })
 }
 
-fn read_rinex(path: &Path) -> Result<Recording> {
+fn read_rinex(path: &Path, systems: Option<&[Gnss]>) -> Result<Recording> {
     let text = crate::rinex::read_text(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let (epochs, approx) =
-        crate::rinex::read_obs(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        crate::rinex::read_obs_of(&text, systems).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     if epochs.is_empty() {
         bail!("{}: no observation epochs", path.display());
     }

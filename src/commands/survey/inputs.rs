@@ -36,10 +36,14 @@ impl Session {
 }
 
 /// All observation files as one session, cut to --from-hour/--hours.
-pub fn observations(args: &SurveyArgs, warnings: &mut Vec<String>) -> Result<Session> {
+pub fn observations(
+    args: &SurveyArgs,
+    systems: &[Gnss],
+    warnings: &mut Vec<String>,
+) -> Result<Session> {
     let mut session: Option<Session> = None;
     for path in &args.obs {
-        let rec = input::read(path, None)?;
+        let rec = input::read_of(path, None, Some(systems))?;
         warnings.extend(
             rec.notes
                 .iter()
@@ -80,12 +84,29 @@ fn text_of(flag: &str, path: &Path) -> Result<String> {
     crate::rinex::read_text(path).map_err(|e| anyhow!("{flag} {}: {e}", path.display()))
 }
 
-/// Orbits (joined in time order) and clocks, checked against the observations' span.
-pub fn products(
-    args: &SurveyArgs,
-    session: &Session,
-    warnings: &mut Vec<String>,
-) -> Result<Products> {
+/// The product files as parsed, before they are checked against the observations.
+pub struct Parsed {
+    pub orbits: Result<(Sp3, Vec<ClockFile>)>,
+    pub antex: Result<Option<Antex>>,
+}
+
+/// Parses the orbits (joined in time order), the clocks and the ANTEX file; this needs no
+/// observation, so it runs while they are read.
+pub fn parse(args: &SurveyArgs) -> Parsed {
+    Parsed {
+        orbits: parse_products(args),
+        antex: args
+            .atx
+            .as_ref()
+            .map(|path| {
+                Antex::parse(&text_of("--atx", path)?)
+                    .map_err(|e| anyhow!("--atx {}: {e}", path.display()))
+            })
+            .transpose(),
+    }
+}
+
+fn parse_products(args: &SurveyArgs) -> Result<(Sp3, Vec<ClockFile>)> {
     let mut orbits: Vec<Sp3> = Vec::new();
     for path in &args.sp3 {
         let sp3 = Sp3::parse(&text_of("--sp3", path)?)
@@ -105,6 +126,15 @@ pub fn products(
             .map_err(|e| anyhow!("--clk {}: {e}", path.display()))?;
         clocks.push(c);
     }
+    Ok((joined, clocks))
+}
+
+/// Orbits and clocks, checked against the observations' span.
+pub fn products(
+    (joined, clocks): (Sp3, Vec<ClockFile>),
+    session: &Session,
+    warnings: &mut Vec<String>,
+) -> Result<Products> {
     let (first, last) = (session.first(), session.last());
     let (o0, o1) = span_sp3(&joined);
     if o1.diff(first) < 0.0 || last.diff(o0) < 0.0 {
@@ -186,15 +216,17 @@ fn span_clk(c: &ClockFile) -> (Gpst, Gpst) {
 }
 
 /// The ANTEX file and the receiver antenna named in the observations' header.
-pub fn antex(args: &SurveyArgs, session: &Session) -> Result<(Antex, Antenna)> {
-    let Some(path) = &args.atx else {
+pub fn antex(
+    args: &SurveyArgs,
+    antex: Option<Antex>,
+    session: &Session,
+) -> Result<(Antex, Antenna)> {
+    let (Some(path), Some(antex)) = (&args.atx, antex) else {
         bail!(
             "PPP needs antenna phase centres: give --atx FILE (an IGS ANTEX file with the satellites and the receiver antenna {})",
             session.antenna.as_deref().unwrap_or("of the station")
         );
     };
-    let antex = Antex::parse(&text_of("--atx", path)?)
-        .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
     let Some(name) = &session.antenna else {
         bail!(
             "{}: no antenna type in the header (ANT # / TYPE): the phase centre would be a guess, several centimetres in height",

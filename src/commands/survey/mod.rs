@@ -86,9 +86,17 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
         bail!("--from-hour {}: zero or more hours", args.from_hour);
     }
     let mut warnings = Vec::new();
-    let session = inputs::observations(args, &mut warnings)?;
-    let products = inputs::products(args, &session, &mut warnings)?;
-    let (antex, antenna) = inputs::antex(args, &session)?;
+    let (session, parsed) = std::thread::scope(|s| {
+        let parsing = s.spawn(|| inputs::parse(args));
+        let session = inputs::observations(args, &systems, &mut warnings);
+        let parsed = parsing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (session, parsed)
+    });
+    let session = session?;
+    let products = inputs::products(parsed.orbits?, &session, &mut warnings)?;
+    let (antex, antenna) = inputs::antex(args, parsed.antex?, &session)?;
     inputs::require_phase(args, &session, &systems)?;
     let reference = match &args.position {
         Some(p) => Some((
