@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let ant = Antennas {
         rover: antex.receiver("ASH701945C_M", "NONE").ok().cloned(),
         base: antex.receiver("LEIAR25.R3", "NONE").ok().cloned(),
-        satellites: Some(antex),
+        satellites: Some(std::sync::Arc::new(antex)),
     };
     let base_pos = Vector3::new(-4467075.2780, 2683011.8519, -3667007.0103);
     // Each rover epoch with the base epoch at or before it.

@@ -1056,6 +1056,8 @@ mod tests {
         let n = 2 * dd;
         let mut info = DMatrix::<f64>::zeros(3 + n, 3 + n);
         for i in 0..dd {
+            // Any spread of azimuths will do; the value fixes the test's geometry.
+            #[allow(clippy::approx_constant)]
             let (el, az) = ((10.0 + 80.0 * uniform()).to_radians(), 6.283 * uniform());
             let g = [el.cos() * az.sin(), el.cos() * az.cos(), el.sin() - 1.0];
             for (f, lam) in [0.190_293_672_798_365, 0.244_210_213_424_568]
@@ -1078,7 +1080,7 @@ mod tests {
         // Integers plus noise drawn from Q (Box–Muller), as a filter's float solution is.
         let noise = DVector::from_fn(n, |_, _| {
             let (u, v) = (uniform(), uniform());
-            (-2.0 * u.ln()).sqrt() * (6.283_185_307_179_586 * v).cos()
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
         });
         let truth = DVector::from_fn(n, |_, _| (1e5 * (uniform() - 0.5)).round());
         let a = truth + q.clone().cholesky().expect("positive definite").l() * noise;

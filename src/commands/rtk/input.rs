@@ -134,8 +134,8 @@ pub fn read_of(
 
 fn read_rinex(path: &Path, systems: Option<&[Gnss]>) -> Result<Recording> {
     let text = crate::rinex::read_text(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let (epochs, approx) =
-        crate::rinex::read_obs_of(&text, systems).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let (epochs, approx) = crate::rinex::read_obs_of(&text, systems)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     if epochs.is_empty() {
         bail!("{}: no observation epochs", path.display());
     }
