@@ -37,6 +37,8 @@ listen = "127.0.0.1:{port}"
 credentials_file = "users"
 [[caster.mount]]
 name = "ALL"
+# The recording's own frames, 1006 included, byte for byte.
+coordinates = "receiver"
 [[caster.mount]]
 name = "MSM"
 messages = "1074(1),1124(1),1006(10)"

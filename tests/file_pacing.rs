@@ -33,6 +33,8 @@ listen = "127.0.0.1:{health}"
 listen = "127.0.0.1:{port}"
 [[caster.mount]]
 name = "ALL"
+# The recording's own frames, 1006 included, byte for byte.
+coordinates = "receiver"
 "#,
         d = dir.display(),
         file = common::data_file(STR24).display(),

@@ -80,11 +80,14 @@ loop = true
 listen = "127.0.0.1:{port_a}"
 [[caster.mount]]
 name = "ALL"
+# The recording's own frames, 1006 included, byte for byte.
+coordinates = "receiver"
 [[push]]
 name = "v1"
 address = "127.0.0.1:{port_b}"
 mount = "UP1"
 password_file = "pw"
+coordinates = "receiver"
 [[push]]
 name = "v2"
 address = "127.0.0.1:{port_b}"
@@ -92,6 +95,7 @@ mount = "UP2"
 version = 2
 user = "up"
 password_file = "pw"
+coordinates = "receiver"
 [[push]]
 name = "badpw"
 address = "127.0.0.1:{port_b}"

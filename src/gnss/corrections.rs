@@ -13,11 +13,11 @@ use std::collections::HashMap;
 
 use nalgebra::Vector3;
 
-use super::Gnss;
 use super::nav::EphemerisStore;
 use super::obs::{Epoch, SignalCode};
 use super::orbit::{C, earth_rotation};
 use super::time::Gpst;
+use super::{Gnss, median};
 
 /// One signal's correction.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,19 +26,6 @@ pub struct Prc {
     pub prn: u8,
     pub code: SignalCode,
     pub prc_m: f64,
-}
-
-fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
 }
 
 /// The corrections of every signal with a pseudorange and a valid orbit.

@@ -73,6 +73,20 @@ impl Gnss {
     }
 }
 
+/// Median of finite values (sorted in place).
+pub fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
 /// The RINEX satellite name (`G05`, `C59`, `J02`): QZSS PRNs 193–202 become J01–J10 and SBAS
 /// PRNs 120–158 become S20–S58, as RINEX writes them.
 pub fn sat_name(sys: Gnss, prn: u8) -> String {

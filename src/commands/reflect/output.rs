@@ -6,7 +6,8 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::gnss::reflect::{ArcResult, Rejection, Signal, median};
+use crate::gnss::median;
+use crate::gnss::reflect::{ArcResult, Rejection, Signal};
 use crate::gnss::time::Gpst;
 
 #[derive(Serialize)]

@@ -13,8 +13,8 @@
 pub mod arcs;
 pub mod lsp;
 
-use super::Gnss;
 use super::obs::SignalCode;
+use super::{Gnss, median};
 
 /// One sample of one satellite: time, geometry and the C/N0 of each of its reflection signals.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -354,20 +354,6 @@ pub fn resolvable_rh(sats: &[Satellite], s: &Settings) -> Option<f64> {
         }
     }
     median(&mut nyq)
-}
-
-/// Median of finite values (sorted in place).
-pub fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
 }
 
 #[cfg(test)]

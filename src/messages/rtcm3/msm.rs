@@ -78,7 +78,8 @@ pub fn msm_system(n: u16) -> Option<Gnss> {
     })
 }
 
-fn msm_base(sys: Gnss) -> u16 {
+/// The MSM number base of a system (1070 GPS … 1130 NavIC).
+pub(crate) fn msm_base(sys: Gnss) -> u16 {
     match sys {
         Gnss::Gps => 1070,
         Gnss::Glonass => 1080,

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::msm::{Msm, MsmCell, MsmSat, lock_indicator, lock_indicator_ext, signal_id};
+use super::msm::{Msm, MsmCell, MsmSat, lock_indicator, lock_indicator_ext, msm_base, signal_id};
 use crate::gnss::Gnss;
 use crate::gnss::obs::{Epoch, SatObs, SignalCode, SignalObs};
 use crate::gnss::orbit::C;
@@ -41,19 +41,6 @@ const ROUGH_RATE_MAX: f64 = 8191.0;
 pub const MSM7_CNR_STEP_DBHZ: f64 = 1.0 / 16.0;
 /// DF397: integer milliseconds of the rough range, 255 meaning invalid.
 const ROUGH_INT_MAX_MS: f64 = 254.0;
-
-/// The MSM number base of a system (1070 GPS … 1130 NavIC).
-fn base(sys: Gnss) -> u16 {
-    match sys {
-        Gnss::Gps => 1070,
-        Gnss::Glonass => 1080,
-        Gnss::Galileo => 1090,
-        Gnss::Sbas => 1100,
-        Gnss::Qzss => 1110,
-        Gnss::Beidou => 1120,
-        Gnss::Navic => 1130,
-    }
-}
 
 /// The MSM epoch-time field of system `sys` at GPS time `t`: ms of the GPS (Galileo, QZSS …)
 /// or BeiDou week, for GLONASS the day of week and ms of the Moscow day.
@@ -406,7 +393,7 @@ fn glonass_ext(s: &SatObs) -> u8 {
 
 /// The MSM number of a system and kind.
 pub fn msm_number(sys: Gnss, kind: u8) -> u16 {
-    base(sys) + u16::from(kind)
+    msm_base(sys) + u16::from(kind)
 }
 
 #[cfg(test)]
