@@ -216,7 +216,7 @@ fn sector_medians(arcs: &[Arc]) -> Vec<(usize, f64)> {
                 .map(|a| a.rh)
                 .collect();
             let n = v.len();
-            (n, corsd::gnss::reflect::median(&mut v).unwrap_or(f64::NAN))
+            (n, corsd::gnss::median(&mut v).unwrap_or(f64::NAN))
         })
         .collect()
 }
