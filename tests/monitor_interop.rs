@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::servers::{Daemon, corsd, free_port, read_series, require, run_daemon, temp_dir};
+use common::servers::{
+    Daemon, free_port, read_series, replay_rinex, require, run_daemon, temp_dir,
+};
 use corsd::messages::rtcm3::{self, Message};
 use nalgebra::Vector3;
 
@@ -122,30 +124,6 @@ fn stop(mut child: Child) {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
-}
-
-/// RINEX observations and navigation of `rel` written by `corsd replay`.
-fn replay_rinex(dir: &Path, rel: &str, station: &str) -> (PathBuf, PathBuf) {
-    let out_dir = dir.join(station);
-    let out = corsd()
-        .args(["replay", "--station", station, "--rinex"])
-        .arg(&out_dir)
-        .arg(common::data_file(rel))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let find = |suffix: &str| {
-        std::fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().ends_with(suffix))
-            .unwrap_or_else(|| panic!("no *{suffix} in {}", out_dir.display()))
-    };
-    (find("_MO.rnx"), find("_MN.rnx"))
 }
 
 /// `convbin` of an RTCM3 stream: (observations, navigation).

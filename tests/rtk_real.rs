@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use common::servers::{corsd, require, temp_dir};
+use common::servers::{corsd, replay_rinex, require, temp_dir};
 use nalgebra::Vector3;
 
 const STR17: &str = "rtcm3/swift-nav_gnss-converters/week-rollover-STR17.rtcm3";
@@ -161,30 +161,6 @@ fn beidou_fixed_share(json: &[serde_json::Value]) -> f64 {
     with as f64 / fixed.len().max(1) as f64
 }
 
-/// RINEX observations and navigation of a recording, written by `corsd replay`.
-fn rinex_of(dir: &Path, rel: &str, station: &str) -> (PathBuf, PathBuf) {
-    let out_dir = dir.join(station);
-    let out = corsd()
-        .args(["replay", "--station", station, "--rinex"])
-        .arg(&out_dir)
-        .arg(common::data_file(rel))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let find = |suffix: &str| {
-        std::fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().ends_with(suffix))
-            .unwrap_or_else(|| panic!("no *{suffix} in {}", out_dir.display()))
-    };
-    (find("_MO.rnx"), find("_MN.rnx"))
-}
-
 /// RTKLIB 2.4.3 on the pair with RTKLIB-RTK.md's configuration; returns its .pos lines and the
 /// whole-process time (s).
 fn run_rtklib(
@@ -310,8 +286,8 @@ fn pair(tag: &str, rover: (&str, &str, [f64; 3]), base: (&str, &str, [f64; 3])) 
         base_truth,
         &["--mode", "static"],
     );
-    let rover_obs = rinex_of(&dir, rover_file, rover_name);
-    let base_obs = rinex_of(&dir, base_file, base_name);
+    let rover_obs = replay_rinex(&dir, rover_file, rover_name);
+    let base_obs = replay_rinex(&dir, base_file, base_name);
     let (peer, peer_secs) = run_rtklib(&dir, "rnx2rtkp", &rover_obs, &base_obs, base_truth);
     let p = score(&peer, rover_truth);
     eprintln!("{err}");

@@ -493,3 +493,27 @@ pub fn str2str_read(port: u16, mount: &str, out: &Path) -> Child {
         .spawn()
         .unwrap()
 }
+
+/// RINEX observations and navigation of a recording, written by `corsd replay`.
+pub fn replay_rinex(dir: &Path, rel: &str, station: &str) -> (PathBuf, PathBuf) {
+    let out_dir = dir.join(station);
+    let out = corsd()
+        .args(["replay", "--station", station, "--rinex"])
+        .arg(&out_dir)
+        .arg(super::data_file(rel))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let find = |suffix: &str| {
+        std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no *{suffix} in {}", out_dir.display()))
+    };
+    (find("_MO.rnx"), find("_MN.rnx"))
+}
