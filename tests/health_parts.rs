@@ -326,7 +326,11 @@ fn push_target_that_comes_up_later() {
             "[[source]]\nkind = \"simulate\"\nname = \"sim\"\n[[push]]\nname = \"remote\"\naddress = \"127.0.0.1:{port}\"\nmount = \"UP\"\npassword_file = \"pw\"\n"
         ),
     );
-    let part = s.wait_degraded("push", 20);
+    // Degraded from the start ("connecting"); wait for the first refused connection's error.
+    let v = s.wait("push degraded with its error", 20, |code, v| {
+        code == 503 && degraded(v, "push").is_some_and(|p| p["last_error"].is_string())
+    });
+    let part = degraded(&v, "push").unwrap_or_default();
     assert_eq!(part["name"], "remote", "{part}");
     assert!(
         part["last_error"]
