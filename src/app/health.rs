@@ -160,6 +160,7 @@ mod tests {
             started: std::time::Instant::now(),
             names: Default::default(),
             history: Arc::new(crate::app::history::History::new(None)),
+            coordinates: Default::default(),
         };
         let (code, _, body) = respond("/metrics", &h);
         assert_eq!(code, "200 OK");

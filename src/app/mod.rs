@@ -5,6 +5,8 @@
 //! `watch` flag): sources stop reading, the point channel closes when the last runner drops its
 //! sender, and the sink flushes its batch into the spool and syncs it before `run` returns.
 
+pub mod coordinates;
+mod daily;
 pub mod health;
 pub mod history;
 mod metrics;
@@ -69,6 +71,8 @@ pub struct Health {
     pub names: PartNames,
     /// The last hour and day, for the status page.
     pub history: Arc<history::History>,
+    /// The daily coordinate survey's series, for the status page.
+    pub coordinates: Arc<coordinates::Coordinates>,
 }
 
 /// What the parts that have no configured name are called in `/healthz`: where they write or
@@ -171,6 +175,8 @@ pub async fn run(
     )?;
     parts.sources(&settings, &streams, &points_tx, &stop_rx);
     parts.monitors(&settings, atx, &points_tx, &stop_rx);
+    let coordinates = Arc::new(coordinates::Coordinates::default());
+    let survey = daily::spawn(&settings, &points_tx, &stop_rx, coordinates.clone());
     drop(points_tx);
 
     let health = Health {
@@ -190,6 +196,7 @@ pub async fn run(
         started: std::time::Instant::now(),
         names: PartNames::new(&settings, &parts.bound),
         history: history.clone(),
+        coordinates,
     };
     let sampler = tokio::spawn(history::sampler(
         history,
@@ -217,6 +224,10 @@ pub async fn run(
     let _ = stop_tx.send(true);
     watchdog.abort();
     parts.join(health_task).await;
+    if let Some(t) = survey {
+        // The survey looks at the stop flag between a few hundred epochs.
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
     let _ = sampler.await;
     let _ = tee.await;
     match sink.await {

@@ -264,6 +264,7 @@ mod tests {
                 ..Default::default()
             },
             history: Arc::new(crate::app::history::History::new(None)),
+            coordinates: Default::default(),
         }
     }
 

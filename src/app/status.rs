@@ -8,7 +8,8 @@
 //! elevation, azimuth, whether the solution used it, its best C/N0 and BeiDou orbit class), `rovers` (from their GGA, east and north of the
 //! station), `events` (newest first), `station_position` (the map's centre), `parts` (every
 //! part of the daemon, as `/healthz` judges it) and `monitors` (each integrity monitor's latest
-//! solution, fix rates and events).
+//! solution, fix rates and events) and `coordinates` (the daily PPP survey: each day's
+//! antenna offset E/N/U from `[station] position` with its products, and the ZTD series).
 
 use serde_json::{Value, json};
 
@@ -39,6 +40,7 @@ pub(super) fn status_json(snaps: &[Snapshot], h: &Health) -> String {
         m.insert("sources".into(), Value::Array(sources));
         m.insert("parts".into(), json!(parts(h, snaps)));
         m.insert("monitors".into(), monitors(h));
+        m.insert("coordinates".into(), h.coordinates.json());
     }
     out.to_string()
 }

@@ -275,25 +275,7 @@ struct FileCtx<'a> {
     ),
 }
 
-/// Whether a file is RINEX observation data (by its first line, after gzip; CRINEX too).
-pub(crate) fn is_rinex_obs(file: &std::path::Path) -> bool {
-    let Ok(f) = File::open(file) else {
-        return false;
-    };
-    let mut head = Vec::new();
-    let gz = file.extension().is_some_and(|e| e == "gz");
-    let read = if gz {
-        flate2::read::GzDecoder::new(f)
-            .take(80)
-            .read_to_end(&mut head)
-    } else {
-        f.take(80).read_to_end(&mut head)
-    };
-    read.is_ok() && {
-        let h = String::from_utf8_lossy(&head);
-        h.contains("OBSERVATION DATA") || h.contains("COMPACT RINEX")
-    }
-}
+pub(crate) use crate::station::survey::recording::is_rinex_obs;
 
 /// A RINEX observation file through the same solutions: carrier smoothing centred on each epoch
 /// (the whole file is at hand), the navigation files' broadcast ionosphere on single-frequency

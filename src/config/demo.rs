@@ -69,5 +69,6 @@ pub fn demo(data_dir: PathBuf) -> Settings {
         pushes: Vec::new(),
         outputs: Vec::new(),
         monitors: Vec::new(),
+        coordinates: None,
     }
 }

@@ -2,10 +2,11 @@
 //! unknown keys refused, secrets wrapped); the validator turns it into [`Settings`], a list of
 //! each part's own settings type (defined beside the part: arrows go down only). One file per
 //! part of the file: [`station`], [`sources`], [`receiver`], [`series`] (`[influx]`), [`feeds`] (`[[caster]]`,
-//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`); [`demo`] is the station `corsd run` starts without a file. Every
+//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`), [`coordinates`] (`[coordinates]`); [`demo`] is the station `corsd run` starts without a file. Every
 //! error names the file, the line and the key, and says what is expected; nothing starts before
 //! the whole file is valid.
 
+mod coordinates;
 pub mod demo;
 mod feeds;
 mod monitor;
@@ -30,6 +31,7 @@ use crate::sinks::series::influx::InfluxSettings;
 use crate::sources::SourceSettings;
 use crate::station::StationSettings;
 use crate::station::monitor::MonitorSettings;
+use crate::station::survey::daily::DailySettings;
 use raw::RawConfig;
 
 pub use demo::demo;
@@ -60,6 +62,8 @@ pub struct Settings {
     pub pushes: Vec<PushSettings>,
     pub outputs: Vec<OutputSettings>,
     pub monitors: Vec<MonitorSettings>,
+    /// `[coordinates]`: the daily PPP survey of the archived days.
+    pub coordinates: Option<DailySettings>,
 }
 
 /// Read and validate a configuration file.
@@ -343,6 +347,9 @@ impl Validator<'_> {
             .filter_map(|(i, o)| self.output(i, o))
             .collect();
         let monitors = self.monitors(raw.monitor, &station, &casters, &sources);
+        let coordinates = raw.coordinates.map(|c| {
+            self.coordinates(c, &data_dir, station.atx.as_ref(), archive.is_some())
+        });
         Settings {
             station,
             data_dir,
@@ -355,6 +362,7 @@ impl Validator<'_> {
             pushes,
             outputs,
             monitors,
+            coordinates,
         }
     }
 }

@@ -25,6 +25,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub monitor: Vec<RawMonitor>,
     pub receiver: Option<RawReceiver>,
+    pub coordinates: Option<RawCoordinates>,
 }
 
 /// `[receiver]`: set the receiver behind a source up as a base.
@@ -230,4 +231,25 @@ pub struct RawArchive {
     pub min_free: Option<String>,
     /// Hourly RINEX 3.04 observation files beside the raw files (default true).
     pub rinex: Option<bool>,
+}
+
+/// `[coordinates]`: the daily PPP survey of the archived days.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCoordinates {
+    /// Directory of SP3 and clock files (default DATA_DIR/products).
+    pub products: Option<String>,
+    /// ANTEX file (default `[station] atx`).
+    pub atx: Option<String>,
+    pub horizontal_m: Option<f64>,
+    pub up_m: Option<f64>,
+    pub trend_days: Option<usize>,
+    pub hours: Option<Vec<i64>>,
+    pub margin: Option<String>,
+    pub broadcast_fallback: Option<bool>,
+    pub broadcast_bound_m: Option<f64>,
+    pub systems: Option<String>,
+    pub backfill_days: Option<u32>,
+    pub sat_antex: Option<String>,
+    pub mask_deg: Option<f64>,
 }

@@ -123,6 +123,31 @@ impl Sp3 {
         parse(text)
     }
 
+    /// Orbits made by the caller (e.g. sampled from broadcast ephemerides) as an SP3 would
+    /// hold them: `series` per satellite in time order, `interval_s` apart.
+    pub fn from_nodes(
+        frame: &str,
+        agency: &str,
+        interval_s: f64,
+        series: Vec<((Gnss, u8), Vec<Node>)>,
+    ) -> Sp3 {
+        let mut map = SatMap::default();
+        let mut satellites = Vec::with_capacity(series.len());
+        for (sat, nodes) in series {
+            satellites.push(sat);
+            map.insert(sat, nodes);
+        }
+        Sp3 {
+            version: 'd',
+            frame: frame.into(),
+            time_system: "GPS".into(),
+            agency: agency.into(),
+            interval_s,
+            satellites,
+            series: map,
+        }
+    }
+
     /// The nodes of one satellite, in time order.
     pub fn nodes(&self, sys: Gnss, prn: u8) -> &[Node] {
         self.series.get(&(sys, prn)).map_or(&[], Vec::as_slice)

@@ -13,6 +13,7 @@ pub mod runner;
 pub mod series;
 pub mod snapshot;
 pub mod state;
+pub mod survey;
 
 use nalgebra::Vector3;
 

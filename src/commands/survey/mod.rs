@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::gnss::ppp::{Ppp, PppEpoch, PppOptions, Receiver, SatAntexPolicy};
+use crate::gnss::ppp::{Ppp, PppOptions, Receiver, SatAntexPolicy};
 
 #[derive(Debug, clap::Args)]
 pub struct SurveyArgs {
@@ -124,29 +124,17 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
         eccentricity_enu: session.eccentricity_enu.into(),
     };
     let mut ppp = Ppp::new(opts, products, antex, receiver);
-    let mut solutions: Vec<PppEpoch> = Vec::with_capacity(session.epochs.len());
-    let mut skips: std::collections::BTreeMap<String, usize> = Default::default();
-    for e in &session.epochs {
-        match ppp.process(e) {
-            Ok(s) => solutions.push(s),
-            Err(why) => *skips.entry(why.to_string()).or_default() += 1,
-        }
-    }
-    let Some(last) = solutions.last() else {
-        let mut msg = format!(
-            "no PPP solution in {} epochs of {}",
+    let solved = crate::station::survey::solve(&mut ppp, &session.epochs, &|| true)
+        .expect("never stopped");
+    if solved.solutions.is_empty() {
+        bail!(crate::station::survey::no_solution(
+            &ppp,
+            &solved,
             session.epochs.len(),
-            args.obs[0].display()
-        );
-        for (why, n) in &skips {
-            msg.push_str(&format!("\n  {n} epochs: {why}"));
-        }
-        for (sat, x) in ppp.exclusions() {
-            msg.push_str(&format!("\n  {sat} excluded: {}", x.summary()));
-        }
-        bail!(msg);
-    };
-    let _ = last;
+            &args.obs[0]
+        ));
+    }
+    let (solutions, skips) = (solved.solutions, solved.skips);
     let report = output::Report::new(
         args,
         &session,

@@ -74,21 +74,7 @@ fn converged_after(solutions: &[PppEpoch], limit: f64) -> Option<f64> {
     when
 }
 
-/// Phase errors that the filter takes as white (multipath, orbit and clock errors, mismodelled
-/// troposphere) stay correlated over about this long (s).
-const CORRELATION_S: f64 = 600.0;
-
-/// The factor from the filter's formal sigmas to honest ones: the square root of the epochs per
-/// correlation time, since only that many epochs carry independent information. On the ESBC
-/// day it brings the formal sigma of 6 h sessions within a factor 2 of their scatter (without it
-/// the filter claims 3 mm against 2 cm).
-fn sigma_scale(interval_s: f64) -> f64 {
-    if interval_s > 0.0 {
-        (CORRELATION_S / interval_s).max(1.0).sqrt()
-    } else {
-        1.0
-    }
-}
+use crate::station::survey::{CORRELATION_S, sigma_scale};
 
 pub struct Report {
     json: serde_json::Value,

@@ -18,6 +18,7 @@
 //! A satellite without usable products or satellite antenna entry is excluded and reported
 //! ([`Ppp::exclusions`]); never modelled with a silent zero.
 
+pub mod broadcast;
 pub mod engine;
 pub mod kalman;
 pub mod products;

@@ -1,0 +1,128 @@
+//! `[coordinates]` into the daily survey's settings.
+
+use std::path::{Path, PathBuf};
+
+use super::{Validator, parse_duration, raw};
+use crate::gnss::Gnss;
+use crate::gnss::ppp::SatAntexPolicy;
+use crate::station::survey::daily::DailySettings;
+
+const T: &str = "coordinates";
+
+impl Validator<'_> {
+    pub(super) fn coordinates(
+        &mut self,
+        raw: raw::RawCoordinates,
+        data_dir: &Path,
+        station_atx: Option<&PathBuf>,
+        archive: bool,
+    ) -> DailySettings {
+        let mut s = DailySettings {
+            products: data_dir.join("products"),
+            ..Default::default()
+        };
+        if !archive {
+            self.err(
+                T,
+                None,
+                "products",
+                "the daily survey reads the archived days: add an [archive] table (hourly RINEX is on by default)",
+            );
+        }
+        if let Some(p) = raw.products {
+            s.products = self.path(&p);
+            if !s.products.is_dir() {
+                self.err(
+                    T,
+                    None,
+                    "products",
+                    format!(
+                        "{} is not a directory: create it; the operator or a cron job puts the SP3 and clock files there",
+                        s.products.display()
+                    ),
+                );
+            }
+        }
+        match raw.atx.map(|a| self.path(&a)).or_else(|| station_atx.cloned()) {
+            Some(a) if a.is_file() => s.atx = a,
+            Some(a) => self.err(
+                T,
+                None,
+                "atx",
+                format!("{}: no such file (an IGS ANTEX file with the satellites and the station's antenna)", a.display()),
+            ),
+            None => self.err(
+                T,
+                None,
+                "atx",
+                "PPP needs antenna phase centres: set atx here or in [station] (an IGS ANTEX file such as igs20.atx)",
+            ),
+        }
+        let mut metres = |key: &str, v: Option<f64>, default: f64, max: f64| match v {
+            None => default,
+            Some(m) if m > 0.0 && m <= max => m,
+            Some(m) => {
+                self.err(T, None, key, format!("{m}: metres, above 0 and at most {max}"));
+                default
+            }
+        };
+        s.horizontal_m = metres("horizontal_m", raw.horizontal_m, s.horizontal_m, 10.0);
+        s.up_m = metres("up_m", raw.up_m, s.up_m, 10.0);
+        s.broadcast_bound_m = metres("broadcast_bound_m", raw.broadcast_bound_m, s.broadcast_bound_m, 1000.0);
+        if let Some(n) = raw.trend_days {
+            if (3..=366).contains(&n) {
+                s.trend_days = n;
+            } else {
+                self.err(T, None, "trend_days", format!("{n}: 3 to 366 days"));
+            }
+        }
+        if let Some(h) = raw.hours {
+            if h.is_empty() || h.iter().any(|x| !(0..24).contains(x)) {
+                self.err(T, None, "hours", format!("{h:?}: UTC hours 0 to 23, at least one"));
+            } else {
+                s.hours = h.iter().map(|x| *x as u32).collect();
+            }
+        }
+        if let Some(m) = raw.margin {
+            match parse_duration(&m) {
+                Some(d) => s.margin_s = d.as_secs_f64(),
+                None => self.err(T, None, "margin", format!("{m:?} is not a duration such as \"30m\"")),
+            }
+        }
+        if let Some(b) = raw.broadcast_fallback {
+            s.broadcast_fallback = b;
+        }
+        if let Some(letters) = raw.systems {
+            let mut systems = Vec::new();
+            for c in letters.chars() {
+                match Gnss::from_letter(c) {
+                    Some(g) if [Gnss::Gps, Gnss::Galileo, Gnss::Glonass, Gnss::Beidou, Gnss::Qzss].contains(&g) => {
+                        systems.push(g)
+                    }
+                    _ => self.err(T, None, "systems", format!("{c:?}: system letters G, E, R, C, J")),
+                }
+            }
+            if systems.is_empty() {
+                self.err(T, None, "systems", "at least one system letter (G, E, R, C, J)");
+            } else {
+                s.systems = systems;
+            }
+        }
+        if let Some(d) = raw.backfill_days {
+            s.backfill_days = d;
+        }
+        match raw.sat_antex.as_deref() {
+            None | Some("strict") => {}
+            Some("outdated-ok") => s.sat_antex = SatAntexPolicy::OutdatedOk,
+            Some(o) => self.err(T, None, "sat_antex", format!("{o:?}: \"strict\" or \"outdated-ok\"")),
+        }
+        if let Some(m) = raw.mask_deg {
+            if (0.0..60.0).contains(&m) {
+                s.mask_deg = m;
+            } else {
+                self.err(T, None, "mask_deg", format!("{m}: degrees, 0 to 60"));
+            }
+        }
+        s
+    }
+}
