@@ -429,13 +429,15 @@ fn points(
                 .unwrap_or_default()
         ),
     )];
-    let mut event = |kind: &'static str, message: String| {
+    // The size as a number too: databases that keep no strings still show the event.
+    let mut event = |kind: &'static str, offset_m: f64, message: String| {
         log.push((true, message.clone()));
         pts.push(
             Point::new("event", t)
                 .tag("station", station.name.clone())
                 .tag("kind", kind)
-                .field("message", message),
+                .field("message", message)
+                .field("offset_m", offset_m),
         );
     };
     let outside = |d: &[f64; 3]| d[0].hypot(d[1]) > s.horizontal_m || d[2].abs() > s.up_m;
@@ -446,6 +448,7 @@ fn points(
         {
             event(
                 "coordinate_far",
+                Vector3::from(d).norm(),
                 format!(
                     "{}'s daily coordinate for {when} from broadcast orbits is {:.1} m from [station] position ({}), more than broadcast orbits can explain: check [station] position (a typing error, another datum) and whether the antenna was moved",
                     station.name,
@@ -461,6 +464,7 @@ fn points(
             let frame = "the products' frame (ITRF/IGS) at the epoch of the data";
             event(
                 "coordinate_moved",
+                Vector3::from(d).norm(),
                 format!(
                     "{}'s daily PPP coordinate for {when} ({products} products) puts the antenna {} from [station] position: {} ({limits}). Check whether the mast or antenna was moved, bumped or has settled, and whether [station] position is in {frame} (a national datum differs by decimetres); rovers inherit this offset",
                     station.name,
@@ -477,6 +481,7 @@ fn points(
             if outside(&step) {
                 event(
                     "coordinate_jump",
+                    Vector3::from(step).norm(),
                     format!(
                         "{}'s daily PPP coordinate for {when} ({products} products) moved {} from the median of the {} previous days: {} ({limits}). A sudden step means the antenna moved (a bumped mast, a landslide, work on the site): check the site; a slow drift over days, settling of the monument",
                         station.name,

@@ -1,0 +1,255 @@
+//! Daily coordinate monitoring in the daemon (`[coordinates]`): the real ESBC day (2020-06-25,
+//! 24 h at 30 s) placed as the archived day of a station, GRG final orbits (days 176 and 177)
+//! and 30 s clocks in the products directory, igs05.atx (its satellite entries predate the
+//! 2020 constellation: `sat_antex = "outdated-ok"`, as tests/ppp_survey.rs does). `corsd run`
+//! writes to VictoriaMetrics; `station_coordinate`, `troposphere` and the event are read back
+//! through `/api/v1/export`. The coordinate equals `corsd survey`'s on the same inputs; a
+//! configured position 5 cm off raises `coordinate_moved`; a restart does not survey the day
+//! again; without products the day is surveyed from the archived broadcast ephemerides,
+//! labelled `products=broadcast`, without a false event.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::servers::{Daemon, VictoriaMetrics, corsd, free_port, spawn_run, temp_dir};
+use corsd::gnss::geodesy::{ecef_to_geodetic, enu_rotation};
+use nalgebra::Vector3;
+
+const OBS: &str = "rinex/nav-solutions_data/ESBC00DNK_R_20201770000_01D_30S_MO.crx.gz";
+const NAV: &str = "rinex/nav-solutions_data/ESBC00DNK_R_20201770000_01D_MN.rnx.gz";
+const SP3_176: &str = "products/nav-solutions_data/GRG0MGXFIN_20201760000_01D_15M_ORB.SP3.gz";
+const SP3_177: &str = "products/nav-solutions_data/GRG0MGXFIN_20201770000_01D_15M_ORB.SP3.gz";
+const CLK: &str = "products/nav-solutions_data/GRG0MGXFIN_20201770000_01D_30S_CLK.CLK.gz";
+const ATX: &str = "antex/tomojitakasu_RTKLIB/igs05.atx";
+/// ESBC's RINEX header: ANTENNA: DELTA H/E/N.
+const DELTA_H: f64 = 0.2160;
+/// 2020-06-25 12:00 GPST in UTC ms (18 leap seconds): the station_coordinate timestamp.
+const MID_DAY_MS: i64 = 1_593_086_400_000 - 18_000;
+
+fn data(rel: &str) -> PathBuf {
+    common::data_file(rel)
+}
+
+/// The ESBC day as `archive/NAME/2020/177/` (links to the data read in place), with the
+/// navigation file when `nav`.
+fn archive(dir: &Path, name: &str, nav: bool) -> PathBuf {
+    let root = dir.join("archive");
+    let day = root.join(name).join("2020").join("177");
+    std::fs::create_dir_all(&day).unwrap();
+    let link = |rel: &str| {
+        let src = data(rel);
+        std::os::unix::fs::symlink(&src, day.join(src.file_name().unwrap())).unwrap();
+    };
+    link(OBS);
+    if nav {
+        link(NAV);
+    }
+    root
+}
+
+fn products(dir: &Path, with: bool) -> PathBuf {
+    let p = dir.join("products");
+    std::fs::create_dir_all(&p).unwrap();
+    if with {
+        for rel in [SP3_176, SP3_177, CLK] {
+            let src = data(rel);
+            std::os::unix::fs::symlink(&src, p.join(src.file_name().unwrap())).unwrap();
+        }
+    }
+    p
+}
+
+fn config(dir: &Path, name: &str, arp: Vector3<f64>, archive: &Path, products: &Path, vm: &VictoriaMetrics, health: u16) -> PathBuf {
+    let cfg = dir.join("corsd.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"data_dir = "{d}"
+[station]
+name = "{name}"
+position = {{ x = {x:.4}, y = {y:.4}, z = {z:.4} }}
+antenna = "ASH701945E_M    SCIS"
+
+[[source]]
+kind = "udp"
+name = "receiver"
+listen = "127.0.0.1:{udp}"
+
+[archive]
+dir = "{a}"
+retention_days = 36500
+
+[coordinates]
+products = "{p}"
+atx = "{atx}"
+sat_antex = "outdated-ok"
+backfill_days = 0
+
+[influx]
+url = "{url}"
+api = "v2"
+org = "forestry"
+bucket = "cors"
+batch_interval = "200ms"
+
+[health]
+listen = "127.0.0.1:{health}"
+"#,
+            d = dir.display(),
+            x = arp.x,
+            y = arp.y,
+            z = arp.z,
+            udp = free_port(),
+            a = archive.display(),
+            p = products.display(),
+            atx = data(ATX).display(),
+            url = vm.url(),
+        ),
+    )
+    .unwrap();
+    let check = corsd().args(["check-config", "-c"]).arg(&cfg).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    cfg
+}
+
+/// Runs the daemon until its log says `until` (or 600 s pass), then stops it; the log.
+fn run_until(dir: &Path, cfg: &Path, until: &str) -> (String, Duration) {
+    let t0 = Instant::now();
+    let daemon = Daemon(spawn_run(cfg, dir));
+    let log = dir.join("log");
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains(until) {
+            let took = t0.elapsed();
+            drop(daemon);
+            return (std::fs::read_to_string(&log).unwrap_or_default(), took);
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(600),
+            "no {until:?} in the daemon's log within 600 s:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `corsd survey --json` on the same inputs: the marker's ECEF.
+fn survey() -> Vector3<f64> {
+    let out = corsd()
+        .arg("survey")
+        .arg(data(OBS))
+        .arg("--sp3")
+        .args([data(SP3_176), data(SP3_177)])
+        .arg("--clk")
+        .arg(data(CLK))
+        .arg("--atx")
+        .arg(data(ATX))
+        .args(["--sat-antex", "outdated-ok", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Vector3::new(v["x"].as_f64().unwrap(), v["y"].as_f64().unwrap(), v["z"].as_f64().unwrap())
+}
+
+/// The antenna reference point of a marker: DELTA H up the ellipsoid normal.
+fn arp_of(marker: &Vector3<f64>) -> (Vector3<f64>, nalgebra::Matrix3<f64>) {
+    let rot = enu_rotation(&ecef_to_geodetic(marker));
+    (marker + rot.transpose() * Vector3::new(0.0, 0.0, DELTA_H), rot)
+}
+
+fn value(vm: &VictoriaMetrics, metric: &str, station: &str) -> Vec<(Vec<(String, String)>, i64, f64)> {
+    vm.export_at_least(&format!("{metric}{{station=\"{station}\"}}"), 1)
+        .into_iter()
+        .map(|(_, l, t, v)| (l, t, v))
+        .collect()
+}
+
+fn label<'a>(labels: &'a [(String, String)], key: &str) -> &'a str {
+    labels.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v)
+}
+
+#[test]
+fn the_archived_day_is_surveyed_written_and_watched() {
+    let vm = VictoriaMetrics::start("daily-coordinates");
+    let t0 = Instant::now();
+    let marker = survey();
+    let survey_s = t0.elapsed().as_secs_f64();
+    let (arp, rot) = arp_of(&marker);
+
+    // At the surveyed position: the day's coordinate, its troposphere, no event.
+    let dir = temp_dir("daily-ok");
+    let a = archive(&dir, "ESBC", false);
+    let p = products(&dir, true);
+    let cfg = config(&dir, "ESBC", arp, &a, &p, &vm, free_port());
+    let (log, took) = run_until(&dir, &cfg, "daily coordinates: day done");
+    eprintln!("corsd survey {survey_s:.1} s; the daemon's day {:.1} s (start to done)", took.as_secs_f64());
+    assert!(log.contains("final products"), "{log}");
+    let get = |m: &str, st: &str| value(&vm, m, st);
+    for (axis, want) in [("x", marker.x), ("y", marker.y), ("z", marker.z)] {
+        let got = get(&format!("station_coordinate_{axis}"), "ESBC");
+        assert_eq!(got.len(), 1, "{axis}: {got:?}");
+        let (labels, t, v) = &got[0];
+        assert_eq!(label(labels, "products"), "final");
+        assert_eq!(label(labels, "solution"), "ppp_static");
+        assert_eq!(*t, MID_DAY_MS);
+        assert!((v - want).abs() < 1e-3, "{axis}: daemon {v} vs corsd survey {want}");
+    }
+    for f in ["de", "dn", "du"] {
+        let got = get(&format!("station_coordinate_{f}"), "ESBC");
+        assert!(got[0].2.abs() < 1e-3, "{f}: {got:?}");
+    }
+    for f in ["sx", "sy", "sz"] {
+        let s = get(&format!("station_coordinate_{f}"), "ESBC")[0].2;
+        assert!(s > 0.0 && s < 0.05, "{f} {s}");
+    }
+    let hours = get("station_coordinate_hours", "ESBC")[0].2;
+    assert!(hours > 23.9, "{hours}");
+    let ztd = vm.export_at_least("troposphere_ztd_m{station=\"ESBC\"}", 288);
+    assert_eq!(ztd.len(), 288, "one ZTD every 5 min of the day");
+    assert!(ztd.iter().all(|(_, _, _, z)| (2.0..2.7).contains(z)), "{ztd:?}");
+    assert_eq!(vm.export_at_least("troposphere_zwd_m{station=\"ESBC\"}", 288).len(), 288);
+    assert_eq!(vm.export_at_least("troposphere_sigma_m{station=\"ESBC\"}", 288).len(), 288);
+    assert!(!log.contains("coordinate_moved") && !log.contains("puts the antenna"), "{log}");
+    let state = std::fs::read_to_string(dir.join("coordinates-ESBC.jsonl")).unwrap();
+    assert!(state.contains("\"day\":\"2020-177\"") && state.contains("\"products\":\"final\""), "{state}");
+
+    // A restart does not survey the day again.
+    std::fs::remove_file(dir.join("log")).unwrap();
+    let (log, _) = run_until(&dir, &cfg, "daily coordinates: nothing to survey");
+    assert!(!log.contains("surveying archived days"), "{log}");
+
+    // The configured position 5 cm east of the antenna: the event, read back with its size.
+    let dir = temp_dir("daily-moved");
+    let a = archive(&dir, "ESB5", false);
+    let p = products(&dir, true);
+    let moved = arp + rot.transpose() * Vector3::new(0.05, 0.0, 0.0);
+    let cfg = config(&dir, "ESB5", moved, &a, &p, &vm, free_port());
+    let (log, _) = run_until(&dir, &cfg, "daily coordinates: day done");
+    let de = get("station_coordinate_de", "ESB5")[0].2;
+    assert!((de + 0.05).abs() < 1e-3, "de {de}");
+    let ev = vm.export_at_least("event_offset_m{station=\"ESB5\"}", 1);
+    assert_eq!(ev.len(), 1, "{ev:?}\n{log}");
+    assert_eq!(label(&ev[0].1, "kind"), "coordinate_moved");
+    assert!((ev[0].3 - 0.05).abs() < 1e-3, "{ev:?}");
+    assert!(
+        log.contains("puts the antenna 5.0 cm from [station] position: 5.0 cm west, 0.0 cm north, 0.0 cm up"),
+        "{log}"
+    );
+
+    // No products: broadcast orbits and clocks from the archived navigation file; no event.
+    let dir = temp_dir("daily-broadcast");
+    let a = archive(&dir, "ESBB", true);
+    let p = products(&dir, false);
+    let cfg = config(&dir, "ESBB", arp, &a, &p, &vm, free_port());
+    let (log, _) = run_until(&dir, &cfg, "daily coordinates: day done");
+    assert!(log.contains("no precise orbits and clocks for it in"), "{log}");
+    let x = get("station_coordinate_x", "ESBB");
+    assert_eq!(label(&x[0].0, "products"), "broadcast");
+    let d: Vec<f64> = ["de", "dn", "du"].iter().map(|f| get(&format!("station_coordinate_{f}"), "ESBB")[0].2).collect();
+    eprintln!("broadcast: E {:.3} N {:.3} U {:.3} m from the precise coordinate", d[0], d[1], d[2]);
+    assert!(d[0].hypot(d[1]).hypot(d[2]) < 3.0, "{d:?}");
+    assert!(vm.export("event_offset_m{station=\"ESBB\"}").is_empty());
+    assert!(vm.export_at_least("troposphere_ztd_m{station=\"ESBB\",products=\"broadcast\"}", 288).len() == 288);
+}
