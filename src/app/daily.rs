@@ -141,7 +141,6 @@ fn scan(job: &Job, state: &mut State) {
                 tracing::info!("daily coordinates: {line}");
             }
         }
-        tracing::info!(day = %day.label(), seconds = format!("{:.2}", started.elapsed().as_secs_f64()), "daily coordinates: day done");
         job.page.observe(&out.record, &out.points);
         if !out.points.is_empty() && job.points.blocking_send(out.points).is_err() {
             return;
@@ -149,5 +148,6 @@ fn scan(job: &Job, state: &mut State) {
         if let Err(e) = state.record(day, out.record) {
             tracing::error!(state = %job.state_path.display(), "daily coordinates: cannot record the day ({e}): it is surveyed again after a restart");
         }
+        tracing::info!(day = %day.label(), seconds = format!("{:.2}", started.elapsed().as_secs_f64()), "daily coordinates: day done");
     }
 }

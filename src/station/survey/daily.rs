@@ -158,7 +158,7 @@ pub fn survey_day(
     go_on: &dyn Fn() -> bool,
 ) -> Option<Outcome> {
     let mut log = Vec::new();
-    let when = format!("{} ({})", day.date(), day.label());
+    let when = format!("{} (day {:03})", day.date(), day.doy);
     let (obs, nav, raw) = files(dir);
     let inputs = if obs.is_empty() { &raw } else { &obs };
     if inputs.is_empty() {
@@ -353,7 +353,10 @@ fn cm(m: f64) -> String {
 
 /// `4.3 cm east, 2.5 cm north, 0.4 cm down`.
 fn directions(d: &[f64; 3]) -> String {
-    let one = |v: f64, pos: &str, neg: &str| format!("{} {}", cm(v.abs()), if v >= 0.0 { pos } else { neg });
+    // What rounds to 0.0 cm has no direction worth a sign.
+    let one = |v: f64, pos: &str, neg: &str| {
+        format!("{} {}", cm(v.abs()), if v > -0.0005 { pos } else { neg })
+    };
     format!(
         "{}, {}, {}",
         one(d[0], "east", "west"),
@@ -373,7 +376,7 @@ fn points(
     products: &'static str,
     trend: &[[f64; 3]],
 ) -> Outcome {
-    let when = format!("{} ({})", day.date(), day.label());
+    let when = format!("{} (day {:03})", day.date(), day.doy);
     let geo = ecef_to_geodetic(&c.pos);
     let rot = enu_rotation(&geo);
     let arp = c.pos + rot.transpose() * Vector3::from(session.eccentricity_enu);
@@ -466,7 +469,7 @@ fn points(
                 "coordinate_moved",
                 Vector3::from(d).norm(),
                 format!(
-                    "{}'s daily PPP coordinate for {when} ({products} products) puts the antenna {} from [station] position: {} ({limits}). Check whether the mast or antenna was moved, bumped or has settled, and whether [station] position is in {frame} (a national datum differs by decimetres); rovers inherit this offset",
+                    "{}'s daily PPP coordinate for {when} with {products} products puts the antenna {} from [station] position: {} ({limits}). Check whether the mast or antenna was moved, bumped or has settled, and whether [station] position is in {frame} (a national datum differs by decimetres); rovers inherit this offset",
                     station.name,
                     cm(d[0].hypot(d[1]).hypot(d[2])),
                     directions(&d)
@@ -483,7 +486,7 @@ fn points(
                     "coordinate_jump",
                     Vector3::from(step).norm(),
                     format!(
-                        "{}'s daily PPP coordinate for {when} ({products} products) moved {} from the median of the {} previous days: {} ({limits}). A sudden step means the antenna moved (a bumped mast, a landslide, work on the site): check the site; a slow drift over days, settling of the monument",
+                        "{}'s daily PPP coordinate for {when} with {products} products moved {} from the median of the {} previous days: {} ({limits}). A sudden step means the antenna moved (a bumped mast, a landslide, work on the site): check the site; a slow drift over days, settling of the monument",
                         station.name,
                         cm(step[0].hypot(step[1]).hypot(step[2])),
                         trend.len(),
