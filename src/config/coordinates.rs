@@ -126,3 +126,45 @@ impl Validator<'_> {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::parse;
+
+    const BASE: &str = r#"
+[station]
+name = "ESBC"
+
+[[source]]
+kind = "tcp"
+address = "127.0.0.1:5017"
+
+[archive]
+"#;
+
+    #[test]
+    fn coordinates_are_read_with_defaults() {
+        let atx = std::env::current_exe().unwrap();
+        let text = format!("{BASE}\n[coordinates]\natx = {:?}\nsystems = \"GE\"\n", atx.display().to_string());
+        let s = parse(&text, "c.toml", Path::new("/data")).unwrap();
+        let c = s.coordinates.unwrap();
+        assert_eq!(c.products, Path::new("/var/lib/corsd/products"));
+        assert_eq!((c.horizontal_m, c.up_m, c.margin_s), (0.02, 0.04, 1800.0));
+        assert_eq!(c.systems.len(), 2);
+        assert!(c.broadcast_fallback);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_key() {
+        let text = format!(
+            "{BASE}\n[coordinates]\natx = \"/nonexistent.atx\"\nup_m = -1\nhours = [25]\nsat_antex = \"maybe\"\n"
+        );
+        let e = parse(&text, "c.toml", Path::new("/")).unwrap_err().to_string();
+        assert!(e.contains("c.toml:12: coordinates.atx: /nonexistent.atx: no such file"), "{e}");
+        let without_archive = text.replace("[archive]\n", "");
+        let e = parse(&without_archive, "c.toml", Path::new("/")).unwrap_err().to_string();
+        assert!(e.contains("add an [archive] table"), "{e}");
+    }
+}
