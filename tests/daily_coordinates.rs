@@ -61,7 +61,15 @@ fn products(dir: &Path, with: bool) -> PathBuf {
     p
 }
 
-fn config(dir: &Path, name: &str, arp: Vector3<f64>, archive: &Path, products: &Path, vm: &VictoriaMetrics, health: u16) -> PathBuf {
+fn config(
+    dir: &Path,
+    name: &str,
+    arp: Vector3<f64>,
+    archive: &Path,
+    products: &Path,
+    vm: &VictoriaMetrics,
+    health: u16,
+) -> PathBuf {
     let cfg = dir.join("corsd.toml");
     std::fs::write(
         &cfg,
@@ -109,8 +117,16 @@ listen = "127.0.0.1:{health}"
         ),
     )
     .unwrap();
-    let check = corsd().args(["check-config", "-c"]).arg(&cfg).output().unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let check = corsd()
+        .args(["check-config", "-c"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     cfg
 }
 
@@ -147,18 +163,33 @@ fn survey() -> Vector3<f64> {
         .args(["--sat-antex", "outdated-ok", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    Vector3::new(v["x"].as_f64().unwrap(), v["y"].as_f64().unwrap(), v["z"].as_f64().unwrap())
+    Vector3::new(
+        v["x"].as_f64().unwrap(),
+        v["y"].as_f64().unwrap(),
+        v["z"].as_f64().unwrap(),
+    )
 }
 
 /// The antenna reference point of a marker: DELTA H up the ellipsoid normal.
 fn arp_of(marker: &Vector3<f64>) -> (Vector3<f64>, nalgebra::Matrix3<f64>) {
     let rot = enu_rotation(&ecef_to_geodetic(marker));
-    (marker + rot.transpose() * Vector3::new(0.0, 0.0, DELTA_H), rot)
+    (
+        marker + rot.transpose() * Vector3::new(0.0, 0.0, DELTA_H),
+        rot,
+    )
 }
 
-fn value(vm: &VictoriaMetrics, metric: &str, station: &str) -> Vec<(Vec<(String, String)>, i64, f64)> {
+fn value(
+    vm: &VictoriaMetrics,
+    metric: &str,
+    station: &str,
+) -> Vec<(Vec<(String, String)>, i64, f64)> {
     vm.export_at_least(&format!("{metric}{{station=\"{station}\"}}"), 1)
         .into_iter()
         .map(|(_, l, t, v)| (l, t, v))
@@ -183,7 +214,10 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let p = products(&dir, true);
     let cfg = config(&dir, "ESBC", arp, &a, &p, &vm, free_port());
     let (daemon, log, took) = run_until(&dir, &cfg, "daily coordinates: day done");
-    eprintln!("corsd survey {survey_s:.1} s; the daemon's day {:.1} s (start to done)", took.as_secs_f64());
+    eprintln!(
+        "corsd survey {survey_s:.1} s; the daemon's day {:.1} s (start to done)",
+        took.as_secs_f64()
+    );
     assert!(log.contains("final products"), "{log}");
     let get = |m: &str, st: &str| value(&vm, m, st);
     for (axis, want) in [("x", marker.x), ("y", marker.y), ("z", marker.z)] {
@@ -193,7 +227,10 @@ fn the_archived_day_is_surveyed_written_and_watched() {
         assert_eq!(label(labels, "products"), "final");
         assert_eq!(label(labels, "solution"), "ppp_static");
         assert_eq!(*t, MID_DAY_MS);
-        assert!((v - want).abs() < 1e-3, "{axis}: daemon {v} vs corsd survey {want}");
+        assert!(
+            (v - want).abs() < 1e-3,
+            "{axis}: daemon {v} vs corsd survey {want}"
+        );
     }
     for f in ["de", "dn", "du"] {
         let got = get(&format!("station_coordinate_{f}"), "ESBC");
@@ -207,13 +244,34 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let hours = get("station_coordinate_hours", "ESBC")[0].2;
     assert!((23.7..=24.0).contains(&hours), "{hours}");
     let ztd = vm.export_at_least("troposphere_ztd_m{station=\"ESBC\"}", 285);
-    assert!((285..=288).contains(&ztd.len()), "one ZTD every 5 min of the day: {}", ztd.len());
-    assert!(ztd.iter().all(|(_, _, _, z)| (2.0..2.7).contains(z)), "{ztd:?}");
-    assert_eq!(vm.export_at_least("troposphere_zwd_m{station=\"ESBC\"}", 285).len(), ztd.len());
-    assert_eq!(vm.export_at_least("troposphere_sigma_m{station=\"ESBC\"}", 285).len(), ztd.len());
-    assert!(!log.contains("coordinate_moved") && !log.contains("puts the antenna"), "{log}");
+    assert!(
+        (285..=288).contains(&ztd.len()),
+        "one ZTD every 5 min of the day: {}",
+        ztd.len()
+    );
+    assert!(
+        ztd.iter().all(|(_, _, _, z)| (2.0..2.7).contains(z)),
+        "{ztd:?}"
+    );
+    assert_eq!(
+        vm.export_at_least("troposphere_zwd_m{station=\"ESBC\"}", 285)
+            .len(),
+        ztd.len()
+    );
+    assert_eq!(
+        vm.export_at_least("troposphere_sigma_m{station=\"ESBC\"}", 285)
+            .len(),
+        ztd.len()
+    );
+    assert!(
+        !log.contains("coordinate_moved") && !log.contains("puts the antenna"),
+        "{log}"
+    );
     let state = std::fs::read_to_string(dir.join("coordinates-ESBC.jsonl")).unwrap();
-    assert!(state.contains("\"day\":\"2020-177\"") && state.contains("\"products\":\"final\""), "{state}");
+    assert!(
+        state.contains("\"day\":\"2020-177\"") && state.contains("\"products\":\"final\""),
+        "{state}"
+    );
 
     // A restart does not survey the day again.
     drop(daemon);
@@ -236,7 +294,9 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     assert_eq!(label(&ev[0].1, "kind"), "coordinate_moved");
     assert!((ev[0].3 - 0.05).abs() < 1e-3, "{ev:?}");
     assert!(
-        log.contains("puts the antenna 5.0 cm from [station] position: 5.0 cm west, 0.0 cm north, 0.0 cm up"),
+        log.contains(
+            "puts the antenna 5.0 cm from [station] position: 5.0 cm west, 0.0 cm north, 0.0 cm up"
+        ),
         "{log}"
     );
 
@@ -246,12 +306,28 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let p = products(&dir, false);
     let cfg = config(&dir, "ESBB", arp, &a, &p, &vm, free_port());
     let (_daemon, log, _) = run_until(&dir, &cfg, "daily coordinates: day done");
-    assert!(log.contains("no precise orbits and clocks for it in"), "{log}");
+    assert!(
+        log.contains("no precise orbits and clocks for it in"),
+        "{log}"
+    );
     let x = get("station_coordinate_x", "ESBB");
     assert_eq!(label(&x[0].0, "products"), "broadcast");
-    let d: Vec<f64> = ["de", "dn", "du"].iter().map(|f| get(&format!("station_coordinate_{f}"), "ESBB")[0].2).collect();
-    eprintln!("broadcast: E {:.3} N {:.3} U {:.3} m from the precise coordinate", d[0], d[1], d[2]);
+    let d: Vec<f64> = ["de", "dn", "du"]
+        .iter()
+        .map(|f| get(&format!("station_coordinate_{f}"), "ESBB")[0].2)
+        .collect();
+    eprintln!(
+        "broadcast: E {:.3} N {:.3} U {:.3} m from the precise coordinate",
+        d[0], d[1], d[2]
+    );
     assert!(d[0].hypot(d[1]).hypot(d[2]) < 3.0, "{d:?}");
     assert!(vm.export("event_offset_m{station=\"ESBB\"}").is_empty());
-    assert!(vm.export_at_least("troposphere_ztd_m{station=\"ESBB\",products=\"broadcast\"}", 280).len() >= 280);
+    assert!(
+        vm.export_at_least(
+            "troposphere_ztd_m{station=\"ESBB\",products=\"broadcast\"}",
+            280
+        )
+        .len()
+            >= 280
+    );
 }

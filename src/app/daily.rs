@@ -94,7 +94,8 @@ fn sleep_until_next_hour(job: &Job) -> bool {
             return false;
         }
         let now = chrono::Utc::now();
-        if now.hour() != start_hour && now.minute() < 5 && job.settings.hours.contains(&now.hour()) {
+        if now.hour() != start_hour && now.minute() < 5 && job.settings.hours.contains(&now.hour())
+        {
             return true;
         }
     }
@@ -130,8 +131,15 @@ fn scan(job: &Job, state: &mut State) {
         let trend = state.previous(day, job.settings.trend_days);
         let started = std::time::Instant::now();
         let go_on = || !stopped(job);
-        let Some(out) = daily::survey_day(&dir, day, &job.station, &job.settings, &antex, &trend, &go_on)
-        else {
+        let Some(out) = daily::survey_day(
+            &dir,
+            day,
+            &job.station,
+            &job.settings,
+            &antex,
+            &trend,
+            &go_on,
+        ) else {
             return;
         };
         for (warn, line) in &out.log {

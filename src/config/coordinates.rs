@@ -62,13 +62,23 @@ impl Validator<'_> {
             None => default,
             Some(m) if m > 0.0 && m <= max => m,
             Some(m) => {
-                self.err(T, None, key, format!("{m}: metres, above 0 and at most {max}"));
+                self.err(
+                    T,
+                    None,
+                    key,
+                    format!("{m}: metres, above 0 and at most {max}"),
+                );
                 default
             }
         };
         s.horizontal_m = metres("horizontal_m", raw.horizontal_m, s.horizontal_m, 10.0);
         s.up_m = metres("up_m", raw.up_m, s.up_m, 10.0);
-        s.broadcast_bound_m = metres("broadcast_bound_m", raw.broadcast_bound_m, s.broadcast_bound_m, 1000.0);
+        s.broadcast_bound_m = metres(
+            "broadcast_bound_m",
+            raw.broadcast_bound_m,
+            s.broadcast_bound_m,
+            1000.0,
+        );
         if let Some(n) = raw.trend_days {
             if (3..=366).contains(&n) {
                 s.trend_days = n;
@@ -78,7 +88,12 @@ impl Validator<'_> {
         }
         if let Some(h) = raw.hours {
             if h.is_empty() || h.iter().any(|x| !(0..24).contains(x)) {
-                self.err(T, None, "hours", format!("{h:?}: UTC hours 0 to 23, at least one"));
+                self.err(
+                    T,
+                    None,
+                    "hours",
+                    format!("{h:?}: UTC hours 0 to 23, at least one"),
+                );
             } else {
                 s.hours = h.iter().map(|x| *x as u32).collect();
             }
@@ -86,7 +101,12 @@ impl Validator<'_> {
         if let Some(m) = raw.margin {
             match parse_duration(&m) {
                 Some(d) => s.margin_s = d.as_secs_f64(),
-                None => self.err(T, None, "margin", format!("{m:?} is not a duration such as \"30m\"")),
+                None => self.err(
+                    T,
+                    None,
+                    "margin",
+                    format!("{m:?} is not a duration such as \"30m\""),
+                ),
             }
         }
         if let Some(b) = raw.broadcast_fallback {
@@ -96,14 +116,33 @@ impl Validator<'_> {
             let mut systems = Vec::new();
             for c in letters.chars() {
                 match Gnss::from_letter(c) {
-                    Some(g) if [Gnss::Gps, Gnss::Galileo, Gnss::Glonass, Gnss::Beidou, Gnss::Qzss].contains(&g) => {
+                    Some(g)
+                        if [
+                            Gnss::Gps,
+                            Gnss::Galileo,
+                            Gnss::Glonass,
+                            Gnss::Beidou,
+                            Gnss::Qzss,
+                        ]
+                        .contains(&g) =>
+                    {
                         systems.push(g)
                     }
-                    _ => self.err(T, None, "systems", format!("{c:?}: system letters G, E, R, C, J")),
+                    _ => self.err(
+                        T,
+                        None,
+                        "systems",
+                        format!("{c:?}: system letters G, E, R, C, J"),
+                    ),
                 }
             }
             if systems.is_empty() {
-                self.err(T, None, "systems", "at least one system letter (G, E, R, C, J)");
+                self.err(
+                    T,
+                    None,
+                    "systems",
+                    "at least one system letter (G, E, R, C, J)",
+                );
             } else {
                 s.systems = systems;
             }
@@ -114,7 +153,12 @@ impl Validator<'_> {
         match raw.sat_antex.as_deref() {
             None | Some("strict") => {}
             Some("outdated-ok") => s.sat_antex = SatAntexPolicy::OutdatedOk,
-            Some(o) => self.err(T, None, "sat_antex", format!("{o:?}: \"strict\" or \"outdated-ok\"")),
+            Some(o) => self.err(
+                T,
+                None,
+                "sat_antex",
+                format!("{o:?}: \"strict\" or \"outdated-ok\""),
+            ),
         }
         if let Some(m) = raw.mask_deg {
             if (0.0..60.0).contains(&m) {
@@ -147,7 +191,10 @@ address = "127.0.0.1:5017"
     #[test]
     fn coordinates_are_read_with_defaults() {
         let atx = std::env::current_exe().unwrap();
-        let text = format!("{BASE}\n[coordinates]\natx = {:?}\nsystems = \"GE\"\n", atx.display().to_string());
+        let text = format!(
+            "{BASE}\n[coordinates]\natx = {:?}\nsystems = \"GE\"\n",
+            atx.display().to_string()
+        );
         let s = parse(&text, "c.toml", Path::new("/data")).unwrap();
         let c = s.coordinates.unwrap();
         assert_eq!(c.products, Path::new("/var/lib/corsd/products"));
@@ -161,10 +208,17 @@ address = "127.0.0.1:5017"
         let text = format!(
             "{BASE}\n[coordinates]\natx = \"/nonexistent.atx\"\nup_m = -1\nhours = [25]\nsat_antex = \"maybe\"\n"
         );
-        let e = parse(&text, "c.toml", Path::new("/")).unwrap_err().to_string();
-        assert!(e.contains("c.toml:12: coordinates.atx: /nonexistent.atx: no such file"), "{e}");
+        let e = parse(&text, "c.toml", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("c.toml:12: coordinates.atx: /nonexistent.atx: no such file"),
+            "{e}"
+        );
         let without_archive = text.replace("[archive]\n", "");
-        let e = parse(&without_archive, "c.toml", Path::new("/")).unwrap_err().to_string();
+        let e = parse(&without_archive, "c.toml", Path::new("/"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("add an [archive] table"), "{e}");
     }
 }

@@ -347,9 +347,9 @@ impl Validator<'_> {
             .filter_map(|(i, o)| self.output(i, o))
             .collect();
         let monitors = self.monitors(raw.monitor, &station, &casters, &sources);
-        let coordinates = raw.coordinates.map(|c| {
-            self.coordinates(c, &data_dir, station.atx.as_ref(), archive.is_some())
-        });
+        let coordinates = raw
+            .coordinates
+            .map(|c| self.coordinates(c, &data_dir, station.atx.as_ref(), archive.is_some()));
         Settings {
             station,
             data_dir,

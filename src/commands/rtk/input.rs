@@ -15,6 +15,10 @@ pub fn read(path: &Path, reference: Option<Gpst>) -> Result<Recording> {
 }
 
 /// [`read`] keeping only the satellites of `systems` (all when `None`).
-pub fn read_of(path: &Path, reference: Option<Gpst>, systems: Option<&[Gnss]>) -> Result<Recording> {
+pub fn read_of(
+    path: &Path,
+    reference: Option<Gpst>,
+    systems: Option<&[Gnss]>,
+) -> Result<Recording> {
     crate::station::survey::recording::read_of(path, reference, systems).map_err(anyhow::Error::msg)
 }

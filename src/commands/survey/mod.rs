@@ -124,8 +124,8 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
         eccentricity_enu: session.eccentricity_enu.into(),
     };
     let mut ppp = Ppp::new(opts, products, antex, receiver);
-    let solved = crate::station::survey::solve(&mut ppp, &session.epochs, &|| true)
-        .expect("never stopped");
+    let solved =
+        crate::station::survey::solve(&mut ppp, &session.epochs, &|| true).expect("never stopped");
     if solved.solutions.is_empty() {
         bail!(crate::station::survey::no_solution(
             &ppp,

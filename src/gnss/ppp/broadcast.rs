@@ -25,7 +25,12 @@ const STEP_S: f64 = 300.0;
 
 /// Products covering `from` to `to` for the satellites of `systems` the store has healthy
 /// ephemerides for; `None` when it has none.
-pub fn products(store: &EphemerisStore, systems: &[Gnss], from: Gpst, to: Gpst) -> Option<Products> {
+pub fn products(
+    store: &EphemerisStore,
+    systems: &[Gnss],
+    from: Gpst,
+    to: Gpst,
+) -> Option<Products> {
     // Nodes reach past both ends so that interpolation is centred there too.
     let t0 = from.add(-6.0 * STEP_S);
     let n = (to.diff(t0) / STEP_S).ceil() as usize + 7;

@@ -109,9 +109,7 @@ pub fn pending(station_dir: &Path, now: Gpst, s: &DailySettings, state: &State) 
             }
             let again = match state.days.get(&day) {
                 None => true,
-                Some(r) => {
-                    r.awaiting_products && products_dir::find(&s.products, day).is_some()
-                }
+                Some(r) => r.awaiting_products && products_dir::find(&s.products, day).is_some(),
             };
             if again {
                 days.push(day);
@@ -164,7 +162,10 @@ pub fn survey_day(
     if inputs.is_empty() {
         return Some(Outcome::failed(
             day,
-            format!("{when}: no RINEX observation or RTCM3 file in {}", dir.display()),
+            format!(
+                "{when}: no RINEX observation or RTCM3 file in {}",
+                dir.display()
+            ),
             false,
         ));
     }
@@ -180,7 +181,10 @@ pub fn survey_day(
     if session.epochs.is_empty() {
         return Some(Outcome::failed(
             day,
-            format!("{when}: no observation epoch of the day in {}", dir.display()),
+            format!(
+                "{when}: no observation epoch of the day in {}",
+                dir.display()
+            ),
             false,
         ));
     }
@@ -190,11 +194,10 @@ pub fn survey_day(
     if let Err(e) = super::require_phase(&session, &s.systems, &inputs[0]) {
         return Some(Outcome::failed(day, format!("{when}: {e}"), false));
     }
-    let antenna =
-        match super::receiver_antenna(antex, "atx", &s.atx, &session, &inputs[0]) {
-            Ok(a) => a,
-            Err(e) => return Some(Outcome::failed(day, format!("{when}: {e}"), false)),
-        };
+    let antenna = match super::receiver_antenna(antex, "atx", &s.atx, &session, &inputs[0]) {
+        Ok(a) => a,
+        Err(e) => return Some(Outcome::failed(day, format!("{when}: {e}"), false)),
+    };
     let found = products_dir::find(&s.products, day);
     let precise = found
         .as_ref()
@@ -229,7 +232,10 @@ pub fn survey_day(
                 None => {
                     return Some(Outcome::failed(
                         day,
-                        format!("{when}: {why}; and no broadcast ephemerides in {} for the fallback", dir.display()),
+                        format!(
+                            "{when}: {why}; and no broadcast ephemerides in {} for the fallback",
+                            dir.display()
+                        ),
                         true,
                     ));
                 }
@@ -254,7 +260,11 @@ pub fn survey_day(
     let interval = session.interval();
     let Some(c) = Coordinate::of(&solved.solutions, interval) else {
         let msg = super::no_solution(&ppp, &solved, session.epochs.len(), dir);
-        return Some(Outcome::failed(day, format!("{when}: {msg}"), tag == "broadcast"));
+        return Some(Outcome::failed(
+            day,
+            format!("{when}: {msg}"),
+            tag == "broadcast",
+        ));
     };
     let mut out = points(day, station, s, &session, &c, &solved.solutions, tag, trend);
     out.log.splice(0..0, log);
@@ -294,12 +304,21 @@ fn precise_products(
 /// day's directory, each in name order.
 fn files(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<PathBuf>) {
     let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     all.sort();
     let (mut obs, mut nav, mut raw) = (Vec::new(), Vec::new(), Vec::new());
     for p in all {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if name.ends_with(".rtcm3") {
             raw.push(p);
         } else if super::recording::is_rinex_obs(&p) {
@@ -313,7 +332,11 @@ fn files(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>, Vec<PathBuf>) {
 
 fn is_rinex_nav(p: &Path) -> bool {
     crate::rinex::read_text(p)
-        .map(|t| t.lines().next().is_some_and(|l| l.contains("NAVIGATION DATA") || l.contains("NAV DATA")))
+        .map(|t| {
+            t.lines()
+                .next()
+                .is_some_and(|l| l.contains("NAVIGATION DATA") || l.contains("NAV DATA"))
+        })
         .unwrap_or(false)
 }
 
@@ -444,7 +467,11 @@ fn points(
         );
     };
     let outside = |d: &[f64; 3]| d[0].hypot(d[1]) > s.horizontal_m || d[2].abs() > s.up_m;
-    let limits = format!("thresholds {} horizontal, {} up", cm(s.horizontal_m), cm(s.up_m));
+    let limits = format!(
+        "thresholds {} horizontal, {} up",
+        cm(s.horizontal_m),
+        cm(s.up_m)
+    );
     if products == "broadcast" {
         if let Some(d) = denu
             && Vector3::from(d).norm() > s.broadcast_bound_m

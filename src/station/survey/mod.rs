@@ -134,7 +134,7 @@ pub fn decimate(session: &mut Session, interval_s: f64) {
         // Receivers date 1 Hz epochs a few nanoseconds either side of the second.
         let (s, f) = (e.time.secs(), e.time.frac());
         let s = if f > 0.5 { s + 1 } else { s };
-        (f < 0.01 || f > 0.99) && s.rem_euclid(every) == 0
+        !(0.01..=0.99).contains(&f) && s.rem_euclid(every) == 0
     });
 }
 

@@ -112,7 +112,10 @@ pub struct DayProducts {
 pub fn find(dir: &Path, day: Day) -> Option<DayProducts> {
     let files = scan(dir);
     let mut best: Option<DayProducts> = None;
-    for f in files.iter().filter(|f| f.kind == Kind::Orbit && f.day == day) {
+    for f in files
+        .iter()
+        .filter(|f| f.kind == Kind::Orbit && f.day == day)
+    {
         let clk: Vec<PathBuf> = files
             .iter()
             .filter(|c| c.kind == Kind::Clock && c.day == day && c.source == f.source)
@@ -258,14 +261,19 @@ fn by_header(path: &Path) -> Option<Found> {
             source: format!("header {agency}"),
         });
     }
-    if first.get(60..).is_some_and(|l| l.starts_with("RINEX VERSION"))
+    if first
+        .get(60..)
+        .is_some_and(|l| l.starts_with("RINEX VERSION"))
         && first.get(20..40).is_some_and(|t| t.contains('C'))
     {
         let line = head.lines().find(|l| l.starts_with("AS "))?;
         let day = calendar(line.get(8..)?)?;
         let agency = head
             .lines()
-            .find(|l| l.get(60..).is_some_and(|x| x.starts_with("ANALYSIS CENTER")))
+            .find(|l| {
+                l.get(60..)
+                    .is_some_and(|x| x.starts_with("ANALYSIS CENTER"))
+            })
             .and_then(|l| l.get(..3))
             .unwrap_or("")
             .trim()
@@ -306,24 +314,69 @@ mod tests {
     #[test]
     fn names_give_the_day_and_the_line() {
         let p = Path::new("x");
-        let f = long_name(p, "GRG0MGXFIN_20201770000_01D_15M_ORB.SP3.gz", "grg0mgxfin_20201770000_01d_15m_orb.sp3").unwrap();
-        assert_eq!((f.day, f.kind, f.line), (Day { year: 2020, doy: 177 }, Kind::Orbit, Line::Final));
-        let c = long_name(p, "GRG0MGXRAP_20201770000_01D_30S_CLK.CLK", "grg0mgxrap_20201770000_01d_30s_clk.clk").unwrap();
+        let f = long_name(
+            p,
+            "GRG0MGXFIN_20201770000_01D_15M_ORB.SP3.gz",
+            "grg0mgxfin_20201770000_01d_15m_orb.sp3",
+        )
+        .unwrap();
+        assert_eq!(
+            (f.day, f.kind, f.line),
+            (
+                Day {
+                    year: 2020,
+                    doy: 177
+                },
+                Kind::Orbit,
+                Line::Final
+            )
+        );
+        let c = long_name(
+            p,
+            "GRG0MGXRAP_20201770000_01D_30S_CLK.CLK",
+            "grg0mgxrap_20201770000_01d_30s_clk.clk",
+        )
+        .unwrap();
         assert_eq!((c.kind, c.line), (Kind::Clock, Line::Rapid));
         // GPS week 2111 day 4 is 2020-06-25 (day 177).
         let s = short_name(p, "igs21114.sp3").unwrap();
-        assert_eq!((s.day, s.line), (Day { year: 2020, doy: 177 }, Line::Final));
+        assert_eq!(
+            (s.day, s.line),
+            (
+                Day {
+                    year: 2020,
+                    doy: 177
+                },
+                Line::Final
+            )
+        );
         let r = short_name(p, "igr21114.clk").unwrap();
-        assert_eq!((r.day, r.kind, r.line), (Day { year: 2020, doy: 177 }, Kind::Clock, Line::Rapid));
+        assert_eq!(
+            (r.day, r.kind, r.line),
+            (
+                Day {
+                    year: 2020,
+                    doy: 177
+                },
+                Kind::Clock,
+                Line::Rapid
+            )
+        );
         assert!(short_name(p, "readme.txt").is_none());
     }
 
     #[test]
     fn days_step_across_the_year() {
-        let d = Day { year: 2020, doy: 366 };
+        let d = Day {
+            year: 2020,
+            doy: 366,
+        };
         assert_eq!(d.next(), Day { year: 2021, doy: 1 });
         assert_eq!(Day { year: 2021, doy: 1 }.prev(), d);
         assert_eq!(Day::parse("2020-177").unwrap().date(), "2020-06-25");
-        assert_eq!(Day::of(Day::parse("2020-177").unwrap().start()).label(), "2020-177");
+        assert_eq!(
+            Day::of(Day::parse("2020-177").unwrap().start()).label(),
+            "2020-177"
+        );
     }
 }

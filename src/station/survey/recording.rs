@@ -111,7 +111,10 @@ pub fn read_of(
                 path.display()
             ));
         }
-        return Err(format!("{}: no MSM observations in the stream", path.display()));
+        return Err(format!(
+            "{}: no MSM observations in the stream",
+            path.display()
+        ));
     }
     epochs.sort_by(|a, b| a.time.diff(b.time).total_cmp(&0.0));
     epochs.dedup_by(|a, b| a.time == b.time);

@@ -110,7 +110,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("coordinates.jsonl");
         let mut s = State::load(&path);
-        let d = Day { year: 2020, doy: 177 };
+        let d = Day {
+            year: 2020,
+            doy: 177,
+        };
         let r = DayRecord {
             day: d.label(),
             products: "final".into(),
