@@ -212,8 +212,18 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let dir = temp_dir("daily-ok");
     let a = archive(&dir, "ESBC", false);
     let p = products(&dir, true);
-    let cfg = config(&dir, "ESBC", arp, &a, &p, &vm, free_port());
+    let health = free_port();
+    let cfg = config(&dir, "ESBC", arp, &a, &p, &vm, health);
     let (daemon, log, took) = run_until(&dir, &cfg, "daily coordinates: day done");
+    // The status page's series: the day's offsets and the ZTD.
+    let (code, body) = common::servers::curl(&[&format!("http://127.0.0.1:{health}/status.json")]);
+    assert_eq!(code, 200, "{body}");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let days = &status["coordinates"]["days"];
+    assert_eq!(days[0]["day"], "2020-177", "{status}");
+    assert_eq!(days[0]["products"], "final");
+    assert!(days[0]["enu"][2].as_f64().unwrap().abs() < 1e-3, "{status}");
+    assert!(status["coordinates"]["ztd"].as_array().unwrap().len() >= 285);
     eprintln!(
         "corsd survey {survey_s:.1} s; the daemon's day {:.1} s (start to done)",
         took.as_secs_f64()
