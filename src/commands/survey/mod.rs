@@ -46,9 +46,14 @@ pub struct SurveyArgs {
     #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true)]
     pub position: Option<String>,
     /// Satellite antenna entries of an ANTEX file issued long before the data: `strict`
-    /// excludes those satellites, `outdated-ok` uses them (RTKLIB's rule) and lists them.
-    #[arg(long, default_value = "strict", value_parser = ["strict", "outdated-ok"])]
+    /// excludes those satellites, `outdated-ok` uses them (RTKLIB's rule) and lists them,
+    /// `by-signals` as well but replaces a GPS entry of an older block than the satellite's
+    /// signals allow (L2C: IIR-M, L5: IIF, L1C: III) with the file's newest entry of that block.
+    #[arg(long, default_value = "strict", value_parser = ["strict", "outdated-ok", "by-signals"])]
     pub sat_antex: String,
+    /// Satellites to leave out, e.g. `G18,E14` (reported among the exclusions).
+    #[arg(long, value_name = "SATS", value_delimiter = ',')]
+    pub exclude: Vec<String>,
     /// Systems as RINEX letters (G GPS, E Galileo, R GLONASS, C BeiDou, J QZSS): those the
     /// products have orbits and clocks for.
     #[arg(long, default_value = "G")]
@@ -66,6 +71,22 @@ pub struct SurveyArgs {
     /// Print one JSON object instead of the text summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A satellite as `G18`.
+fn parse_sat(s: &str) -> Result<(crate::gnss::Gnss, u8)> {
+    let s = s.trim();
+    let mut chars = s.chars();
+    let sys = chars.next().and_then(crate::gnss::Gnss::from_letter);
+    let prn = chars
+        .as_str()
+        .parse::<u8>()
+        .ok()
+        .filter(|p| (1..=99).contains(p));
+    match (sys, prn) {
+        (Some(sys), Some(prn)) => Ok((sys, prn)),
+        _ => bail!("--exclude {s}: a satellite as a system letter and a PRN, e.g. G18"),
+    }
 }
 
 pub fn run(args: &SurveyArgs) -> Result<()> {
@@ -112,11 +133,16 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
         kinematic: args.kinematic,
         systems,
         mask: args.mask.to_radians(),
-        sat_antex: if args.sat_antex == "outdated-ok" {
-            SatAntexPolicy::OutdatedOk
-        } else {
-            SatAntexPolicy::Strict
+        sat_antex: match args.sat_antex.as_str() {
+            "outdated-ok" => SatAntexPolicy::OutdatedOk,
+            "by-signals" => SatAntexPolicy::BySignals,
+            _ => SatAntexPolicy::Strict,
         },
+        exclude: args
+            .exclude
+            .iter()
+            .map(|s| parse_sat(s))
+            .collect::<Result<_>>()?,
         ..Default::default()
     };
     let receiver = Receiver {

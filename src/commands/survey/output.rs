@@ -224,9 +224,13 @@ impl Report {
         if !ppp.outdated_antex().is_empty() {
             let list: Vec<&str> = ppp.outdated_antex().iter().map(String::as_str).collect();
             text.push(format!(
-                "outdated   satellite antenna entries used (--sat-antex outdated-ok): {}",
+                "outdated   satellite antenna entries used (--sat-antex {}): {}",
+                args.sat_antex,
                 list.join(" ")
             ));
+        }
+        for (sat, what) in ppp.stand_ins() {
+            text.push(format!("stand-in   {sat}: {what}"));
         }
         for (why, n) in skips {
             text.push(format!("unsolved   {n} epochs: {why}"));
@@ -251,6 +255,7 @@ impl Report {
             "transformed": transformed,
             "excluded": ppp.exclusions(),
             "outdated_antex": ppp.outdated_antex(),
+            "antex_stand_ins": ppp.stand_ins(),
             "unsolved": skips,
             "warnings": warnings,
             "elapsed_s": elapsed_s,

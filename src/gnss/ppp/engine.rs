@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, Timelike};
 use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
 
+use super::blocks;
 use super::kalman::{Kalman, Obs};
 use super::products::shapiro_delay;
 use super::{PppEpoch, PppOptions, PppSkip, Products, Receiver, SatAntexPolicy, SatState};
 use crate::gnss::antex::{Antenna, Antex, AntexError, nadir_angle};
 use crate::gnss::atmosphere::{niell_mapping, saastamoinen_zenith, tropo_mapping};
 use crate::gnss::geodesy::ecef_to_geodetic;
-use crate::gnss::obs::{Epoch, SignalCode};
+use crate::gnss::obs::{Epoch, SignalCode, SignalObs};
 use crate::gnss::orbit::C;
 use crate::gnss::rtk::model::{Station, antenna_terms, geometry};
 use crate::gnss::rtk::signals::{default_bands, frequency, pick};
@@ -117,6 +118,9 @@ pub struct Ppp {
     arcs: SatMap<(Gnss, u8), Arc>,
     windup: SatMap<(Gnss, u8), WindUp>,
     sat_antennas: SatMap<(Gnss, u8), Result<Antenna, String>>,
+    /// The newest GPS block each satellite's signals have shown.
+    sat_ranks: SatMap<(Gnss, u8), u8>,
+    stand_ins: BTreeMap<String, String>,
     slips: SlipDetector,
     exclusions: BTreeMap<String, Exclusion>,
     outdated: BTreeSet<String>,
@@ -137,6 +141,8 @@ impl Ppp {
             arcs: SatMap::default(),
             windup: SatMap::default(),
             sat_antennas: SatMap::default(),
+            sat_ranks: SatMap::default(),
+            stand_ins: BTreeMap::new(),
             slips: SlipDetector::new(SlipOptions::default()),
             exclusions: BTreeMap::new(),
             outdated: BTreeSet::new(),
@@ -161,6 +167,12 @@ impl Ppp {
     /// [`SatAntexPolicy::OutdatedOk`]).
     pub fn outdated_antex(&self) -> &BTreeSet<String> {
         &self.outdated
+    }
+
+    /// Satellites whose outdated ANTEX entry was replaced by the file's entry of the block
+    /// their signals show (under [`SatAntexPolicy::BySignals`]), with what replaced what.
+    pub fn stand_ins(&self) -> &BTreeMap<String, String> {
+        &self.stand_ins
     }
 
     /// Ambiguity restarts so far (slips, outages and outliers).
@@ -232,25 +244,72 @@ impl Ppp {
         }
     }
 
-    /// The satellite antenna by the policy, looked up once per satellite.
-    fn sat_antenna(&mut self, sys: Gnss, prn: u8, t: Gpst) -> Result<Antenna, String> {
-        if let Some(r) = self.sat_antennas.get(&(sys, prn)) {
+    /// The satellite antenna by the policy, looked up once per satellite (again when its
+    /// signals show a newer block than before, under [`SatAntexPolicy::BySignals`]).
+    fn sat_antenna(
+        &mut self,
+        sys: Gnss,
+        prn: u8,
+        t: Gpst,
+        signals: &[SignalObs],
+    ) -> Result<Antenna, String> {
+        let key = (sys, prn);
+        let by_signals = self.opts.sat_antex == SatAntexPolicy::BySignals && sys == Gnss::Gps;
+        let rank = if by_signals {
+            blocks::gps_rank_from_signals(signals.iter().map(|s| s.code))
+        } else {
+            0
+        };
+        let seen = self.sat_ranks.get(&key).copied().unwrap_or(0);
+        if let Some(r) = self.sat_antennas.get(&key)
+            && rank <= seen
+        {
             return r.clone();
         }
+        self.sat_ranks.insert(key, rank.max(seen));
+        let rank = rank.max(seen);
+        let name = sat_name(sys, prn);
         let r = match self.antex.satellite(sys, prn, t) {
             Ok(a) => Ok(a.clone()),
             Err(AntexError::SatelliteOutdated { .. })
-                if self.opts.sat_antex == SatAntexPolicy::OutdatedOk =>
+                if self.opts.sat_antex != SatAntexPolicy::Strict =>
             {
-                let a = self.antex.satellite_in_file(sys, prn, t).cloned();
-                if a.is_ok() {
-                    self.outdated.insert(sat_name(sys, prn));
+                match self.antex.satellite_in_file(sys, prn, t) {
+                    Ok(a) if by_signals && blocks::gps_block_rank(&a.kind).unwrap_or(0) < rank => {
+                        match blocks::gps_stand_in(&self.antex, rank, t) {
+                            Some(s) => {
+                                self.outdated.remove(&name);
+                                self.stand_ins.insert(
+                                    name.clone(),
+                                    format!(
+                                        "{} {} for the file's {} {} (its signals need {})",
+                                        s.kind,
+                                        s.svn,
+                                        a.kind,
+                                        a.svn,
+                                        blocks::gps_block_name(rank)
+                                    ),
+                                );
+                                Ok(s.clone())
+                            }
+                            None => Err(format!(
+                                "{name}: its signals need {} or newer, the ANTEX file has only {} {} for it and no satellite of that block",
+                                blocks::gps_block_name(rank),
+                                a.kind,
+                                a.svn
+                            )),
+                        }
+                    }
+                    Ok(a) => {
+                        self.outdated.insert(name.clone());
+                        Ok(a.clone())
+                    }
+                    Err(e) => Err(e.to_string()),
                 }
-                a.map_err(|e| e.to_string())
             }
             Err(e) => Err(e.to_string()),
         };
-        self.sat_antennas.insert((sys, prn), r.clone());
+        self.sat_antennas.insert(key, r.clone());
         r
     }
 
@@ -260,6 +319,10 @@ impl Ppp {
         let mut out = Vec::with_capacity(epoch.sats.len());
         for sat in &epoch.sats {
             if !self.opts.systems.contains(&sat.sys) {
+                continue;
+            }
+            if self.opts.exclude.contains(&(sat.sys, sat.prn)) {
+                self.exclude(sat.sys, sat.prn, "left out by the options".into());
                 continue;
             }
             let Some(bands) = default_bands(sat.sys) else {
@@ -294,7 +357,7 @@ impl Ppp {
                     continue;
                 }
             };
-            let antenna = match self.sat_antenna(sat.sys, sat.prn, t) {
+            let antenna = match self.sat_antenna(sat.sys, sat.prn, t, &sat.signals) {
                 Ok(a) => a,
                 Err(e) => {
                     self.exclude(sat.sys, sat.prn, e);

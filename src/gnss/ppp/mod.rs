@@ -18,6 +18,7 @@
 //! A satellite without usable products or satellite antenna entry is excluded and reported
 //! ([`Ppp::exclusions`]); never modelled with a silent zero.
 
+pub mod blocks;
 pub mod broadcast;
 pub mod engine;
 pub mod kalman;
@@ -40,6 +41,9 @@ pub enum SatAntexPolicy {
     Strict,
     /// Use it (RTKLIB's rule) and list the satellite as having used an outdated entry.
     OutdatedOk,
+    /// As `OutdatedOk`, but a GPS entry of an older block than the satellite's signals allow
+    /// (the PRN's retired satellite) gives way to the file's newest entry of that block.
+    BySignals,
 }
 
 /// Options of the engine.
@@ -51,6 +55,8 @@ pub struct PppOptions {
     /// Elevation mask (rad).
     pub mask: f64,
     pub sat_antex: SatAntexPolicy,
+    /// Satellites left out (system, PRN), reported as exclusions.
+    pub exclude: Vec<(Gnss, u8)>,
     /// Undifferenced phase sigma per frequency (m) at the zenith; elevation-dependent like
     /// RTKLIB's `a + b/sin(el)` with a = b.
     pub phase_sigma_m: f64,
@@ -73,6 +79,7 @@ impl Default for PppOptions {
             systems: vec![Gnss::Gps],
             mask: 10f64.to_radians(),
             sat_antex: SatAntexPolicy::Strict,
+            exclude: Vec::new(),
             phase_sigma_m: 0.003,
             code_ratio: 100.0,
             zwd_noise: 1e-4,
