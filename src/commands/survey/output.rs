@@ -229,6 +229,9 @@ impl Report {
                 list.join(" ")
             ));
         }
+        for (sat, why) in ppp.never_usable() {
+            text.push(format!("unused     {sat}: {why}"));
+        }
         for (sat, what) in ppp.stand_ins() {
             text.push(format!("stand-in   {sat}: {what}"));
         }
@@ -256,6 +259,7 @@ impl Report {
             "excluded": ppp.exclusions(),
             "outdated_antex": ppp.outdated_antex(),
             "antex_stand_ins": ppp.stand_ins(),
+            "unused": ppp.never_usable(),
             "unsolved": skips,
             "warnings": warnings,
             "elapsed_s": elapsed_s,

@@ -121,6 +121,10 @@ pub struct Ppp {
     /// The newest GPS block each satellite's signals have shown.
     sat_ranks: SatMap<(Gnss, u8), u8>,
     stand_ins: BTreeMap<String, String>,
+    /// Satellites of the chosen systems with dual-frequency code and phase at least once, and
+    /// the first reason the others (and those) lacked it.
+    used: BTreeSet<String>,
+    unused: BTreeMap<String, String>,
     slips: SlipDetector,
     exclusions: BTreeMap<String, Exclusion>,
     outdated: BTreeSet<String>,
@@ -143,6 +147,8 @@ impl Ppp {
             sat_antennas: SatMap::default(),
             sat_ranks: SatMap::default(),
             stand_ins: BTreeMap::new(),
+            used: BTreeSet::new(),
+            unused: BTreeMap::new(),
             slips: SlipDetector::new(SlipOptions::default()),
             exclusions: BTreeMap::new(),
             outdated: BTreeSet::new(),
@@ -173,6 +179,16 @@ impl Ppp {
     /// their signals show (under [`SatAntexPolicy::BySignals`]), with what replaced what.
     pub fn stand_ins(&self) -> &BTreeMap<String, String> {
         &self.stand_ins
+    }
+
+    /// Satellites of the chosen systems observed but never with dual-frequency code and phase,
+    /// with the reason: never in the solution, and not among the exclusions.
+    pub fn never_usable(&self) -> BTreeMap<&str, &str> {
+        self.unused
+            .iter()
+            .filter(|(k, _)| !self.used.contains(*k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     /// Ambiguity restarts so far (slips, outages and outliers).
@@ -325,13 +341,23 @@ impl Ppp {
                 self.exclude(sat.sys, sat.prn, "left out by the options".into());
                 continue;
             }
+            let name = || sat_name(sat.sys, sat.prn);
             let Some(bands) = default_bands(sat.sys) else {
+                self.unused
+                    .entry(name())
+                    .or_insert_with(|| "no dual-frequency band pair for its system".into());
                 continue;
             };
             let (Some(s0), Some(s1)) = (pick(sat, bands[0]), pick(sat, bands[1])) else {
+                self.unused.entry(name()).or_insert_with(|| {
+                    format!("no signal on bands {} and {}", bands[0], bands[1])
+                });
                 continue;
             };
             let (Some(f0), Some(f1)) = (frequency(sat.sys, s0), frequency(sat.sys, s1)) else {
+                self.unused.entry(name()).or_insert_with(|| {
+                    "no carrier frequency (a GLONASS satellite needs its channel number)".into()
+                });
                 continue;
             };
             let (Some(p0), Some(p1), Some(c0), Some(c1)) = (
@@ -340,8 +366,12 @@ impl Ppp {
                 s0.phase_cycles,
                 s1.phase_cycles,
             ) else {
+                self.unused.entry(name()).or_insert_with(|| {
+                    format!("no code and phase on both {} and {}", s0.code, s1.code)
+                });
                 continue;
             };
+            self.used.insert(name());
             let d = f0 * f0 - f1 * f1;
             let coef = [f0 * f0 / d, -f1 * f1 / d];
             let lambda = [C / f0, C / f1];
