@@ -326,7 +326,9 @@ fn esbc_day_against_rtklib() {
     // coordinate for good.
     let best = best_day.join().unwrap();
     let (b10, b2, br2) = (
-        best["converged_10cm_s"].as_f64().expect("converged to 10 cm"),
+        best["converged_10cm_s"]
+            .as_f64()
+            .expect("converged to 10 cm"),
         best["converged_2cm_s"].as_f64().expect("converged to 2 cm"),
         best["reached_2cm_s"].as_f64().expect("reached 2 cm"),
     );

@@ -349,9 +349,9 @@ impl Ppp {
                 continue;
             };
             let (Some(s0), Some(s1)) = (pick(sat, bands[0]), pick(sat, bands[1])) else {
-                self.unused.entry(name()).or_insert_with(|| {
-                    format!("no signal on bands {} and {}", bands[0], bands[1])
-                });
+                self.unused
+                    .entry(name())
+                    .or_insert_with(|| format!("no signal on bands {} and {}", bands[0], bands[1]));
                 continue;
             };
             let (Some(f0), Some(f1)) = (frequency(sat.sys, s0), frequency(sat.sys, s1)) else {
