@@ -153,11 +153,12 @@ impl Validator<'_> {
         match raw.sat_antex.as_deref() {
             None | Some("strict") => {}
             Some("outdated-ok") => s.sat_antex = SatAntexPolicy::OutdatedOk,
+            Some("by-signals") => s.sat_antex = SatAntexPolicy::BySignals,
             Some(o) => self.err(
                 T,
                 None,
                 "sat_antex",
-                format!("{o:?}: \"strict\" or \"outdated-ok\""),
+                format!("{o:?}: \"strict\", \"outdated-ok\" or \"by-signals\""),
             ),
         }
         if let Some(m) = raw.mask_deg {
