@@ -16,7 +16,9 @@
 //! satellite's ambiguity only; a code outlier drops that code observation.
 //!
 //! A satellite without usable products or satellite antenna entry is excluded and reported
-//! ([`Ppp::exclusions`]); never modelled with a silent zero.
+//! ([`Ppp::exclusions`]); never modelled with a silent zero. An outdated GPS entry of an
+//! older block than the satellite's signals allow can give way to the file's entry of that
+//! block ([`blocks`], [`SatAntexPolicy::BySignals`]).
 
 pub mod blocks;
 pub mod broadcast;
