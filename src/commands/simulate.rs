@@ -91,9 +91,76 @@ pub struct SimulateArgs {
     /// phase centre), canopy, satellites tracked, lock restarts and slips.
     #[arg(long, value_name = "FILE", requires = "rover")]
     pub truth: Option<PathBuf>,
+    /// Also write precise products of the simulated satellites into this directory, named
+    /// after --name: `NAME.sp3` (SP3-d, centres of mass every 5 min), `NAME.clk` (RINEX clock,
+    /// 30 s) and `NAME.atx` (ANTEX of the satellites' and the receiver's antennas). The
+    /// observations then carry what a PPP model removes: solid Earth tide, phase wind-up,
+    /// receiver and satellite PCO/PCV, Shapiro delay, relativity and a troposphere of known
+    /// zenith delay. GLONASS is not in the products.
+    #[arg(long, value_name = "DIR")]
+    pub products: Option<PathBuf>,
+    /// Write the SP3-d orbits of the simulated satellites here (as with --products).
+    #[arg(long, value_name = "FILE")]
+    pub sp3: Option<PathBuf>,
+    /// Write the 30 s RINEX clocks of the simulated satellites here (as with --products).
+    #[arg(long, value_name = "FILE")]
+    pub clk: Option<PathBuf>,
+    /// Write the ANTEX file of the simulated antennas here (as with --products).
+    #[arg(long, value_name = "FILE")]
+    pub atx: Option<PathBuf>,
     /// Output file (`-` for standard output).
     #[arg(short, long)]
     pub output: PathBuf,
+}
+
+impl SimulateArgs {
+    /// Where each precise product goes, when any is asked for.
+    fn product_paths(&self) -> [Option<PathBuf>; 3] {
+        let named = |ext: &str| {
+            self.products
+                .as_ref()
+                .map(|d| d.join(format!("{}.{ext}", self.name.to_ascii_uppercase())))
+        };
+        [
+            self.sp3.clone().or_else(|| named("sp3")),
+            self.clk.clone().or_else(|| named("clk")),
+            self.atx.clone().or_else(|| named("atx")),
+        ]
+    }
+
+    fn wants_products(&self) -> bool {
+        self.product_paths().iter().any(Option::is_some)
+    }
+}
+
+/// Writes the precise products the arguments ask for.
+fn write_products(args: &SimulateArgs, sim: &Simulator) -> Result<()> {
+    let Some(p) = sim.precise() else {
+        return Ok(());
+    };
+    if let Some(dir) = &args.products {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--products {}: cannot create it", dir.display()))?;
+    }
+    let cfg = sim.config();
+    let end = cfg
+        .start
+        .add(f64::from(cfg.epochs) * f64::from(cfg.interval_s));
+    let sats = sim.satellites();
+    let [sp3, clk, atx] = args.product_paths();
+    let files: [(Option<PathBuf>, &dyn Fn() -> String); 3] = [
+        (sp3, &|| p.sp3(sats, cfg.start, end)),
+        (clk, &|| p.clk(sats, cfg.start, end)),
+        (atx, &|| p.antex_file().to_string()),
+    ];
+    for (path, text) in files {
+        if let Some(path) = path {
+            std::fs::write(&path, text())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("  products → {}", path.display());
+        }
+    }
+    Ok(())
 }
 
 /// The rover of `--rover`: its own receiver, clock, ambiguities and noise under the same sky.
@@ -183,6 +250,11 @@ fn run_pair(args: &SimulateArgs, base_cfg: SimConfig, rover: &Path, truth: &Path
 }
 
 pub fn run(args: &SimulateArgs) -> Result<()> {
+    if args.rover.is_some() && args.wants_products() {
+        bail!(
+            "--rover: precise products (--products, --sp3, --clk, --atx) are made for a station alone"
+        );
+    }
     if args.rover.is_some() && (args.ubx || args.both_msm || args.obs_only) {
         bail!(
             "--rover: give neither --ubx, --both-msm nor --obs-only (the pair is MSM with station messages and ephemerides)"
@@ -221,6 +293,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         sim.epochs_done(),
         args.output.display()
     );
+    write_products(args, &sim)?;
     let f = sim.faults_made;
     if f != crate::simulate::FaultCounts::default() {
         eprintln!(
@@ -354,6 +427,7 @@ fn config(args: &SimulateArgs) -> Result<SimConfig> {
             Some(r) => reflector(r)?,
             None => Vec::new(),
         },
+        precise: args.wants_products(),
         ..Default::default()
     })
 }

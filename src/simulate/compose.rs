@@ -68,19 +68,37 @@ pub(crate) fn issue_ephemeris(sat: &SimSat, t: Gpst) -> Issued {
     // The simulator built the message itself; decoding its own encoding cannot fail, but if it
     // ever did, the original message is still a faithful description.
     let decoded = rtcm3::decode(&payload).unwrap_or(msg);
-    let orbit = match decoded {
+    Issued {
+        payload,
+        orbit: orbit_of(decoded, t),
+        next_issue: next,
+    }
+}
+
+fn orbit_of(m: Message, t: Gpst) -> crate::gnss::nav::Ephemeris {
+    match m {
         Message::GpsEph(e) => e.to_ephemeris(t),
         Message::BdsEph(e) => e.to_ephemeris(t),
         Message::GalEph(e) => e.to_ephemeris(t),
         Message::QzsEph(e) => e.to_ephemeris(t),
         Message::GloEph(e) => e.to_ephemeris(t),
         other => unreachable_message(other),
-    };
-    Issued {
-        payload,
-        orbit,
-        next_issue: next,
     }
+}
+
+/// The orbit and clock of a Keplerian satellite around `t` before any rounding to the RTCM
+/// fields: one set describes the nominal orbit exactly for any time, so it serves a whole run
+/// as the satellite's true motion.
+pub(crate) fn exact_orbit(sat: &SimSat, t: Gpst) -> crate::gnss::nav::Ephemeris {
+    let msg = match &sat.orbit {
+        SimOrbit::Kepler {
+            elements,
+            constants,
+            ..
+        } => kepler_message(sat, elements, constants, t).0,
+        SimOrbit::Glonass { elements, channel } => glonass_message(sat.prn, elements, *channel, t).0,
+    };
+    orbit_of(msg, t)
 }
 
 fn unreachable_message(m: Message) -> crate::gnss::nav::Ephemeris {

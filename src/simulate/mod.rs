@@ -13,6 +13,7 @@
 //! same bytes.
 
 pub mod compose;
+pub mod precise;
 pub mod sky;
 pub mod walk;
 
@@ -72,6 +73,9 @@ pub struct SimConfig {
     /// Ground reflection: per azimuth sector, its start (degrees) and the reflector height (m);
     /// see [`sky::ObsModel::reflector`].
     pub reflector: Vec<(f64, f64)>,
+    /// Observe the satellites on their exact orbits with everything a PPP model removes, so
+    /// that the products of [`precise`] describe them (see there).
+    pub precise: bool,
 }
 
 impl Default for SimConfig {
@@ -99,6 +103,7 @@ impl Default for SimConfig {
             clock_ns: 0.0,
             antenna: "TRM59800.00     NONE".into(),
             reflector: Vec::new(),
+            precise: false,
         }
     }
 }
@@ -137,6 +142,7 @@ pub struct Simulator {
     ever_tracked: std::collections::BTreeSet<(Gnss, u8)>,
     /// What the receiver was and did at the last epoch.
     truth: Option<Truth>,
+    precise: Option<precise::Precise>,
 }
 
 /// The truth of one epoch: where the antenna was and what it tracked.
@@ -202,7 +208,14 @@ impl Simulator {
     pub fn new(cfg: SimConfig) -> Simulator {
         let sats = sky::constellation(&cfg.systems);
         let rng = Rng::new(cfg.seed);
+        let end = cfg
+            .start
+            .add(f64::from(cfg.epochs) * f64::from(cfg.interval_s));
+        let precise = cfg
+            .precise
+            .then(|| precise::Precise::new(&sats, cfg.start, end, &cfg.antenna));
         Simulator {
+            precise,
             cfg,
             sats,
             rng,
@@ -218,6 +231,16 @@ impl Simulator {
 
     pub fn config(&self) -> &SimConfig {
         &self.cfg
+    }
+
+    /// The simulated satellites.
+    pub fn satellites(&self) -> &[SimSat] {
+        &self.sats
+    }
+
+    /// The precise model, when the configuration asks for one.
+    pub fn precise(&self) -> Option<&precise::Precise> {
+        self.precise.as_ref()
     }
 
     /// The truth of the last epoch produced.
@@ -280,7 +303,8 @@ impl Simulator {
             noise: self.cfg.noise,
             multipath: self.cfg.multipath,
             ionosphere: self.cfg.atmosphere,
-            troposphere: self.cfg.atmosphere,
+            // The precise model brings its own troposphere, the one PPP estimates.
+            troposphere: self.cfg.atmosphere && self.precise.is_none(),
             pair_model: self.cfg.pair_model,
             reflector: self.cfg.reflector.clone(),
         };
@@ -343,15 +367,24 @@ impl Simulator {
                 Some(p) => Walk::sight(p, sat.sys, sat.prn, el, cn0),
                 None => Some(sky::Sight::default()),
             };
+            let precise = self.precise.as_ref();
+            let antenna = precise.map_or(position, |p| p.antenna_position(&position, t));
+            let terms = |sat_pos: &Vector3<f64>| {
+                precise.map_or_else(Vec::new, |p| p.terms(sat, sat_pos, &antenna, t))
+            };
             let rx = Reception {
-                position,
+                position: antenna,
                 velocity: place.map_or(Vector3::zeros(), |p| p.velocity),
                 clock_m,
                 sight: &sight,
+                terms: precise.is_some().then_some(&terms as &dyn Fn(&Vector3<f64>) -> _),
             };
+            let orbit = precise
+                .and_then(|p| p.orbit(sat.sys, sat.prn))
+                .unwrap_or(&iss.orbit);
             let seen = sky::observe(
                 sat,
-                &iss.orbit,
+                orbit,
                 &rx,
                 t,
                 &model,
@@ -377,6 +410,9 @@ impl Simulator {
                     // Out of view: lock is lost, a new pass starts with new ambiguities.
                     track.lock_since = None;
                     track.ambiguity_m.clear();
+                    if let Some(p) = precise {
+                        p.end_pass(sat.sys, sat.prn);
+                    }
                 }
             }
         }

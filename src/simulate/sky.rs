@@ -456,6 +456,10 @@ pub struct Reception<'a> {
     /// The surroundings' effect on a satellite at an elevation (rad) with a nominal C/N0
     /// (dB-Hz); `None` where the line of sight is blocked.
     pub sight: &'a dyn Fn(f64, f64) -> Option<Sight>,
+    /// Further range terms per signal of a satellite whose centre of mass is at the given
+    /// position (ECEF of the reception instant): (code and phase, phase only), in metres; see
+    /// [`super::precise::Precise::terms`].
+    pub terms: Option<&'a dyn Fn(&Vector3<f64>) -> Vec<(f64, f64)>>,
 }
 
 /// Thermal noise of a phase-lock loop (m) at C/N0 `cn0` (dB-Hz): σ = √(B/(C/N0)) rad over a
@@ -506,6 +510,7 @@ pub fn observe(
     };
     let sin_el = el.sin();
     let base = rho - C * clk + tropo + rx.clock_m;
+    let terms = rx.terms.map(|f| f(&sat_pos)).unwrap_or_default();
     let group_delay = |id: u8| {
         crate::messages::rtcm3::msm::signal_code(sat.sys, id)
             .and_then(crate::gnss::obs::SignalCode::new)
@@ -515,7 +520,9 @@ pub fn observe(
     let signals = sat
         .signals
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
+            let (both, phase_only) = terms.get(i).copied().unwrap_or((0.0, 0.0));
             let iono = iono_l1 * (GPS_L1 / s.freq_hz).powi(2);
             let mut code_err = sight.code_m;
             let mut phase_err = sight.phase_cycles * wavelength(s.freq_hz);
@@ -537,8 +544,8 @@ pub fn observe(
             SignalObs {
                 msm_id: s.msm_id,
                 freq_hz: s.freq_hz,
-                pseudorange_m: base + iono + code_err + group_delay(s.msm_id),
-                phase_range_m: base - iono + phase_err + ambiguity_m(s.msm_id),
+                pseudorange_m: base + both + iono + code_err + group_delay(s.msm_id),
+                phase_range_m: base + both + phase_only - iono + phase_err + ambiguity_m(s.msm_id),
                 range_rate_mps: rate,
                 cn0_dbhz: cn0,
             }

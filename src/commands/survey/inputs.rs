@@ -63,10 +63,67 @@ pub fn parse(args: &SurveyArgs) -> Parsed {
 pub fn products(
     parsed: (Sp3, Vec<ClockFile>),
     session: &Session,
+    systems: &[Gnss],
     warnings: &mut Vec<String>,
 ) -> Result<Products> {
+    clocks_per_system(&parsed.0, &parsed.1, systems, warnings)?;
     crate::station::survey::check_products(parsed, session, LABELS, warnings)
         .map_err(anyhow::Error::msg)
+}
+
+/// Every chosen system needs satellite clocks in the clock files: the SP3 clocks (every 5 or
+/// 15 min) cannot stand in, a satellite clock wanders by decimetres between them. A survey of
+/// only such systems is refused, a system among others is left out with a warning.
+fn clocks_per_system(
+    orbits: &Sp3,
+    clocks: &[ClockFile],
+    systems: &[Gnss],
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let mut lacking = Vec::new();
+    for &sys in systems {
+        if clocks
+            .iter()
+            .any(|c| c.satellites().iter().any(|(s, _)| *s == sys))
+        {
+            continue;
+        }
+        let in_sp3 = orbits.satellites.iter().any(|(s, prn)| {
+            *s == sys && orbits.nodes(*s, *prn).iter().any(|n| n.clock.is_some())
+        });
+        let name = system_name(sys);
+        let sp3_note = if in_sp3 {
+            format!(
+                "the SP3 orbits ({}) have {name} clocks only every {:.0} min, too coarse: a satellite clock wanders by decimetres between them",
+                orbits.agency,
+                orbits.interval_s / 60.0
+            )
+        } else {
+            format!("the SP3 orbits have no {name} clocks either")
+        };
+        lacking.push(format!(
+            "{name} PPP needs 30 s {name} satellite clocks, which the clock files (--clk) lack; {sp3_note}"
+        ));
+    }
+    if lacking.len() == systems.len() {
+        bail!("{}", lacking.join("\n"));
+    }
+    for l in lacking {
+        warnings.push(format!("{l}: its satellites are left out"));
+    }
+    Ok(())
+}
+
+fn system_name(sys: Gnss) -> &'static str {
+    match sys {
+        Gnss::Gps => "GPS",
+        Gnss::Glonass => "GLONASS",
+        Gnss::Galileo => "Galileo",
+        Gnss::Sbas => "SBAS",
+        Gnss::Qzss => "QZSS",
+        Gnss::Beidou => "BeiDou",
+        Gnss::Navic => "NavIC",
+    }
 }
 
 /// The ANTEX file and the receiver antenna named in the observations' header.

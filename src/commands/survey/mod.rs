@@ -116,7 +116,7 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
         (session, parsed)
     });
     let session = session?;
-    let products = inputs::products(parsed.orbits?, &session, &mut warnings)?;
+    let products = inputs::products(parsed.orbits?, &session, &systems, &mut warnings)?;
     let (antex, antenna) = inputs::antex(args, parsed.antex?, &session)?;
     inputs::require_phase(args, &session, &systems)?;
     let reference = match &args.position {
