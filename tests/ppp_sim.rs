@@ -21,6 +21,8 @@ use nalgebra::Vector3;
 
 /// Vientiane: BeiDou's GEO and IGSO satellites are high in the sky.
 const STATION: (f64, f64, f64) = (17.9757, 102.6331, 180.0);
+/// The simulation's default first epoch (`corsd simulate --start`), which dates the stream.
+const DATE: &str = "2026-03-01";
 /// The station must come out within this of the truth (m, 3D).
 const BAR_M: f64 = 0.005;
 
@@ -76,7 +78,7 @@ fn survey(day: &Day, systems: &str, dir: &Path) -> (f64, serde_json::Value, Path
         .arg(&day.clk)
         .arg("--atx")
         .arg(&day.atx)
-        .args(["--systems", systems, "--json", "--series"])
+        .args(["--systems", systems, "--date", DATE, "--json", "--series"])
         .arg(&series)
         .output()
         .expect("corsd runs");

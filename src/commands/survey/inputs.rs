@@ -19,7 +19,12 @@ pub fn observations(
     systems: &[Gnss],
     warnings: &mut Vec<String>,
 ) -> Result<Session> {
-    let mut s = crate::station::survey::observations(&args.obs, systems, warnings)
+    let mut s = crate::station::survey::observations(
+        &args.obs,
+        args.date.map(crate::gnss::time::Gpst::from_date),
+        systems,
+        warnings,
+    )
         .map_err(anyhow::Error::msg)?;
     let t0 = s.first().add(args.from_hour * 3600.0);
     let t1 = args.hours.map(|h| t0.add(h * 3600.0));

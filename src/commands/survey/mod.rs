@@ -71,6 +71,10 @@ pub struct SurveyArgs {
     /// Print one JSON object instead of the text summary.
     #[arg(long)]
     pub json: bool,
+    /// UTC date of RTCM3 observations (YYYY-MM-DD) whose stream has no 1013 message to date
+    /// it.
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
 }
 
 /// A satellite as `G18`.

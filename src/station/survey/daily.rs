@@ -170,7 +170,7 @@ pub fn survey_day(
         ));
     }
     let mut notes = Vec::new();
-    let mut session = match super::observations(inputs, &s.systems, &mut notes) {
+    let mut session = match super::observations(inputs, None, &s.systems, &mut notes) {
         Ok(x) => x,
         Err(e) => return Some(Outcome::failed(day, format!("{when}: {e}"), false)),
     };

@@ -75,15 +75,16 @@ impl Session {
 
 /// All observation files as one session, in time order without repeated epochs; `notes`
 /// receives what the reader had to say (the antenna height note aside: the survey solves the
-/// marker).
+/// marker). `reference` dates RTCM3 streams that carry no 1013 message.
 pub fn observations(
     paths: &[PathBuf],
+    reference: Option<Gpst>,
     systems: &[Gnss],
     notes: &mut Vec<String>,
 ) -> Result<Session> {
     let mut session: Option<Session> = None;
     for path in paths {
-        let rec = recording::read_of(path, None, Some(systems))?;
+        let rec = recording::read_of(path, reference, Some(systems))?;
         notes.extend(
             rec.notes
                 .iter()
