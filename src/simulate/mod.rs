@@ -149,8 +149,8 @@ pub struct Simulator {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Truth {
     pub time: Gpst,
-    /// Antenna reference point, ECEF (m); the simulator models no phase-centre offset, so it is
-    /// the phase centre too.
+    /// Antenna reference point, ECEF (m); outside [`SimConfig::precise`] the simulator models
+    /// no phase-centre offset, so it is the phase centre too.
     pub position: Vector3<f64>,
     pub canopy: Canopy,
     /// Satellites observed.
