@@ -155,7 +155,10 @@ fn real_products_lack_30_s_beidou_clocks() {
         .output()
         .expect("corsd runs");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "a BeiDou survey without BeiDou clocks ran: {err}");
+    assert!(
+        !out.status.success(),
+        "a BeiDou survey without BeiDou clocks ran: {err}"
+    );
     for needle in [
         "BeiDou PPP needs 30 s BeiDou satellite clocks",
         "(--clk) lack",

@@ -96,7 +96,9 @@ pub(crate) fn exact_orbit(sat: &SimSat, t: Gpst) -> crate::gnss::nav::Ephemeris 
             constants,
             ..
         } => kepler_message(sat, elements, constants, t).0,
-        SimOrbit::Glonass { elements, channel } => glonass_message(sat.prn, elements, *channel, t).0,
+        SimOrbit::Glonass { elements, channel } => {
+            glonass_message(sat.prn, elements, *channel, t).0
+        }
     };
     orbit_of(msg, t)
 }

@@ -165,8 +165,7 @@ impl Precise {
         let doy = f64::from(cal.ordinal()) + f64::from(cal.num_seconds_from_midnight()) / 86_400.0;
         let (mh, mw) = niell_mapping(geo.lat, geo.h, doy, los_enu.z);
         let zhd = saastamoinen_zenith(geo.lat, geo.h).0;
-        let common =
-            zhd * mh + zenith_wet(t.diff(self.start)) * mw + shapiro_delay(sat_pos, rcv);
+        let common = zhd * mh + zenith_wet(t.diff(self.start)) * mw + shapiro_delay(sat_pos, rcv);
         let sun = sun_ecef(t);
         let wind_up = {
             let mut w = self.windup.borrow_mut();
@@ -513,7 +512,12 @@ mod tests {
             let b = p.orbit(s.sys, s.prn).unwrap();
             let want = b.position_clock(t).0;
             let got = sp3.position(s.sys, s.prn, t).unwrap();
-            assert!((got - want).norm() < 1e-3, "{:?} {}", s.prn, (got - want).norm());
+            assert!(
+                (got - want).norm() < 1e-3,
+                "{:?} {}",
+                s.prn,
+                (got - want).norm()
+            );
             assert!(clk.bias(s.sys, s.prn, t).is_ok());
         }
     }

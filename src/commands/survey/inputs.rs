@@ -25,7 +25,7 @@ pub fn observations(
         systems,
         warnings,
     )
-        .map_err(anyhow::Error::msg)?;
+    .map_err(anyhow::Error::msg)?;
     let t0 = s.first().add(args.from_hour * 3600.0);
     let t1 = args.hours.map(|h| t0.add(h * 3600.0));
     s.epochs
@@ -93,9 +93,10 @@ fn clocks_per_system(
         {
             continue;
         }
-        let in_sp3 = orbits.satellites.iter().any(|(s, prn)| {
-            *s == sys && orbits.nodes(*s, *prn).iter().any(|n| n.clock.is_some())
-        });
+        let in_sp3 = orbits
+            .satellites
+            .iter()
+            .any(|(s, prn)| *s == sys && orbits.nodes(*s, *prn).iter().any(|n| n.clock.is_some()));
         let name = system_name(sys);
         let sp3_note = if in_sp3 {
             format!(
