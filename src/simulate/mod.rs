@@ -377,9 +377,7 @@ impl Simulator {
                 velocity: place.map_or(Vector3::zeros(), |p| p.velocity),
                 clock_m,
                 sight: &sight,
-                terms: precise
-                    .is_some()
-                    .then_some(&terms as &dyn Fn(&Vector3<f64>) -> _),
+                terms: precise.is_some().then_some(&terms as &sky::SatTerms<'_>),
             };
             let orbit = precise
                 .and_then(|p| p.orbit(sat.sys, sat.prn))

@@ -459,8 +459,11 @@ pub struct Reception<'a> {
     /// Further range terms per signal of a satellite whose centre of mass is at the given
     /// position (ECEF of the reception instant): (code and phase, phase only), in metres; see
     /// [`super::precise::Precise::terms`].
-    pub terms: Option<&'a dyn Fn(&Vector3<f64>) -> Vec<(f64, f64)>>,
+    pub terms: Option<&'a SatTerms<'a>>,
 }
+
+/// Per signal of a satellite at a position: (code and phase, phase only) range terms (m).
+pub type SatTerms<'a> = dyn Fn(&Vector3<f64>) -> Vec<(f64, f64)> + 'a;
 
 /// Thermal noise of a phase-lock loop (m) at C/N0 `cn0` (dB-Hz): σ = √(B/(C/N0)) rad over a
 /// 10 Hz loop bandwidth, 1 mm at 50 dB-Hz, 5 mm at 25 dB-Hz on L1.
