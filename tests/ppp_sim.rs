@@ -1,7 +1,7 @@
 //! PPP on the simulated station: `corsd simulate --products` writes a day of MSM7 observations
 //! at 30 s and the precise products of its own satellites (SP3-d orbits, 30 s RINEX clocks,
 //! ANTEX of its antennas), and `corsd survey` reads the stream directly and must find the
-//! simulated marker within 5 mm (3D): GPS, BeiDou (its GEO, IGSO and MEO satellites, with the
+//! simulated marker within 5 mm (3D), and follow its zenith delay within 1 cm RMS: GPS, BeiDou (its GEO, IGSO and MEO satellites, with the
 //! 30 s BeiDou clocks the real products lack), GPS+BeiDou and Galileo. The observations carry
 //! code and phase noise and everything the PPP model removes (tide, wind-up, antenna offsets
 //! and variations, Shapiro, relativity, a troposphere of known zenith delay): see
@@ -25,6 +25,8 @@ const STATION: (f64, f64, f64) = (17.9757, 102.6331, 180.0);
 const DATE: &str = "2026-03-01";
 /// The station must come out within this of the truth (m, 3D).
 const BAR_M: f64 = 0.005;
+/// The estimated zenith delay must follow the simulated one within this RMS (m).
+const ZTD_BAR_M: f64 = 0.01;
 
 struct Day {
     obs: PathBuf,
@@ -107,16 +109,49 @@ fn survey(day: &Day, systems: &str, dir: &Path) -> (f64, serde_json::Value, Path
     (err, j, series)
 }
 
+/// RMS (m) of the survey's ZTD series against the simulated zenith delay after the first hour.
+fn ztd_rms(series: &Path) -> f64 {
+    let truth = Geodetic::from_degrees(STATION.0, STATION.1, STATION.2).to_ecef();
+    let text = std::fs::read_to_string(series).expect("the series file");
+    let mut first: Option<chrono::NaiveDateTime> = None;
+    let mut sq = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let t = chrono::NaiveDateTime::parse_from_str(f[0], "%Y-%m-%dT%H:%M:%S").unwrap();
+        // The stream starts at 00:00 UTC, which is 00:00:18 GPS time.
+        let start = *first.get_or_insert(t.date().and_hms_opt(0, 0, 18).unwrap());
+        let elapsed = (t - start).num_seconds() as f64;
+        if elapsed < 3600.0 {
+            continue;
+        }
+        let ztd: f64 = f[8].parse().unwrap();
+        let want = corsd::simulate::precise::zenith_total(&truth, elapsed);
+        sq.push((ztd - want).powi(2));
+    }
+    assert!(
+        !sq.is_empty(),
+        "no ZTD after the first hour in {}",
+        series.display()
+    );
+    (sq.iter().sum::<f64>() / sq.len() as f64).sqrt()
+}
+
 #[test]
 fn simulated_day_gps_within_5_mm() {
     let dir = temp_dir("ppp-sim-g");
     let day = simulate(&dir, "G");
-    let (err, j, _) = survey(&day, "G", &dir);
+    let (err, j, series) = survey(&day, "G", &dir);
     assert!(
         err < BAR_M,
         "GPS PPP {:.1} mm from the simulated truth: {j}",
         err * 1e3
     );
+    let rms = ztd_rms(&series);
+    eprintln!(
+        "ZTD against the simulated one after the first hour: RMS {:.1} mm",
+        rms * 1e3
+    );
+    assert!(rms < ZTD_BAR_M, "ZTD RMS {:.1} mm", rms * 1e3);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
