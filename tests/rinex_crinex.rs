@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use corsd::gnss::Gnss;
-use corsd::rinex::{RinexError, read_nav, read_obs, read_text};
+use corsd::rinex::{RinexError, read_nav, read_obs, read_obs_file, read_obs_of, read_text};
 
 const NYA1_OBS: &str = "rinex/nav-solutions_data/NYA100NOR_S_20241240000_01D_30S_MO.crx.gz";
 const ESBC_OBS: &str = "rinex/nav-solutions_data/ESBC00DNK_R_20201770000_01D_30S_MO.crx.gz";
@@ -72,9 +72,35 @@ fn expand_and_compare(rel: &str) -> String {
     ours
 }
 
+/// The epochs decoded straight from the compact file equal those read from its expansion, for
+/// all systems and for subsets (the other systems' lines passed over).
+fn direct_reading_matches_expansion(rel: &str, text: &str) {
+    let path = common::data_file(rel);
+    let subsets: [Option<&[Gnss]>; 3] = [
+        None,
+        Some(&[Gnss::Gps]),
+        Some(&[Gnss::Galileo, Gnss::Beidou]),
+    ];
+    for systems in subsets {
+        let (want, approx) = read_obs_of(text, systems).expect("read_obs_of");
+        let t = Instant::now();
+        let got = read_obs_file(&path, systems).expect("read_obs_file");
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        eprintln!("{rel} {systems:?}: gunzip + CRINEX decoding into epochs {ms:.0} ms");
+        assert_eq!(got.approx, approx);
+        assert_eq!(got.epochs.len(), want.len());
+        for (g, w) in got.epochs.iter().zip(&want) {
+            assert_eq!(g, w, "{rel} {systems:?}: epoch {:?}", w.time);
+        }
+        let header_end = text.find("END OF HEADER").expect("header") + "END OF HEADER".len();
+        assert_eq!(got.header.trim_end(), text[..header_end].trim_end());
+    }
+}
+
 #[test]
 fn nya1_crinex_matches_crx2rnx_and_reads_2880_epochs() {
     let text = expand_and_compare(NYA1_OBS);
+    direct_reading_matches_expansion(NYA1_OBS, &text);
     let (epochs, approx) = read_obs(&text).expect("read_obs");
     assert_eq!(epochs.len(), 2880);
     let approx = approx.expect("APPROX POSITION XYZ");
@@ -92,6 +118,7 @@ fn nya1_crinex_matches_crx2rnx_and_reads_2880_epochs() {
 #[test]
 fn esbc_crinex_matches_crx2rnx_and_reads_2880_epochs() {
     let text = expand_and_compare(ESBC_OBS);
+    direct_reading_matches_expansion(ESBC_OBS, &text);
     let (epochs, _) = read_obs(&text).expect("read_obs");
     assert_eq!(epochs.len(), 2880);
     let bds: BTreeSet<u8> = epochs

@@ -193,7 +193,7 @@ impl Antex {
     /// Parses ANTEX text keeping every satellite but only the receiver antennas named by the
     /// descriptors (`LEIAR25.R3      NONE`, as [`Antex::receiver_by_descriptor`] reads them):
     /// a daemon that needs two receivers' calibrations holds those, not the file's hundreds
-    /// (megabytes of azimuth grids). Each antenna left out is freed as soon as it is read.
+    /// (megabytes of azimuth grids). The grids of the antennas left out are not read.
     pub fn parse_receivers(text: &str, descriptors: &[&str]) -> Result<Antex, AntexError> {
         let wanted: Vec<(&str, &str)> = descriptors
             .iter()
@@ -460,9 +460,23 @@ fn parse(text: &str, keep: &dyn Fn(&Antenna) -> bool) -> Result<Antex, AntexErro
     let mut file_week = None;
     // The declared number of frequencies and its line.
     let mut declared: Option<(usize, usize)> = None;
+    // Inside a receiver antenna `keep` turned down: only its end and the file's SINEX week
+    // are read, not its grids.
+    let mut passing = false;
     for (i, line) in lines {
         let no = i + 1;
         let err = |what: String| AntexError::Line { line: no, what };
+        if passing {
+            match label(line) {
+                Some("END OF ANTENNA") => {
+                    (passing, ant, freq, declared) = (false, None, None, None);
+                    continue;
+                }
+                Some("START OF ANTENNA") => (passing, ant, freq) = (false, None, None),
+                Some("SINEX CODE") => {}
+                _ => continue,
+            }
+        }
         match label(line) {
             Some("START OF ANTENNA") => {
                 if let Some(open) = ant.take() {
@@ -517,6 +531,8 @@ fn parse(text: &str, keep: &dyn Fn(&Antenna) -> bool) -> Result<Antex, AntexErro
                 if is_satellite(a) {
                     a.kind = col(0..20);
                     a.radome.clear();
+                } else if !keep(a) {
+                    passing = true;
                 }
             }
             Some("DAZI") => {

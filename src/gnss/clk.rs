@@ -27,6 +27,9 @@ pub enum ClockError {
     /// The file has no satellite clock record.
     #[error("RINEX clock file has no satellite (AS) records")]
     NoRecords,
+    /// The file has no satellite clock record of the systems asked for.
+    #[error("RINEX clock file has no satellite (AS) records of the systems {0}")]
+    NoSystems(String),
     /// The satellite has no record in the file.
     #[error("satellite {sat} has no clock in the file")]
     NoSatellite { sat: String },
@@ -66,7 +69,13 @@ pub struct ClockFile {
 impl ClockFile {
     /// Reads RINEX clock text (the caller reads and decompresses the file).
     pub fn parse(text: &str) -> Result<ClockFile, ClockError> {
-        parse(text)
+        parse(text, None)
+    }
+
+    /// [`parse`](Self::parse) keeping only the satellites of `systems`: the other records are
+    /// passed over once their satellite is read.
+    pub fn parse_of(text: &str, systems: &[Gnss]) -> Result<ClockFile, ClockError> {
+        parse(text, Some(systems))
     }
 
     /// Satellites with at least one record, sorted.
@@ -127,7 +136,7 @@ fn show(t: Gpst) -> String {
     t.calendar().format("%Y-%m-%d %H:%M:%S GPST").to_string()
 }
 
-fn parse(text: &str) -> Result<ClockFile, ClockError> {
+fn parse(text: &str, keep: Option<&[Gnss]>) -> Result<ClockFile, ClockError> {
     let mut lines = text.lines().enumerate();
     let first = lines.next().map(|(_, l)| l).unwrap_or("");
     let label = |l: &str| l.get(60..).unwrap_or("").trim().to_string();
@@ -154,6 +163,8 @@ fn parse(text: &str) -> Result<ClockFile, ClockError> {
         series: SatMap::default(),
     };
     let mut in_header = true;
+    let mut last_epoch: Option<([&str; 6], Gpst)> = None;
+    let mut any_record = false;
     for (ln, line) in lines {
         if in_header {
             match label(line).as_str() {
@@ -169,31 +180,51 @@ fn parse(text: &str) -> Result<ClockFile, ClockError> {
             // with more than two values.
             continue;
         }
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 10 {
-            return Err(bad(ln, format!("{} fields in an AS record", f.len())));
+        // Ten fields: AS, name, the epoch (6), the number of values, the bias.
+        let mut f = [""; 10];
+        let mut nf = 0;
+        for x in line.split_ascii_whitespace() {
+            if let Some(slot) = f.get_mut(nf) {
+                *slot = x;
+            }
+            nf += 1;
+        }
+        if nf < 10 {
+            return Err(bad(ln, format!("{nf} fields in an AS record")));
         }
         let Some(sat) = satellite(f[1]) else {
             return Err(bad(ln, format!("satellite {:?}", f[1])));
         };
-        let n = |i: usize| f[i].parse::<u32>().ok();
-        let t = (|| {
-            to_gpst(
-                &out.time_system,
-                f[2].parse().ok()?,
-                n(3)?,
-                n(4)?,
-                n(5)?,
-                n(6)?,
-                f[7].parse().ok()?,
-            )
-        })()
-        .ok_or_else(|| bad(ln, "epoch".into()))?
-        .map_err(|s| bad(ln, format!("time system {s:?}")))?;
+        any_record = true;
+        if keep.is_some_and(|keep| !keep.contains(&sat.0)) {
+            continue;
+        }
+        // The records of one epoch follow each other: the time is converted once.
+        let t = match last_epoch {
+            Some((e, t)) if e == f[2..8] => t,
+            _ => {
+                let n = |i: usize| f[i].parse::<u32>().ok();
+                let t = (|| {
+                    to_gpst(
+                        &out.time_system,
+                        f[2].parse().ok()?,
+                        n(3)?,
+                        n(4)?,
+                        n(5)?,
+                        n(6)?,
+                        f[7].parse().ok()?,
+                    )
+                })()
+                .ok_or_else(|| bad(ln, "epoch".into()))?
+                .map_err(|s| bad(ln, format!("time system {s:?}")))?;
+                last_epoch = Some(([f[2], f[3], f[4], f[5], f[6], f[7]], t));
+                t
+            }
+        };
         let bias: f64 = f[9]
-            .replace(['D', 'd'], "E")
             .parse()
             .ok()
+            .or_else(|| f[9].replace(['D', 'd'], "E").parse().ok())
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| bad(ln, format!("clock bias {:?}", f[9])))?;
         let series = out.series.entry(sat).or_default();
@@ -205,7 +236,12 @@ fn parse(text: &str) -> Result<ClockFile, ClockError> {
         }
     }
     if out.series.is_empty() {
-        return Err(ClockError::NoRecords);
+        return Err(match keep {
+            Some(keep) if any_record => {
+                ClockError::NoSystems(keep.iter().map(|g| g.letter()).collect())
+            }
+            _ => ClockError::NoRecords,
+        });
     }
     out.interval_s = nominal_interval(&out.series);
     Ok(out)

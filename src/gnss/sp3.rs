@@ -106,6 +106,9 @@ pub struct Sp3 {
     /// Satellites listed in the header, in order.
     pub satellites: Vec<(Gnss, u8)>,
     series: SatMap<(Gnss, u8), Vec<Node>>,
+    /// The nodes with a position, per satellite: what the interpolation walks, kept with
+    /// `series` so that no lookup copies them.
+    positions: SatMap<(Gnss, u8), Vec<(Gpst, Vector3<f64>)>>,
 }
 
 /// A satellite's interpolated state.
@@ -182,7 +185,19 @@ impl Sp3 {
                 }
             }
         }
+        self.index_positions();
         Ok(())
+    }
+
+    fn index_positions(&mut self) {
+        self.positions = self
+            .series
+            .iter()
+            .map(|(&sat, nodes)| {
+                let p = nodes.iter().filter_map(|n| Some((n.t, n.pos?))).collect();
+                (sat, p)
+            })
+            .collect();
     }
 
     /// The ECEF position of a satellite's centre of mass at `t` (m).
@@ -200,13 +215,13 @@ impl Sp3 {
         nodes: usize,
     ) -> Result<Vector3<f64>, Sp3Error> {
         let series = self.positions(sys, prn)?;
-        interpolate(&series, t, self.interval_s, sys, prn, nodes.max(2))
+        interpolate(series, t, self.interval_s, sys, prn, nodes.max(2))
     }
 
     /// Position and velocity (central difference over ±0.5 s, one-sided at the data's ends).
     pub fn state(&self, sys: Gnss, prn: u8, t: Gpst) -> Result<OrbitState, Sp3Error> {
         let nodes = self.positions(sys, prn)?;
-        let at = |dt: f64| interpolate(&nodes, t.add(dt), self.interval_s, sys, prn, NODES);
+        let at = |dt: f64| interpolate(nodes, t.add(dt), self.interval_s, sys, prn, NODES);
         let pos = at(0.0)?;
         let h = VELOCITY_HALF_STEP_S;
         let vel = match (at(-h), at(h)) {
@@ -243,14 +258,13 @@ impl Sp3 {
         }
     }
 
-    fn positions(&self, sys: Gnss, prn: u8) -> Result<Vec<(Gpst, Vector3<f64>)>, Sp3Error> {
-        let nodes = self
-            .series
+    fn positions(&self, sys: Gnss, prn: u8) -> Result<&[(Gpst, Vector3<f64>)], Sp3Error> {
+        self.positions
             .get(&(sys, prn))
+            .map(Vec::as_slice)
             .ok_or_else(|| Sp3Error::NoSatellite {
                 sat: sat_name(sys, prn),
-            })?;
-        Ok(nodes.iter().filter_map(|n| Some((n.t, n.pos?))).collect())
+            })
     }
 }
 
@@ -287,15 +301,18 @@ fn interpolate(
         return Ok(nodes[i].1);
     }
     let joined = |a: usize| nodes[a + 1].0.diff(nodes[a].0) <= interval * GAP_TOLERANCE;
-    // The run of gap-free nodes holding i and i + 1 (t lies strictly between them).
+    // The run of gap-free nodes holding i and i + 1 (t lies strictly between them), looked for
+    // no further than n nodes either side: a run cut there is long enough, and the window
+    // placed in it is the same.
+    let (lo_limit, hi_limit) = (i.saturating_sub(n), i + 1 + n);
     let mut lo = i;
-    while lo > 0 && joined(lo - 1) {
+    while lo > lo_limit && joined(lo - 1) {
         lo -= 1;
     }
     let mut hi = i;
     if joined(i) {
         hi = i + 1;
-        while hi + 1 < nodes.len() && joined(hi) {
+        while hi + 1 < nodes.len() && hi < hi_limit && joined(hi) {
             hi += 1;
         }
     }
@@ -311,7 +328,18 @@ fn interpolate(
     }
     let start = (i + 1).saturating_sub(n / 2).clamp(lo, hi + 1 - n);
     let window = &nodes[start..start + n];
-    let x: Vec<f64> = window.iter().map(|n| n.0.diff(t)).collect();
+    let mut stack = [0.0; 2 * NODES];
+    let mut heap = Vec::new();
+    let x: &mut [f64] = if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, 0.0);
+        &mut heap
+    };
+    for (x, node) in x.iter_mut().zip(window) {
+        *x = node.0.diff(t);
+    }
+    let x = &*x;
     let mut out = Vector3::zeros();
     for (j, (_, p)) in window.iter().enumerate() {
         let mut w = 1.0;
@@ -404,6 +432,7 @@ fn parse(text: &str) -> Result<Sp3, Sp3Error> {
         interval_s: 0.0,
         satellites: Vec::new(),
         series: SatMap::default(),
+        positions: SatMap::default(),
     };
     if out.frame.is_empty() {
         return Err(bad(0, "no coordinate system label (columns 47-51)"));
@@ -513,6 +542,7 @@ fn parse(text: &str) -> Result<Sp3, Sp3Error> {
             &format!("{n} satellites declared, {} listed", out.satellites.len()),
         ));
     }
+    out.index_positions();
     Ok(out)
 }
 

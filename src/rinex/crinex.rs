@@ -21,6 +21,10 @@
 use std::collections::HashMap;
 
 use super::RinexError;
+use super::obs::{self as read, ObsFile};
+use crate::gnss::Gnss;
+use crate::gnss::obs::Epoch;
+use crate::gnss::time::Gpst;
 
 /// Highest difference order accepted in an `n&v` field (RNX2CRX writes 3).
 const MAX_ORDER: usize = 9;
@@ -180,10 +184,302 @@ fn sat_name(id: &[u8; 3]) -> String {
     String::from_utf8_lossy(id).into_owned()
 }
 
+/// Where the decoder puts what it reads: the RINEX text ([`expand`]) or epochs
+/// ([`read_obs_of`]).
+trait Sink {
+    /// A header line after the CRINEX lines, `END OF HEADER` included.
+    fn header(&mut self, line: &str, ln: usize) -> Result<(), RinexError>;
+    /// An event epoch (flag above 1): its line as it stands.
+    fn event(&mut self, epoch_line: &[u8], ln: usize) -> Result<(), RinexError>;
+    /// A record line of an event.
+    fn record(&mut self, line: &str);
+    /// A data epoch: its line (columns 1–41 hold the RINEX epoch) and clock offset (1e-12 s).
+    fn epoch(
+        &mut self,
+        epoch_line: &[u8],
+        clock: Option<i64>,
+        ln: usize,
+        cln: usize,
+    ) -> Result<(), RinexError>;
+    /// Called for each satellite of an epoch in turn: are its values wanted? The answer
+    /// depends on the system only, so the arcs of a satellite not wanted are never needed.
+    fn take(&mut self, id: [u8; 3]) -> bool;
+    /// A wanted satellite's values (1e-3 units) and LLI/SSI flag characters.
+    fn sat(
+        &mut self,
+        id: [u8; 3],
+        vals: &[Option<i64>],
+        flags: &[u8],
+        dln: usize,
+    ) -> Result<(), RinexError>;
+}
+
+/// The RINEX epoch line of a data epoch: columns 1–41, then the clock offset (F15.12).
+fn push_epoch_line(
+    out: &mut Vec<u8>,
+    epoch_line: &[u8],
+    clock: Option<i64>,
+    cln: usize,
+) -> Result<(), RinexError> {
+    let n0 = out.len();
+    let head = epoch_line.get(..41).unwrap_or(epoch_line);
+    out.extend_from_slice(head);
+    if let Some(c) = clock {
+        out.resize(n0 + 41, b' ');
+        if !push_fixed(out, c, 12, 15) {
+            return Err(err(
+                cln,
+                format!("clock offset {c}e-12 s does not fit the RINEX F15.12 field"),
+            ));
+        }
+    }
+    end_line(out, n0);
+    Ok(())
+}
+
+/// Largest and smallest values (1e-3) the RINEX F14.3 field holds.
+const F14_3: std::ops::RangeInclusive<i64> = -999_999_999_999..=9_999_999_999_999;
+
+fn too_wide(id: &[u8; 3], v: i64, dln: usize) -> RinexError {
+    err(
+        dln,
+        format!(
+            "{}: value {v}e-3 does not fit the RINEX F14.3 field",
+            sat_name(id)
+        ),
+    )
+}
+
+/// The RINEX text, byte for byte what CRX2RNX writes.
+struct Text(Vec<u8>);
+
+impl Sink for Text {
+    fn header(&mut self, line: &str, _: usize) -> Result<(), RinexError> {
+        self.0.extend_from_slice(line.as_bytes());
+        self.0.push(b'\n');
+        Ok(())
+    }
+    fn event(&mut self, epoch_line: &[u8], _: usize) -> Result<(), RinexError> {
+        let n0 = self.0.len();
+        self.0.extend_from_slice(epoch_line);
+        end_line(&mut self.0, n0);
+        Ok(())
+    }
+    fn record(&mut self, line: &str) {
+        self.0.extend_from_slice(line.as_bytes());
+        self.0.push(b'\n');
+    }
+    fn epoch(
+        &mut self,
+        epoch_line: &[u8],
+        clock: Option<i64>,
+        _: usize,
+        cln: usize,
+    ) -> Result<(), RinexError> {
+        push_epoch_line(&mut self.0, epoch_line, clock, cln)
+    }
+    fn take(&mut self, _: [u8; 3]) -> bool {
+        true
+    }
+    fn sat(
+        &mut self,
+        id: [u8; 3],
+        vals: &[Option<i64>],
+        flags: &[u8],
+        dln: usize,
+    ) -> Result<(), RinexError> {
+        let out = &mut self.0;
+        let n0 = out.len();
+        out.extend_from_slice(&id);
+        for (k, v) in vals.iter().enumerate() {
+            match *v {
+                Some(v) => {
+                    if !push_fixed(out, v, 3, 14) {
+                        return Err(too_wide(&id, v, dln));
+                    }
+                }
+                None => out.extend_from_slice(&[b' '; 14]),
+            }
+            out.push(flags.get(2 * k).copied().unwrap_or(b' '));
+            out.push(flags.get(2 * k + 1).copied().unwrap_or(b' '));
+        }
+        end_line(out, n0);
+        Ok(())
+    }
+}
+
+/// Epochs as [`super::read::read_obs_of`] reads them from the expanded text, without writing it.
+struct Epochs<'s> {
+    systems: Option<&'s [Gnss]>,
+    header: String,
+    kept: Option<read::Systems>,
+    approx: Option<[f64; 3]>,
+    epochs: Vec<Epoch>,
+    /// The epoch being filled; `None` inside a skipped one.
+    current: Option<Epoch>,
+    /// Satellite lines the epoch line announces that are still to come.
+    remaining: usize,
+    /// Whether the satellite line at hand goes into `current`.
+    collect: bool,
+    line: Vec<u8>,
+}
+
+impl Epochs<'_> {
+    fn head(&mut self, ln: usize) -> Result<(Gpst, u8, usize), RinexError> {
+        if let Some(e) = self.current.take() {
+            self.epochs.push(e);
+        }
+        let text = String::from_utf8_lossy(&self.line);
+        let (time, flag, count) = read::epoch_head(text.get(1..).unwrap_or(""), ln)?;
+        self.remaining = count;
+        Ok((time, flag, count))
+    }
+}
+
+impl Sink for Epochs<'_> {
+    fn header(&mut self, line: &str, _: usize) -> Result<(), RinexError> {
+        self.header.push_str(line);
+        self.header.push('\n');
+        if line
+            .get(60..)
+            .is_some_and(|l| l.starts_with("END OF HEADER"))
+        {
+            let mut lines = self.header.lines().enumerate();
+            let h = read::obs_header(&mut lines)?;
+            self.kept = Some(read::Systems::new(&h.types, self.systems));
+            self.approx = h.approx;
+        }
+        Ok(())
+    }
+    fn event(&mut self, epoch_line: &[u8], ln: usize) -> Result<(), RinexError> {
+        self.line.clear();
+        self.line.extend_from_slice(epoch_line);
+        end_line(&mut self.line, 0);
+        self.line.pop();
+        // Records starting with '>' would be read as epoch lines from the text; they are not
+        // records RNX2CRX writes.
+        let (time, flag, _) = self.head(ln)?;
+        if flag <= 1 {
+            self.current = Some(Epoch {
+                time,
+                sats: Vec::new(),
+            });
+        }
+        Ok(())
+    }
+    fn record(&mut self, _: &str) {
+        self.remaining = self.remaining.saturating_sub(1);
+    }
+    fn epoch(
+        &mut self,
+        epoch_line: &[u8],
+        clock: Option<i64>,
+        ln: usize,
+        cln: usize,
+    ) -> Result<(), RinexError> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        push_epoch_line(&mut line, epoch_line, clock, cln)?;
+        line.pop();
+        self.line = line;
+        let (time, flag, _) = self.head(ln)?;
+        if flag <= 1 {
+            self.current = Some(Epoch {
+                time,
+                sats: Vec::with_capacity(self.remaining),
+            });
+        }
+        Ok(())
+    }
+    fn take(&mut self, id: [u8; 3]) -> bool {
+        self.collect = self.remaining > 0 && self.current.is_some();
+        self.remaining = self.remaining.saturating_sub(1);
+        self.kept.as_ref().is_some_and(|k| k.get(id[0]).is_some())
+    }
+    fn sat(
+        &mut self,
+        id: [u8; 3],
+        vals: &[Option<i64>],
+        flags: &[u8],
+        dln: usize,
+    ) -> Result<(), RinexError> {
+        for v in vals.iter().flatten() {
+            if !F14_3.contains(v) {
+                return Err(too_wide(&id, *v, dln));
+            }
+        }
+        let (Some(cur), Some(kept)) = (self.current.as_mut(), self.kept.as_ref()) else {
+            return Ok(());
+        };
+        if !self.collect {
+            return Ok(());
+        }
+        let Some(&(sys, ref types)) = kept.get(id[0]) else {
+            return Ok(());
+        };
+        let Some(prn) = std::str::from_utf8(&id[1..])
+            .ok()
+            .and_then(|p| p.trim().parse::<u8>().ok())
+        else {
+            return Ok(());
+        };
+        cur.sats.push(read::sat_obs(sys, prn, types, |k| {
+            let v = (*vals.get(k)?)?;
+            let lli = flags
+                .get(2 * k)
+                .and_then(|&c| (c as char).to_digit(10))
+                .unwrap_or(0) as u8;
+            // v is below 2^53, exact as a double: the quotient is the double nearest v/1000,
+            // as parsing the written decimal gives.
+            Some((v as f64 / 1000.0, lli))
+        }));
+        Ok(())
+    }
+}
+
 /// Expand Compact RINEX 3.0 text to the RINEX 3 observation text.
 pub fn expand(text: &str) -> Result<String, RinexError> {
+    let mut out = Text(Vec::with_capacity(text.len() * 4));
+    decode(text, &mut out)?;
+    Ok(match String::from_utf8(out.0) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Reads Compact RINEX 3.0 text as [`super::read::read_obs_of`] reads its expansion, keeping only the
+/// satellites of `systems` (all when `None`): the other systems' lines are counted, not decoded.
+/// Errors name the line of the compact file.
+pub fn read_obs_of(text: &str, systems: Option<&[Gnss]>) -> Result<ObsFile, RinexError> {
+    let mut sink = Epochs {
+        systems,
+        header: String::new(),
+        kept: None,
+        approx: None,
+        epochs: Vec::new(),
+        current: None,
+        remaining: 0,
+        collect: false,
+        line: Vec::new(),
+    };
+    decode(text, &mut sink)?;
+    if sink.kept.is_none() {
+        // No END OF HEADER: decode has refused the file already; this keeps the reading total.
+        return Err(RinexError::NotRinex3("observation"));
+    }
+    if let Some(e) = sink.current.take() {
+        sink.epochs.push(e);
+    }
+    Ok(ObsFile {
+        header: sink.header,
+        epochs: sink.epochs,
+        approx: sink.approx,
+    })
+}
+
+/// Walks Compact RINEX 3.0 text, handing the header, epochs and satellites to `sink`.
+fn decode(text: &str, sink: &mut impl Sink) -> Result<(), RinexError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let mut out: Vec<u8> = Vec::with_capacity(text.len() * 4);
 
     // Header.
     match lines.next() {
@@ -204,11 +500,11 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
                 .is_some_and(|t| t.starts_with("CRINEX PROG / DATE")) => {}
         _ => return Err(err(2, "no CRINEX PROG / DATE line".into())),
     }
-    let mut ntypes: HashMap<u8, usize> = HashMap::new();
+    // Number of observation types by system letter.
+    let mut ntypes: [Option<usize>; 256] = [None; 256];
     let mut header_end = None;
     for (ln, l) in lines.by_ref() {
-        out.extend_from_slice(l.as_bytes());
-        out.push(b'\n');
+        sink.header(l, ln)?;
         let label = l.get(60..).unwrap_or("");
         if label.starts_with("SYS / # / OBS TYPES") {
             // Continuation lines (blank system letter) only carry more type names.
@@ -217,7 +513,7 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
                     .get(3..6)
                     .and_then(|n| n.trim().parse().ok())
                     .ok_or_else(|| err(ln, "number of observation types".into()))?;
-                ntypes.insert(sys, n);
+                ntypes[usize::from(sys)] = Some(n);
             }
         } else if label.starts_with("END OF HEADER") {
             header_end = Some(ln);
@@ -263,9 +559,7 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
             })?;
         if flag.is_ascii_digit() && flag > b'1' {
             // Event: the epoch line and its records as they are; the next epoch starts afresh.
-            let n0 = out.len();
-            out.extend_from_slice(&epoch_line);
-            end_line(&mut out, n0);
+            sink.event(&epoch_line, ln)?;
             for k in 0..count {
                 let Some((_, r)) = lines.next() else {
                     return Err(err(
@@ -273,8 +567,7 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
                         format!("event record cut short: {k} of {count} lines"),
                     ));
                 };
-                out.extend_from_slice(r.as_bytes());
-                out.push(b'\n');
+                sink.record(r);
             }
             must_start = true;
             continue;
@@ -300,21 +593,7 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
                 })?,
             )
         };
-
-        // The RINEX epoch line: columns 1–41, then the clock offset (F15.12).
-        let n0 = out.len();
-        let head = epoch_line.get(..41).unwrap_or(&epoch_line);
-        out.extend_from_slice(head);
-        if let Some(c) = clock_value {
-            out.resize(n0 + 41, b' ');
-            if !push_fixed(&mut out, c, 12, 15) {
-                return Err(err(
-                    cln,
-                    format!("clock offset {c}e-12 s does not fit the RINEX F15.12 field"),
-                ));
-            }
-        }
-        end_line(&mut out, n0);
+        sink.epoch(&epoch_line, clock_value, ln, cln)?;
 
         // One data line per satellite of the list.
         let Some(list) = epoch_line.get(41..41 + 3 * count) else {
@@ -329,7 +608,7 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
             let Some((dln, dl)) = lines.next() else {
                 return Err(err(ln, "file ends inside the epoch".into()));
             };
-            let Some(&n) = ntypes.get(&id[0]) else {
+            let Some(n) = ntypes[usize::from(id[0])] else {
                 return Err(err(
                     dln,
                     format!(
@@ -338,6 +617,9 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
                     ),
                 ));
             };
+            if !sink.take(id) {
+                continue;
+            }
             let mut st = sats.remove(&id).unwrap_or_default();
             st.arcs.resize(n, None);
             let bytes = dl.as_bytes();
@@ -371,35 +653,12 @@ pub fn expand(text: &str) -> Result<String, RinexError> {
             if pos < bytes.len() {
                 apply_text_diff(&mut st.flags, &bytes[pos..]);
             }
-            let n0 = out.len();
-            out.extend_from_slice(&id);
-            for (k, v) in vals.iter().enumerate() {
-                match *v {
-                    Some(v) => {
-                        if !push_fixed(&mut out, v, 3, 14) {
-                            return Err(err(
-                                dln,
-                                format!(
-                                    "{}: value {v}e-3 does not fit the RINEX F14.3 field",
-                                    sat_name(&id)
-                                ),
-                            ));
-                        }
-                    }
-                    None => out.extend_from_slice(&[b' '; 14]),
-                }
-                out.push(st.flags.get(2 * k).copied().unwrap_or(b' '));
-                out.push(st.flags.get(2 * k + 1).copied().unwrap_or(b' '));
-            }
-            end_line(&mut out, n0);
+            sink.sat(id, &vals, &st.flags, dln)?;
             next_sats.insert(id, st);
         }
         std::mem::swap(&mut sats, &mut next_sats);
     }
-    Ok(match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    Ok(())
 }
 
 #[cfg(test)]
@@ -492,6 +751,25 @@ G07  23000099.000   120000498.000            .000
         assert_eq!(expand(SAMPLE).unwrap(), EXPANDED);
         // CRLF line ends read the same.
         assert_eq!(expand(&SAMPLE.replace('\n', "\r\n")).unwrap(), EXPANDED);
+    }
+
+    #[test]
+    fn epochs_read_straight_equal_those_of_the_expansion() {
+        let text = expand(SAMPLE).unwrap();
+        for systems in [None, Some(&[Gnss::Gps][..]), Some(&[Gnss::Beidou][..])] {
+            let (want, approx) = super::super::read::read_obs_of(&text, systems).unwrap();
+            let got = read_obs_of(SAMPLE, systems).unwrap();
+            assert_eq!(got.epochs, want, "{systems:?}");
+            assert_eq!(got.approx, approx);
+            assert!(got.header.ends_with("END OF HEADER\n"));
+        }
+        // The sample's epochs: five with data (the event skipped), G01's slip flag kept.
+        let all = read_obs_of(SAMPLE, None).unwrap().epochs;
+        assert_eq!(all.len(), 5);
+        assert!(all[3].sats[0].signals[0].slip);
+        // A value too wide for the text is refused in both readings.
+        let wide = sample_with(13, "9999999999999999 1000 -250");
+        assert!(expand(&wide).is_err() && read_obs_of(&wide, None).is_err());
     }
 
     #[test]
@@ -613,7 +891,9 @@ G07  23000099.000   120000498.000            .000
             let pos = pos % b.len();
             b[pos] = byte;
             b.truncate(cut.max(pos + 1));
-            let _ = expand(&String::from_utf8_lossy(&b));
+            let text = String::from_utf8_lossy(&b);
+            let _ = expand(&text);
+            let _ = read_obs_of(&text, Some(&[Gnss::Gps]));
         }
     }
 }

@@ -1,12 +1,17 @@
 //! RINEX 3: reading observation and navigation files whatever their packing ([`read`], with
-//! Hatanaka CRINEX expanded by [`crinex`]), and writing RINEX 3.04 observation and navigation
-//! files ([`write`]).
+//! Hatanaka CRINEX expanded or decoded straight into epochs by [`crinex`], both through `obs`),
+//! and writing RINEX 3.04 observation and navigation files ([`write`]).
 
 pub mod crinex;
+mod obs;
 pub mod read;
 pub mod write;
 
-pub use read::{decode_bytes, read_nav, read_nav_klobuchar, read_obs, read_obs_of, read_text};
+pub use obs::ObsFile;
+pub use read::{
+    decode_bytes, read_header, read_nav, read_nav_klobuchar, read_obs, read_obs_file, read_obs_of,
+    read_text,
+};
 
 /// Why a RINEX file could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -5,36 +5,25 @@
 //! bytes, not its name), Hatanaka-compressed (CRINEX 3.0, expanded by [`super::crinex`]), both, or
 //! plain. [`read_nav`] and [`read_obs`] then read the text.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
 use crate::gnss::Gnss;
 use crate::gnss::nav::{Ephemeris, OrbitParams, kepler_constants};
-use crate::gnss::obs::{Epoch, SatObs, SignalCode, SignalObs};
+use crate::gnss::obs::Epoch;
 use crate::gnss::orbit::Kepler;
-use crate::gnss::time::{Gpst, SECONDS_PER_DAY};
+use crate::gnss::time::Gpst;
 
 use super::RinexError;
+use super::obs::{ObsFile, Systems, calendar_secs, epoch_head, num, obs_header, sat_obs};
 
 /// The RINEX text of a file's bytes: gunzipped if they start with the gzip magic (1f 8b, any
 /// number of members), expanded if they are Compact RINEX (CRINEX 3.0), as they are otherwise.
 pub fn decode_bytes(data: &[u8]) -> Result<String, RinexError> {
-    let unzipped;
-    let bytes = if data.starts_with(&[0x1f, 0x8b]) {
-        let mut buf = Vec::with_capacity(data.len() * 8);
-        flate2::read::MultiGzDecoder::new(data)
-            .read_to_end(&mut buf)
-            .map_err(|source| RinexError::Io {
-                path: String::new(),
-                source,
-            })?;
-        unzipped = buf;
-        &unzipped[..]
-    } else {
-        data
-    };
-    let text = String::from_utf8_lossy(bytes);
+    let text = unpack(data).map_err(|source| RinexError::Io {
+        path: String::new(),
+        source,
+    })?;
     if super::crinex::is_crinex(&text) {
         super::crinex::expand(&text)
     } else {
@@ -53,28 +42,6 @@ pub fn read_text(path: &Path) -> Result<String, RinexError> {
         RinexError::Io { source, .. } => io(source),
         e => e,
     })
-}
-
-fn num(s: &str) -> f64 {
-    s.trim().replace(['D', 'd'], "E").parse().unwrap_or(0.0)
-}
-
-/// Seconds of the week from a calendar date and time (in whatever scale the file uses).
-fn calendar_secs(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: f64) -> (i64, f64) {
-    // Days from 1980-01-06 by the civil-from-days algorithm.
-    let (y2, m2) = if mo <= 2 {
-        (y - 1, mo + 9)
-    } else {
-        (y, mo - 3)
-    };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * m2 + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days_since_1970 = era * 146_097 + doe - 719_468;
-    let days = days_since_1970 - 3657; // 1980-01-06
-    let whole = days * SECONDS_PER_DAY + h * 3600 + mi * 60;
-    (whole, s)
 }
 
 /// Read a RINEX 3 navigation file. Returns the Keplerian ephemerides and the number of records
@@ -272,41 +239,99 @@ pub fn read_obs(text: &str) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError
     read_obs_of(text, None)
 }
 
+/// Reads an observation file whatever its packing, keeping only the satellites of `systems`
+/// (all when `None`). A Hatanaka file is decoded straight into epochs, the other systems' lines
+/// passed over: the same epochs as [`read_text`] then [`read_obs_of`], in a fraction of the time.
+pub fn read_obs_file(path: &Path, systems: Option<&[Gnss]>) -> Result<ObsFile, RinexError> {
+    let io = |source: std::io::Error| RinexError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let data = std::fs::read(path).map_err(io)?;
+    let text = unpack(&data).map_err(io)?;
+    if super::crinex::is_crinex(&text) {
+        return super::crinex::read_obs_of(&text, systems);
+    }
+    let (epochs, approx) = read_obs_of(&text, systems)?;
+    let header = match text.find("END OF HEADER") {
+        Some(i) => text[..i].to_string() + "END OF HEADER\n",
+        None => text.into_owned(),
+    };
+    Ok(ObsFile {
+        header,
+        epochs,
+        approx,
+    })
+}
+
+/// The header of a RINEX file (plain, gzipped, Hatanaka-compressed or both) up to `END OF
+/// HEADER`, unpacking no more of the file than that.
+pub fn read_header(path: &Path) -> Result<String, RinexError> {
+    let io = |source: std::io::Error| RinexError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let gzipped = std::io::BufRead::fill_buf(&mut file)
+        .map_err(io)?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn Read> = if gzipped {
+        Box::new(flate2::bufread::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    // A header is a few kilobytes; a megabyte without its end is not a RINEX header.
+    while buf.len() < 1 << 20 {
+        let n = reader.read(&mut chunk).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(i) = text.find("END OF HEADER") {
+            return Ok(text[..i].to_string() + "END OF HEADER\n");
+        }
+    }
+    Err(RinexError::Line {
+        line: String::from_utf8_lossy(&buf).lines().count(),
+        what: "no END OF HEADER".into(),
+    })
+}
+
+/// The text of a file's bytes, gunzipped if they start with the gzip magic.
+fn unpack(data: &[u8]) -> Result<std::borrow::Cow<'_, str>, std::io::Error> {
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        return Ok(String::from_utf8_lossy(data));
+    }
+    // The last member's trailer holds its length modulo 2^32: for the usual single member the
+    // whole text, so the buffer is allocated once. Deflate expands at most 1032 times.
+    let isize = data
+        .get(data.len().saturating_sub(4)..)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, |b| u32::from_le_bytes(b) as usize);
+    let capacity = isize
+        .min(data.len().saturating_mul(1032))
+        .max(data.len() * 8)
+        .min(1 << 30);
+    let mut buf = Vec::with_capacity(capacity + 1);
+    flate2::read::MultiGzDecoder::new(data).read_to_end(&mut buf)?;
+    Ok(std::borrow::Cow::Owned(match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }))
+}
+
 /// [`read_obs`] keeping only the satellites of `systems` (all when `None`): the other systems'
 /// lines are passed over unparsed, which is most of the reading time of a multi-GNSS file.
 pub fn read_obs_of(
     text: &str,
     systems: Option<&[Gnss]>,
 ) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError> {
-    let mut types: BTreeMap<char, Vec<String>> = BTreeMap::new();
-    let mut approx = None;
-    let mut lines = text.lines().enumerate();
-    let mut last_sys = None;
-    let mut version_ok = false;
-    for (_, l) in lines.by_ref() {
-        let label = l.get(60..).unwrap_or("");
-        if label.starts_with("RINEX VERSION") && l.trim_start().starts_with('3') {
-            version_ok = true;
-        } else if label.starts_with("APPROX POSITION XYZ") {
-            let v: Vec<f64> = l[..60].split_whitespace().map(num).collect();
-            if let [x, y, z] = v[..] {
-                approx = Some([x, y, z]);
-            }
-        } else if label.starts_with("SYS / # / OBS TYPES") {
-            let c = l.chars().next().unwrap_or(' ');
-            let sys = if c == ' ' { last_sys } else { Some(c) };
-            if let Some(sys) = sys {
-                last_sys = Some(sys);
-                let list = types.entry(sys).or_default();
-                list.extend(l[7..60].split_whitespace().map(str::to_string));
-            }
-        } else if label.starts_with("END OF HEADER") {
-            break;
-        }
-    }
-    if !version_ok {
-        return Err(RinexError::NotRinex3("observation"));
-    }
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let header = obs_header(&mut lines)?;
+    let kept = Systems::new(&header.types, systems);
     let mut epochs = Vec::new();
     let mut current: Option<Epoch> = None;
     let mut remaining = 0usize;
@@ -316,28 +341,12 @@ pub fn read_obs_of(
             if let Some(e) = current.take() {
                 epochs.push(e);
             }
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            if f.len() < 8 {
-                return Err(RinexError::Line {
-                    line: ln + 1,
-                    what: "epoch line".into(),
-                });
-            }
-            let p = |i: usize| f[i].parse::<f64>().unwrap_or(0.0);
-            let flag = f[6].parse::<u8>().unwrap_or(9);
-            remaining = f[7].parse().unwrap_or(0);
+            let (time, flag, count) = epoch_head(rest, ln)?;
+            remaining = count;
             skip = flag > 1;
-            let (whole, frac) = calendar_secs(
-                p(0) as i64,
-                p(1) as i64,
-                p(2) as i64,
-                p(3) as i64,
-                p(4) as i64,
-                p(5),
-            );
             if !skip {
                 current = Some(Epoch {
-                    time: Gpst::new(whole, frac),
+                    time,
                     sats: Vec::new(),
                 });
             }
@@ -353,72 +362,29 @@ pub fn read_obs_of(
         let Some(cur) = current.as_mut() else {
             continue;
         };
-        let Some(sc) = l.chars().next() else { continue };
-        let (Some(sys), Some(obs_types)) = (Gnss::from_letter(sc), types.get(&sc)) else {
+        let Some(&(sys, ref types)) = l.as_bytes().first().and_then(|&c| kept.get(c)) else {
             continue;
         };
-        if systems.is_some_and(|keep| !keep.contains(&sys)) {
-            continue;
-        }
         let Some(prn) = l.get(1..3).and_then(|p| p.trim().parse::<u8>().ok()) else {
             continue;
         };
-        let mut sigs: BTreeMap<SignalCode, SignalObs> = BTreeMap::new();
-        for (k, t) in obs_types.iter().enumerate() {
+        cur.sats.push(sat_obs(sys, prn, types, |k| {
             let start = 3 + 16 * k;
-            let Some(v) = l
+            let value = l
                 .get(start..(start + 14).min(l.len()))
                 .map(str::trim)
-                .filter(|v| !v.is_empty())
-            else {
-                continue;
-            };
-            let Ok(value) = v.parse::<f64>() else {
-                continue;
-            };
+                .filter(|v| !v.is_empty())?
+                .parse::<f64>()
+                .ok()?;
             let lli = l
                 .get(start + 14..start + 15)
                 .and_then(|c| c.trim().parse::<u8>().ok())
                 .unwrap_or(0);
-            let Some(code) = t.get(1..3).and_then(SignalCode::new) else {
-                continue;
-            };
-            let freq = crate::gnss::signal::carrier_hz(sys, code.0[0], None);
-            let e = sigs.entry(code).or_insert(SignalObs {
-                code,
-                freq_hz: freq,
-                pseudorange_m: None,
-                phase_cycles: None,
-                doppler_hz: None,
-                cn0_dbhz: None,
-                lock_s: None,
-                slip: false,
-                half_cycle: false,
-            });
-            match t.as_bytes()[0] {
-                b'C' => e.pseudorange_m = Some(value),
-                b'L' => {
-                    e.phase_cycles = Some(value);
-                    e.slip |= lli & 1 == 1;
-                    e.half_cycle |= lli & 2 == 2;
-                }
-                b'D' => e.doppler_hz = Some(value),
-                b'S' => e.cn0_dbhz = Some(value),
-                _ => {}
-            }
-        }
-        cur.sats.push(SatObs {
-            sys,
-            prn: if sys == Gnss::Qzss {
-                prn.saturating_add(192)
-            } else {
-                prn
-            },
-            signals: sigs.into_values().collect(),
-        });
+            Some((value, lli))
+        }));
     }
     if let Some(e) = current.take() {
         epochs.push(e);
     }
-    Ok((epochs, approx))
+    Ok((epochs, header.approx))
 }

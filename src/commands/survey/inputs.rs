@@ -46,11 +46,11 @@ pub struct Parsed {
     pub antex: Result<Option<Antex>>,
 }
 
-/// Parses the orbits (joined in time order), the clocks and the ANTEX file; this needs no
-/// observation, so it runs while they are read.
-pub fn parse(args: &SurveyArgs) -> Parsed {
+/// Parses the orbits (joined in time order), the clocks of `systems` and the ANTEX file; this
+/// needs no observation, so it runs while they are read.
+pub fn parse(args: &SurveyArgs, systems: &[Gnss]) -> Parsed {
     Parsed {
-        orbits: crate::station::survey::parse_products(&args.sp3, &args.clk, LABELS)
+        orbits: crate::station::survey::parse_products(&args.sp3, &args.clk, Some(systems), LABELS)
             .map_err(anyhow::Error::msg),
         antex: args
             .atx
@@ -58,10 +58,26 @@ pub fn parse(args: &SurveyArgs) -> Parsed {
             .map(|path| {
                 let text = crate::rinex::read_text(path)
                     .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
-                Antex::parse(&text).map_err(|e| anyhow!("--atx {}: {e}", path.display()))
+                match receiver_descriptor(&args.obs[0]) {
+                    Some(d) => Antex::parse_receivers(&text, &[&d]),
+                    None => Antex::parse(&text),
+                }
+                .map_err(|e| anyhow!("--atx {}: {e}", path.display()))
             })
             .transpose(),
     }
+}
+
+/// The antenna type and radome in a RINEX observation file's header (`ANT # / TYPE`): the one
+/// receiver antenna whose calibration the survey reads. `None` for an RTCM recording.
+fn receiver_descriptor(path: &std::path::Path) -> Option<String> {
+    let header = crate::rinex::read_header(path).ok()?;
+    header
+        .lines()
+        .find(|l| l.get(60..).is_some_and(|t| t.starts_with("ANT # / TYPE")))
+        .and_then(|l| l.get(20..40))
+        .map(|s| s.trim_end().to_string())
+        .filter(|s| !s.trim().is_empty())
 }
 
 /// Orbits and clocks, checked against the observations' span.

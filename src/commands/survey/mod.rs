@@ -112,7 +112,7 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
     }
     let mut warnings = Vec::new();
     let (session, parsed) = std::thread::scope(|s| {
-        let parsing = s.spawn(|| inputs::parse(args));
+        let parsing = s.spawn(|| inputs::parse(args, &systems));
         let session = inputs::observations(args, &systems, &mut warnings);
         let parsed = parsing
             .join()

@@ -285,10 +285,10 @@ fn precise_products(
     let labels = ("SP3", "clock file");
     // A neighbour of another frame or a broken one must not cost the day: the day's own file
     // first, then each neighbour that joins.
-    let (orbits, clocks) = super::parse_products(&f.sp3[..1], &f.clk, labels)?;
+    let (orbits, clocks) = super::parse_products(&f.sp3[..1], &f.clk, None, labels)?;
     let mut orbits = orbits;
     for n in &f.sp3[1..] {
-        match super::parse_products(std::slice::from_ref(n), &[], labels) {
+        match super::parse_products(std::slice::from_ref(n), &[], None, labels) {
             Ok((o, _)) => {
                 if let Err(e) = orbits.append(o) {
                     notes.push(format!("SP3 {}: not joined: {e}", n.display()));

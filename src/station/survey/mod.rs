@@ -143,11 +143,13 @@ fn text_of(label: &str, path: &Path) -> Result<String> {
     crate::rinex::read_text(path).map_err(|e| format!("{label} {}: {e}", path.display()))
 }
 
-/// Parses SP3 files (joined in time order; all must be of one frame) and clock files; `labels`
-/// name the two kinds in messages (`--sp3`, `--clk`).
+/// Parses SP3 files (joined in time order; all must be of one frame) and clock files, keeping
+/// the clocks of `systems` only when given; `labels` name the two kinds in messages (`--sp3`,
+/// `--clk`).
 pub fn parse_products(
     sp3: &[PathBuf],
     clk: &[PathBuf],
+    systems: Option<&[Gnss]>,
     labels: (&str, &str),
 ) -> Result<(Sp3, Vec<ClockFile>)> {
     let mut orbits: Vec<Sp3> = Vec::new();
@@ -168,8 +170,12 @@ pub fn parse_products(
     }
     let mut clocks = Vec::new();
     for path in clk {
-        let c = ClockFile::parse(&text_of(labels.1, path)?)
-            .map_err(|e| format!("{} {}: {e}", labels.1, path.display()))?;
+        let text = text_of(labels.1, path)?;
+        let c = match systems {
+            Some(systems) => ClockFile::parse_of(&text, systems),
+            None => ClockFile::parse(&text),
+        }
+        .map_err(|e| format!("{} {}: {e}", labels.1, path.display()))?;
         clocks.push(c);
     }
     Ok((joined, clocks))

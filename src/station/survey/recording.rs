@@ -137,16 +137,21 @@ pub fn read_of(
 }
 
 fn read_rinex(path: &Path, systems: Option<&[Gnss]>) -> Result<Recording> {
-    let text = crate::rinex::read_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (epochs, approx) = crate::rinex::read_obs_of(&text, systems)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let crate::rinex::ObsFile {
+        header,
+        epochs,
+        approx,
+    } = crate::rinex::read_obs_file(path, systems).map_err(|e| match e {
+        e @ crate::rinex::RinexError::Io { .. } => e.to_string(),
+        e => format!("{}: {e}", path.display()),
+    })?;
     if epochs.is_empty() {
         return Err(format!("{}: no observation epochs", path.display()));
     }
     let mut antenna = None;
     let mut delta_hen = [0.0; 3];
     let mut marker = None;
-    for l in text.lines() {
+    for l in header.lines() {
         let label = l.get(60..).unwrap_or("");
         if label.starts_with("ANT # / TYPE") {
             antenna = l.get(20..40).map(|s| s.trim_end().to_string());
