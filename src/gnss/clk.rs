@@ -182,8 +182,20 @@ fn parse(text: &str, keep: Option<&[Gnss]>) -> Result<ClockFile, ClockError> {
         }
         // Ten fields: AS, name, the epoch (6), the number of values, the bias.
         let mut f = [""; 10];
+        let mut words = line.split_ascii_whitespace();
         let mut nf = 0;
-        for x in line.split_ascii_whitespace() {
+        for (slot, x) in f.iter_mut().zip(words.by_ref().take(2)) {
+            *slot = x;
+            nf += 1;
+        }
+        // A satellite of another system: passed over before the rest of its line is split.
+        if let Some((sys, _)) = satellite(f[1])
+            && keep.is_some_and(|keep| !keep.contains(&sys))
+        {
+            any_record = true;
+            continue;
+        }
+        for x in words {
             if let Some(slot) = f.get_mut(nf) {
                 *slot = x;
             }
@@ -196,9 +208,6 @@ fn parse(text: &str, keep: Option<&[Gnss]>) -> Result<ClockFile, ClockError> {
             return Err(bad(ln, format!("satellite {:?}", f[1])));
         };
         any_record = true;
-        if keep.is_some_and(|keep| !keep.contains(&sat.0)) {
-            continue;
-        }
         // The records of one epoch follow each other: the time is converted once.
         let t = match last_epoch {
             Some((e, t)) if e == f[2..8] => t,

@@ -108,7 +108,32 @@ pub struct Sp3 {
     series: SatMap<(Gnss, u8), Vec<Node>>,
     /// The nodes with a position, per satellite: what the interpolation walks, kept with
     /// `series` so that no lookup copies them.
-    positions: SatMap<(Gnss, u8), Vec<(Gpst, Vector3<f64>)>>,
+    positions: SatMap<(Gnss, u8), Track>,
+}
+
+/// A satellite's nodes with a position, also turned into the Earth-fixed frame of one instant
+/// `t0`: rotating every node to the frame of the wanted instant is then one rotation of the
+/// interpolated sum instead of one per node (rotations about the pole add up).
+#[derive(Clone, Debug, PartialEq)]
+struct Track {
+    t0: Gpst,
+    nodes: Vec<(Gpst, Vector3<f64>)>,
+    turned: Vec<Vector3<f64>>,
+}
+
+impl Track {
+    fn new(nodes: Vec<(Gpst, Vector3<f64>)>) -> Track {
+        let t0 = nodes.first().map_or(Gpst::new(0, 0.0), |n| n.0);
+        let turned = nodes.iter().map(|(t, p)| turn(p, t.diff(t0))).collect();
+        Track { t0, nodes, turned }
+    }
+}
+
+/// An Earth-fixed position of an instant `dt` seconds after `t`, seen from the Earth-fixed frame
+/// of `t` (the Earth turns by ω·dt in between).
+fn turn(p: &Vector3<f64>, dt: f64) -> Vector3<f64> {
+    let (s, c) = (OMEGA_E * dt).sin_cos();
+    Vector3::new(c * p.x - s * p.y, s * p.x + c * p.y, p.z)
 }
 
 /// A satellite's interpolated state.
@@ -195,7 +220,7 @@ impl Sp3 {
             .iter()
             .map(|(&sat, nodes)| {
                 let p = nodes.iter().filter_map(|n| Some((n.t, n.pos?))).collect();
-                (sat, p)
+                (sat, Track::new(p))
             })
             .collect();
     }
@@ -258,10 +283,9 @@ impl Sp3 {
         }
     }
 
-    fn positions(&self, sys: Gnss, prn: u8) -> Result<&[(Gpst, Vector3<f64>)], Sp3Error> {
+    fn positions(&self, sys: Gnss, prn: u8) -> Result<&Track, Sp3Error> {
         self.positions
             .get(&(sys, prn))
-            .map(Vec::as_slice)
             .ok_or_else(|| Sp3Error::NoSatellite {
                 sat: sat_name(sys, prn),
             })
@@ -275,7 +299,7 @@ fn show(t: Gpst) -> String {
 
 /// Lagrange interpolation over the `n` consecutive nodes best centred on `t`.
 fn interpolate(
-    nodes: &[(Gpst, Vector3<f64>)],
+    track: &Track,
     t: Gpst,
     interval: f64,
     sys: Gnss,
@@ -283,6 +307,7 @@ fn interpolate(
     n: usize,
 ) -> Result<Vector3<f64>, Sp3Error> {
     let sat = || sat_name(sys, prn);
+    let nodes = &track.nodes;
     let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
         return Err(Sp3Error::NoSatellite { sat: sat() });
     };
@@ -340,20 +365,18 @@ fn interpolate(
         *x = node.0.diff(t);
     }
     let x = &*x;
-    let mut out = Vector3::zeros();
-    for (j, (_, p)) in window.iter().enumerate() {
+    let mut sum = Vector3::zeros();
+    for (j, p) in track.turned[start..start + n].iter().enumerate() {
         let mut w = 1.0;
         for (m, xm) in x.iter().enumerate() {
             if m != j {
                 w *= xm / (xm - x[j]);
             }
         }
-        // The node seen from the Earth-fixed frame of the instant t.
-        let (s, c) = (OMEGA_E * x[j]).sin_cos();
-        let rotated = Vector3::new(c * p.x - s * p.y, s * p.x + c * p.y, p.z);
-        out += rotated * w;
+        sum += p * w;
     }
-    Ok(out)
+    // The sum of the nodes as seen at t0, seen from the Earth-fixed frame of the instant t.
+    Ok(turn(&sum, track.t0.diff(t)))
 }
 
 /// Converts a calendar time in the file's time system to GPS time.

@@ -757,15 +757,15 @@ G07  23000099.000   120000498.000            .000
     fn epochs_read_straight_equal_those_of_the_expansion() {
         let text = expand(SAMPLE).unwrap();
         for systems in [None, Some(&[Gnss::Gps][..]), Some(&[Gnss::Beidou][..])] {
-            let (want, approx) = super::super::read::read_obs_of(&text, systems).unwrap();
+            let (want, approx) = crate::rinex::read_obs_of(&text, systems).unwrap();
             let got = read_obs_of(SAMPLE, systems).unwrap();
             assert_eq!(got.epochs, want, "{systems:?}");
             assert_eq!(got.approx, approx);
             assert!(got.header.ends_with("END OF HEADER\n"));
         }
-        // The sample's epochs: five with data (the event skipped), G01's slip flag kept.
+        // The sample's epochs: six with data (the event skipped), G01's slip flag kept.
         let all = read_obs_of(SAMPLE, None).unwrap().epochs;
-        assert_eq!(all.len(), 5);
+        assert_eq!(all.len(), 6);
         assert!(all[3].sats[0].signals[0].slip);
         // A value too wide for the text is refused in both readings.
         let wide = sample_with(13, "9999999999999999 1000 -250");
