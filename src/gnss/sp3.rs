@@ -165,7 +165,7 @@ impl Sp3 {
             satellites.push(sat);
             map.insert(sat, nodes);
         }
-        Sp3 {
+        let mut out = Sp3 {
             version: 'd',
             frame: frame.into(),
             time_system: "GPS".into(),
@@ -173,7 +173,10 @@ impl Sp3 {
             interval_s,
             satellites,
             series: map,
-        }
+            positions: SatMap::default(),
+        };
+        out.index_positions();
+        out
     }
 
     /// The nodes of one satellite, in time order.
