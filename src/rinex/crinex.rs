@@ -763,10 +763,10 @@ G07  23000099.000   120000498.000            .000
             assert_eq!(got.approx, approx);
             assert!(got.header.ends_with("END OF HEADER\n"));
         }
-        // The sample's epochs: six with data (the event skipped), G01's slip flag kept.
+        // The sample's epochs: six with data (the event skipped), two satellites at 00:01:30.
         let all = read_obs_of(SAMPLE, None).unwrap().epochs;
         assert_eq!(all.len(), 6);
-        assert!(all[3].sats[0].signals[0].slip);
+        assert_eq!(all[3].sats.len(), 2);
         // A value too wide for the text is refused in both readings.
         let wide = sample_with(13, "9999999999999999 1000 -250");
         assert!(expand(&wide).is_err() && read_obs_of(&wide, None).is_err());
