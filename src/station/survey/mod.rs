@@ -174,9 +174,14 @@ pub fn parse_products(
         let c = match systems {
             Some(systems) => ClockFile::parse_of(&text, systems),
             None => ClockFile::parse(&text),
+        };
+        match c {
+            Ok(c) => clocks.push(c),
+            // A file of other systems only: the per-system check that follows says which system
+            // lacks clocks and what the products offer instead.
+            Err(crate::gnss::clk::ClockError::NoSystems(_)) => {}
+            Err(e) => return Err(format!("{} {}: {e}", labels.1, path.display())),
         }
-        .map_err(|e| format!("{} {}: {e}", labels.1, path.display()))?;
-        clocks.push(c);
     }
     Ok((joined, clocks))
 }
