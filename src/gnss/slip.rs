@@ -21,6 +21,8 @@
 //! its signals, since a combination cannot tell which one slipped. After a slip the pair's
 //! history restarts.
 
+use std::collections::hash_map::Entry;
+
 use super::obs::{Epoch, SatObs, SignalCode, SignalObs};
 use super::time::Gpst;
 use super::{Gnss, SatMap};
@@ -190,24 +192,27 @@ impl SlipDetector {
             lli: s.slip,
             ..Default::default()
         };
-        if let Some(prev) = self.signals.get(&key) {
-            let dt = t.diff(prev.last);
-            c.gap = dt > self.opts.max_gap_s;
-            if let (Some(now), Some(before)) = (s.lock_s, prev.lock_s) {
-                // Lock time can only grow while the receiver keeps lock; shorter than the
-                // interval means lock was regained since the previous epoch.
-                c.lock_time = now < before || now < dt - 1e-3;
+        let track = SignalTrack {
+            last: t,
+            lock_s: s.lock_s,
+            half_cycle: s.half_cycle,
+        };
+        match self.signals.entry(key) {
+            Entry::Occupied(mut o) => {
+                let prev = o.insert(track);
+                let dt = t.diff(prev.last);
+                c.gap = dt > self.opts.max_gap_s;
+                if let (Some(now), Some(before)) = (s.lock_s, prev.lock_s) {
+                    // Lock time can only grow while the receiver keeps lock; shorter than the
+                    // interval means lock was regained since the previous epoch.
+                    c.lock_time = now < before || now < dt - 1e-3;
+                }
+                c.half_cycle = prev.half_cycle != s.half_cycle;
             }
-            c.half_cycle = prev.half_cycle != s.half_cycle;
+            Entry::Vacant(v) => {
+                v.insert(track);
+            }
         }
-        self.signals.insert(
-            key,
-            SignalTrack {
-                last: t,
-                lock_s: s.lock_s,
-                half_cycle: s.half_cycle,
-            },
-        );
         c
     }
 
