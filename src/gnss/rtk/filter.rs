@@ -247,7 +247,7 @@ impl Filter {
         let qf_d = DMatrix::from_fn(6, 6, |i, j| qf[(i, j)]);
         let ai_lka = &ai_d * &lka;
         let new_ka = &qf_d * &ai_lka;
-        let new_aa = self.lam.view((6, 6), (na, na)) - lka.transpose() * &ai_lka;
+        let drop_aa = lka.transpose() * &ai_lka;
         let ek = self.eta.rows(0, 6).into_owned();
         let ai_ek = &ai_d * &ek;
         let new_ek = &qf_d * &ai_ek;
@@ -262,7 +262,15 @@ impl Filter {
         self.lam
             .view_mut((6, 0), (na, 6))
             .copy_from(&new_ka.transpose());
-        self.lam.view_mut((6, 6), (na, na)).copy_from(&new_aa);
+        // The ambiguity block loses its part in place, column by column (nalgebra's general
+        // difference of two views walks them element by element through strides).
+        let lam = self.lam.as_mut_slice();
+        for (j, d) in drop_aa.as_slice().chunks_exact(na.max(1)).enumerate() {
+            let col = &mut lam[(6 + j) * n + 6..(6 + j + 1) * n];
+            for (x, y) in col.iter_mut().zip(d) {
+                *x -= y;
+            }
+        }
         self.eta.rows_mut(6, na).copy_from(&new_ea);
     }
 
