@@ -164,8 +164,8 @@ impl SlipDetector {
                 .iter()
                 .filter(|s| phased(s) && s.code != primary.code)
             {
-                let reset = restarted(&out[first..], primary.code)
-                    || restarted(&out[first..], other.code);
+                let reset =
+                    restarted(&out[first..], primary.code) || restarted(&out[first..], other.code);
                 let (gf, mw) = self.combination_evidence(t, sat, primary, other, reset);
                 for x in out[first..].iter_mut() {
                     if x.code == primary.code || x.code == other.code {
