@@ -318,9 +318,14 @@ pub(crate) fn erf(x: f64) -> f64 {
     1.0 - (-x * x).exp() / (f * std::f64::consts::PI.sqrt())
 }
 
-/// `LᵀDL` of a row-major n×n matrix, from the last row up: row i of `L` is row i of the
-/// current Schur complement over its pivot, and the leading block loses its outer product.
-fn ltdl_flat(n: usize, mut q: Vec<f64>) -> Result<(Vec<f64>, Vec<f64>), LambdaError> {
+wide_kernel! {
+    /// `LᵀDL` of a row-major n×n matrix, from the last row up: row i of `L` is row i of the
+    /// current Schur complement over its pivot, and the leading block loses its outer product.
+    fn ltdl_flat(n: usize, q: Vec<f64>) -> Result<(Vec<f64>, Vec<f64>), LambdaError> = ltdl_flat_body;
+}
+
+#[inline(always)]
+fn ltdl_flat_body(n: usize, mut q: Vec<f64>) -> Result<(Vec<f64>, Vec<f64>), LambdaError> {
     let mut l = vec![0.0; n * n];
     let mut d = vec![0.0; n];
     for i in (0..n).rev() {
@@ -391,8 +396,23 @@ impl Reduction {
     /// when it is visited (not once at the end) keeps the entries of `L` small between swaps,
     /// which a search over 60 single-epoch ambiguities needs. Works on `L` by columns
     /// (`c[j*n + k] = L[k][j]`), where both operations touch contiguous memory.
-    #[inline(never)]
     fn reduce(&mut self) {
+        reduce(self);
+    }
+}
+
+wide_kernel! {
+    fn reduce(r: &mut Reduction) = reduce_body;
+}
+
+#[inline(always)]
+fn reduce_body(r: &mut Reduction) {
+    r.reduce_inner();
+}
+
+impl Reduction {
+    #[inline(always)]
+    fn reduce_inner(&mut self) {
         let n = self.n;
         if n < 2 || self.is_reduced() {
             return;

@@ -21,6 +21,8 @@
 //! its signals, since a combination cannot tell which one slipped. After a slip the pair's
 //! history restarts.
 
+use std::collections::hash_map::Entry;
+
 use super::obs::{Epoch, SatObs, SignalCode, SignalObs};
 use super::time::Gpst;
 use super::{Gnss, SatMap};
@@ -138,13 +140,8 @@ impl SlipDetector {
     }
 
     fn process_sat(&mut self, t: Gpst, sat: &SatObs, out: &mut Vec<SignalSlip>) {
-        let phased: Vec<&SignalObs> = sat
-            .signals
-            .iter()
-            .filter(|s| s.phase_cycles.is_some_and(f64::is_finite))
-            .collect();
         let first = out.len();
-        for s in &phased {
+        for s in sat.signals.iter().filter(|s| phased(s)) {
             let causes = self.receiver_evidence(t, sat, s);
             out.push(SignalSlip {
                 sys: sat.sys,
@@ -155,14 +152,20 @@ impl SlipDetector {
         }
         // Signals the receiver already declared discontinuous restart their pairs; the
         // combinations' own findings must not (each pair is tested on its own history).
-        let restarted: Vec<SignalCode> = out[first..]
-            .iter()
-            .filter(|x| x.causes.any())
-            .map(|x| x.code)
-            .collect();
-        if let Some(primary) = primary(sat.sys, &phased) {
-            for other in phased.iter().filter(|s| s.code != primary.code) {
-                let reset = restarted.contains(&primary.code) || restarted.contains(&other.code);
+        let restarted = |out: &[SignalSlip], code: SignalCode| {
+            out.iter().any(|x| {
+                let c = x.causes;
+                x.code == code && (c.lock_time || c.lli || c.half_cycle || c.gap)
+            })
+        };
+        if let Some(primary) = primary(sat.sys, &sat.signals) {
+            for other in sat
+                .signals
+                .iter()
+                .filter(|s| phased(s) && s.code != primary.code)
+            {
+                let reset =
+                    restarted(&out[first..], primary.code) || restarted(&out[first..], other.code);
                 let (gf, mw) = self.combination_evidence(t, sat, primary, other, reset);
                 for x in out[first..].iter_mut() {
                     if x.code == primary.code || x.code == other.code {
@@ -189,24 +192,27 @@ impl SlipDetector {
             lli: s.slip,
             ..Default::default()
         };
-        if let Some(prev) = self.signals.get(&key) {
-            let dt = t.diff(prev.last);
-            c.gap = dt > self.opts.max_gap_s;
-            if let (Some(now), Some(before)) = (s.lock_s, prev.lock_s) {
-                // Lock time can only grow while the receiver keeps lock; shorter than the
-                // interval means lock was regained since the previous epoch.
-                c.lock_time = now < before || now < dt - 1e-3;
+        let track = SignalTrack {
+            last: t,
+            lock_s: s.lock_s,
+            half_cycle: s.half_cycle,
+        };
+        match self.signals.entry(key) {
+            Entry::Occupied(mut o) => {
+                let prev = o.insert(track);
+                let dt = t.diff(prev.last);
+                c.gap = dt > self.opts.max_gap_s;
+                if let (Some(now), Some(before)) = (s.lock_s, prev.lock_s) {
+                    // Lock time can only grow while the receiver keeps lock; shorter than the
+                    // interval means lock was regained since the previous epoch.
+                    c.lock_time = now < before || now < dt - 1e-3;
+                }
+                c.half_cycle = prev.half_cycle != s.half_cycle;
             }
-            c.half_cycle = prev.half_cycle != s.half_cycle;
+            Entry::Vacant(v) => {
+                v.insert(track);
+            }
         }
-        self.signals.insert(
-            key,
-            SignalTrack {
-                last: t,
-                lock_s: s.lock_s,
-                half_cycle: s.half_cycle,
-            },
-        );
         c
     }
 
@@ -294,36 +300,36 @@ fn predict(points: &[(Gpst, f64)], t: Gpst) -> f64 {
         return last;
     }
     let n = points.len() as f64;
-    let xs: Vec<f64> = points.iter().map(|p| p.0.diff(t0)).collect();
-    let mx = xs.iter().sum::<f64>() / n;
+    let x = |p: &(Gpst, f64)| p.0.diff(t0);
+    let mx = points.iter().map(x).sum::<f64>() / n;
     let my = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    let sxx: f64 = points.iter().map(|p| (x(p) - mx) * (x(p) - mx)).sum();
     if sxx < 1e-12 {
         return last;
     }
-    let sxy: f64 = xs
-        .iter()
-        .zip(points)
-        .map(|(x, p)| (x - mx) * (p.1 - my))
-        .sum();
+    let sxy: f64 = points.iter().map(|p| (x(p) - mx) * (p.1 - my)).sum();
     let slope = sxy / sxx;
     my + slope * (t.diff(t0) - mx)
 }
 
 /// The signal the others are paired with.
-fn primary<'a>(sys: Gnss, signals: &[&'a SignalObs]) -> Option<&'a SignalObs> {
+fn primary(sys: Gnss, signals: &[SignalObs]) -> Option<&SignalObs> {
     let order: &[u8] = match sys {
         Gnss::Gps | Gnss::Qzss | Gnss::Glonass | Gnss::Sbas => &[1, 2, 5],
         Gnss::Galileo => &[1, 5, 7, 8, 6],
         Gnss::Beidou => &[2, 1, 6, 7, 5, 8],
         Gnss::Navic => &[5, 9],
     };
-    let usable = |s: &&&SignalObs| s.freq_hz.is_some();
+    let usable = |s: &&SignalObs| phased(s) && s.freq_hz.is_some();
     order
         .iter()
         .find_map(|b| signals.iter().filter(usable).find(|s| s.code.band() == *b))
         .or_else(|| signals.iter().filter(usable).min_by_key(|s| s.code.band()))
-        .copied()
+}
+
+/// Only signals carrying phase are tested.
+fn phased(s: &SignalObs) -> bool {
+    s.phase_cycles.is_some_and(f64::is_finite)
 }
 
 #[cfg(test)]

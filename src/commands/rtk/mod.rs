@@ -123,7 +123,14 @@ fn antennas(
     };
     let text =
         crate::rinex::read_text(path).map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
-    let antex = Antex::parse(&text).map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
+    // Only the two receivers' calibrations are read: the file holds hundreds.
+    let wanted: Vec<&str> = [&rover.antenna, &base.antenna]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let antex = Antex::parse_receivers(&text, &wanted)
+        .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
     let mut pick = |rec: &input::Recording, role: &str| match &rec.antenna {
         None => {
             warn.push(format!(
@@ -167,9 +174,11 @@ pub fn run(args: &RtkArgs) -> Result<()> {
     };
     let started = std::time::Instant::now();
     // Both recordings are read at once; the ephemerides of every input serve every epoch.
+    // Observations of systems left out are dropped as they are read: nothing uses them.
+    let keep = Some(opts.systems.as_slice());
     let (rover, base) = std::thread::scope(|s| {
-        let r = s.spawn(|| input::read(&args.rover, reference));
-        let b = input::read(&args.base, reference);
+        let r = s.spawn(|| input::read_of(&args.rover, reference, keep));
+        let b = input::read_of(&args.base, reference, keep);
         (
             r.join()
                 .unwrap_or_else(|_| Err(anyhow!("reading the rover failed"))),

@@ -65,6 +65,7 @@ impl Warm {
     }
 
     /// `Zᵀ Q Z` of a row-major symmetric `q`, skipping the zeros of `Z` (most of it).
+    #[inline(always)]
     fn congruence(&self, q: &[f64]) -> Vec<f64> {
         let n = self.n;
         let nz: Vec<Vec<(usize, f64)>> = (0..n)
@@ -130,10 +131,20 @@ impl Warm {
     }
 }
 
-/// [`search`], with the decorrelation started from `warm` (a previous search's over the same
-/// ambiguities in the same order, when its size matches); returns the decorrelation reached,
-/// for the next call.
-pub fn search_warm(
+wide_kernel! {
+    /// [`search`], with the decorrelation started from `warm` (a previous search's over the same
+    /// ambiguities in the same order, when its size matches); returns the decorrelation reached,
+    /// for the next call.
+    pub fn search_warm(
+        a: &DVector<f64>,
+        q: &DMatrix<f64>,
+        m: usize,
+        warm: Option<&Warm>,
+    ) -> Result<(Fixes, Warm), LambdaError> = search_warm_body;
+}
+
+#[inline(always)]
+fn search_warm_body(
     a: &DVector<f64>,
     q: &DMatrix<f64>,
     m: usize,

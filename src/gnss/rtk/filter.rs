@@ -247,7 +247,7 @@ impl Filter {
         let qf_d = DMatrix::from_fn(6, 6, |i, j| qf[(i, j)]);
         let ai_lka = &ai_d * &lka;
         let new_ka = &qf_d * &ai_lka;
-        let new_aa = self.lam.view((6, 6), (na, na)) - lka.transpose() * &ai_lka;
+        let drop_aa = lka.transpose() * &ai_lka;
         let ek = self.eta.rows(0, 6).into_owned();
         let ai_ek = &ai_d * &ek;
         let new_ek = &qf_d * &ai_ek;
@@ -262,7 +262,15 @@ impl Filter {
         self.lam
             .view_mut((6, 0), (na, 6))
             .copy_from(&new_ka.transpose());
-        self.lam.view_mut((6, 6), (na, na)).copy_from(&new_aa);
+        // The ambiguity block loses its part in place, column by column (nalgebra's general
+        // difference of two views walks them element by element through strides).
+        let lam = self.lam.as_mut_slice();
+        for (j, d) in drop_aa.as_slice().chunks_exact(na.max(1)).enumerate() {
+            let col = &mut lam[(6 + j) * n + 6..(6 + j + 1) * n];
+            for (x, y) in col.iter_mut().zip(d) {
+                *x -= y;
+            }
+        }
         self.eta.rows_mut(6, na).copy_from(&new_ea);
     }
 
@@ -326,94 +334,7 @@ impl Filter {
     /// systems are integrated out with the references: the covariance (the costly part) then
     /// covers only what an integer search can use.
     pub fn solve(&self, preferred: &[(GroupKey, usize)], float_only: &[Gnss]) -> Option<Solved> {
-        let k = self.k;
-        let n = self.n();
-        let mut refs: Vec<(GroupKey, usize)> = preferred.to_vec();
-        for (i, a) in self.ambs.iter().enumerate() {
-            let g = (a.key.sys, a.key.band);
-            if !refs.iter().any(|(h, _)| *h == g) {
-                refs.push((g, i));
-            }
-        }
-        let group_of = |i: usize| {
-            let a = &self.ambs[i];
-            refs.iter()
-                .position(|(g, _)| *g == (a.key.sys, a.key.band))
-                .unwrap_or(0)
-        };
-        // Change of variables: the reference's column becomes the sum of its group's columns.
-        let mut m = self.lam.clone();
-        let mut e = self.eta.clone();
-        let groups: Vec<usize> = (0..self.ambs.len()).map(group_of).collect();
-        for (gi, (_, r)) in refs.iter().enumerate() {
-            let rj = k + r;
-            let members: Vec<usize> = (0..self.ambs.len())
-                .filter(|&i| groups[i] == gi && i != *r)
-                .map(|i| k + i)
-                .collect();
-            for &j in &members {
-                for row in 0..n {
-                    let v = m[(row, j)];
-                    m[(row, rj)] += v;
-                }
-            }
-            for &j in &members {
-                for col in 0..n {
-                    let v = m[(j, col)];
-                    m[(rj, col)] += v;
-                }
-                e[rj] += e[j];
-            }
-        }
-        let mut ref_idx: Vec<usize> = refs.iter().map(|(_, r)| k + r).collect();
-        let nrefs = ref_idx.len();
-        let floats: Vec<usize> = (0..self.ambs.len())
-            .filter(|&i| float_only.contains(&self.ambs[i].key.sys))
-            .map(|i| k + i)
-            .filter(|j| !ref_idx[..nrefs].contains(j))
-            .collect();
-        ref_idx.extend(floats);
-        let rest: Vec<usize> = (0..n).filter(|i| !ref_idx.contains(i)).collect();
-        let nr = ref_idx.len();
-        let mrr = DMatrix::from_fn(nr, nr, |a, b| m[(ref_idx[a], ref_idx[b])]);
-        let mrr_inv = invert_spd(&mrr);
-        let msr = DMatrix::from_fn(rest.len(), nr, |a, b| m[(rest[a], ref_idx[b])]);
-        let er = DVector::from_iterator(nr, ref_idx.iter().map(|&i| e[i]));
-        let g = &msr * &mrr_inv;
-        let mss = DMatrix::from_fn(rest.len(), rest.len(), |a, b| m[(rest[a], rest[b])])
-            - &g * msr.transpose();
-        let es = DVector::from_iterator(rest.len(), rest.iter().map(|&i| e[i])) - &g * &er;
-        let l = cholesky(mss)?;
-        let mut xd = es;
-        cholesky_solve(&l, xd.as_mut_slice());
-        let cov = cholesky_inverse(&l);
-        if !xd.iter().all(|v| v.is_finite()) {
-            return None;
-        }
-        // Back to single differences: the references from their conditional, then each member
-        // as its difference plus its reference.
-        let xr = &mrr_inv * (er - msr.transpose() * &xd);
-        let mut x = DVector::zeros(n);
-        for (a, &i) in rest.iter().enumerate() {
-            x[i] = xd[a];
-        }
-        for (b, &i) in ref_idx.iter().enumerate() {
-            x[i] = xr[b];
-        }
-        for i in 0..self.ambs.len() {
-            let r = refs[groups[i]].1;
-            if i != r {
-                x[k + i] += x[k + r];
-            }
-        }
-        let dd: Vec<usize> = rest.iter().filter(|&&i| i >= k).map(|&i| i - k).collect();
-        Some(Solved {
-            x,
-            refs,
-            dd,
-            cov,
-            xd,
-        })
+        solve(self, preferred, float_only)
     }
 
     /// Move the reference point by the estimate: position to the solution, ambiguities by whole
@@ -465,11 +386,112 @@ impl Filter {
     }
 }
 
-/// The Cholesky factor of a symmetric positive definite matrix, in place: its lower triangle
-/// becomes `L` with `L Lᵀ = m` (the strict upper triangle is left as it was). Left-looking by
-/// columns, so that every inner loop runs down a contiguous column. `None` when a pivot is not
-/// positive.
-pub(super) fn cholesky(mut m: DMatrix<f64>) -> Option<DMatrix<f64>> {
+wide_kernel! {
+    fn solve(f: &Filter, preferred: &[(GroupKey, usize)], float_only: &[Gnss]) -> Option<Solved> = solve_body;
+}
+
+#[inline(always)]
+fn solve_body(f: &Filter, preferred: &[(GroupKey, usize)], float_only: &[Gnss]) -> Option<Solved> {
+    let k = f.k;
+    let n = f.n();
+    let mut refs: Vec<(GroupKey, usize)> = preferred.to_vec();
+    for (i, a) in f.ambs.iter().enumerate() {
+        let g = (a.key.sys, a.key.band);
+        if !refs.iter().any(|(h, _)| *h == g) {
+            refs.push((g, i));
+        }
+    }
+    let group_of = |i: usize| {
+        let a = &f.ambs[i];
+        refs.iter()
+            .position(|(g, _)| *g == (a.key.sys, a.key.band))
+            .unwrap_or(0)
+    };
+    // Change of variables: the reference's column becomes the sum of its group's columns.
+    let mut m = f.lam.clone();
+    let mut e = f.eta.clone();
+    let groups: Vec<usize> = (0..f.ambs.len()).map(group_of).collect();
+    for (gi, (_, r)) in refs.iter().enumerate() {
+        let rj = k + r;
+        let members: Vec<usize> = (0..f.ambs.len())
+            .filter(|&i| groups[i] == gi && i != *r)
+            .map(|i| k + i)
+            .collect();
+        for &j in &members {
+            for row in 0..n {
+                let v = m[(row, j)];
+                m[(row, rj)] += v;
+            }
+        }
+        for &j in &members {
+            for col in 0..n {
+                let v = m[(j, col)];
+                m[(rj, col)] += v;
+            }
+            e[rj] += e[j];
+        }
+    }
+    let mut ref_idx: Vec<usize> = refs.iter().map(|(_, r)| k + r).collect();
+    let nrefs = ref_idx.len();
+    let floats: Vec<usize> = (0..f.ambs.len())
+        .filter(|&i| float_only.contains(&f.ambs[i].key.sys))
+        .map(|i| k + i)
+        .filter(|j| !ref_idx[..nrefs].contains(j))
+        .collect();
+    ref_idx.extend(floats);
+    let rest: Vec<usize> = (0..n).filter(|i| !ref_idx.contains(i)).collect();
+    let nr = ref_idx.len();
+    let mrr = DMatrix::from_fn(nr, nr, |a, b| m[(ref_idx[a], ref_idx[b])]);
+    let mrr_inv = invert_spd(&mrr);
+    let msr = DMatrix::from_fn(rest.len(), nr, |a, b| m[(rest[a], ref_idx[b])]);
+    let er = DVector::from_iterator(nr, ref_idx.iter().map(|&i| e[i]));
+    let g = &msr * &mrr_inv;
+    let mss = DMatrix::from_fn(rest.len(), rest.len(), |a, b| m[(rest[a], rest[b])])
+        - &g * msr.transpose();
+    let es = DVector::from_iterator(rest.len(), rest.iter().map(|&i| e[i])) - &g * &er;
+    let l = cholesky(mss)?;
+    let mut xd = es;
+    cholesky_solve(&l, xd.as_mut_slice());
+    let cov = cholesky_inverse(&l);
+    if !xd.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    // Back to single differences: the references from their conditional, then each member
+    // as its difference plus its reference.
+    let xr = &mrr_inv * (er - msr.transpose() * &xd);
+    let mut x = DVector::zeros(n);
+    for (a, &i) in rest.iter().enumerate() {
+        x[i] = xd[a];
+    }
+    for (b, &i) in ref_idx.iter().enumerate() {
+        x[i] = xr[b];
+    }
+    for i in 0..f.ambs.len() {
+        let r = refs[groups[i]].1;
+        if i != r {
+            x[k + i] += x[k + r];
+        }
+    }
+    let dd: Vec<usize> = rest.iter().filter(|&&i| i >= k).map(|&i| i - k).collect();
+    Some(Solved {
+        x,
+        refs,
+        dd,
+        cov,
+        xd,
+    })
+}
+
+wide_kernel! {
+    /// The Cholesky factor of a symmetric positive definite matrix, in place: its lower triangle
+    /// becomes `L` with `L Lᵀ = m` (the strict upper triangle is left as it was). Left-looking by
+    /// columns, so that every inner loop runs down a contiguous column. `None` when a pivot is not
+    /// positive.
+    pub(super) fn cholesky(m: DMatrix<f64>) -> Option<DMatrix<f64>> = cholesky_body;
+}
+
+#[inline(always)]
+fn cholesky_body(mut m: DMatrix<f64>) -> Option<DMatrix<f64>> {
     let n = m.nrows();
     let a = m.as_mut_slice();
     for j in 0..n {
@@ -499,8 +521,13 @@ pub(super) fn cholesky(mut m: DMatrix<f64>) -> Option<DMatrix<f64>> {
     Some(m)
 }
 
-/// Solves `L Lᵀ x = b` in place for a factor from [`cholesky`].
-pub(super) fn cholesky_solve(l: &DMatrix<f64>, b: &mut [f64]) {
+wide_kernel! {
+    /// Solves `L Lᵀ x = b` in place for a factor from [`cholesky`].
+    pub(super) fn cholesky_solve(l: &DMatrix<f64>, b: &mut [f64]) = cholesky_solve_body;
+}
+
+#[inline(always)]
+fn cholesky_solve_body(l: &DMatrix<f64>, b: &mut [f64]) {
     let n = l.nrows();
     let ls = l.as_slice();
     for j in 0..n {
@@ -518,10 +545,15 @@ pub(super) fn cholesky_solve(l: &DMatrix<f64>, b: &mut [f64]) {
     }
 }
 
-/// `(L Lᵀ)⁻¹` from the Cholesky factor `L` (lower part of `l` used): `L⁻¹` by forward
-/// substitution, then `L⁻ᵀ L⁻¹`, each a sixth of n³ where a general solve against the identity
-/// costs n³. Column-major slices keep the inner loops contiguous.
-fn cholesky_inverse(l: &DMatrix<f64>) -> DMatrix<f64> {
+wide_kernel! {
+    /// `(L Lᵀ)⁻¹` from the Cholesky factor `L` (lower part of `l` used): `L⁻¹` by forward
+    /// substitution, then `L⁻ᵀ L⁻¹`, each a sixth of n³ where a general solve against the identity
+    /// costs n³. Column-major slices keep the inner loops contiguous.
+    fn cholesky_inverse(l: &DMatrix<f64>) -> DMatrix<f64> = cholesky_inverse_body;
+}
+
+#[inline(always)]
+fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
     let n = l.nrows();
     let ls = l.as_slice();
     // Column j of L⁻¹, rows j..n: L x = eⱼ by columns of L.

@@ -15,7 +15,10 @@ use crate::station::state::StationState;
 
 type Result<T> = std::result::Result<T, String>;
 
-/// One receiver's recording, read whole.
+/// Bytes read from a recording at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// One receiver's recording, its epochs read whole.
 pub struct Recording {
     pub path: PathBuf,
     pub epochs: Vec<Epoch>,
@@ -45,10 +48,8 @@ pub fn read_of(
     reference: Option<Gpst>,
     systems: Option<&[Gnss]>,
 ) -> Result<Recording> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.is_empty() {
-        return Err(format!("{}: the file is empty", path.display()));
-    }
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if is_rinex_obs(path) {
         return read_rinex(path, systems);
     }
@@ -56,8 +57,13 @@ pub fn read_of(
     let mut state = StationState::new(reference);
     let mut epochs = Vec::new();
     let mut undecodable = 0u64;
-    framer.push(&bytes);
-    let mut drain = |framer: &mut Framer, state: &mut StationState, epochs: &mut Vec<Epoch>| {
+    let mut keep = |mut e: Epoch| {
+        if let Some(keep) = systems {
+            e.sats.retain(|s| keep.contains(&s.sys));
+        }
+        epochs.push(e);
+    };
+    let mut drain = |framer: &mut Framer, state: &mut StationState| {
         while let Some(f) = framer.next_frame() {
             if f.kind != FrameKind::Rtcm3 {
                 continue;
@@ -65,9 +71,9 @@ pub fn read_of(
             match rtcm3::decode(f.payload()) {
                 Ok(m) => {
                     if let Some(e) = state.push(&m) {
-                        epochs.push(e);
+                        keep(e);
                         while let Some(e) = state.take_ready() {
-                            epochs.push(e);
+                            keep(e);
                         }
                     }
                 }
@@ -75,12 +81,28 @@ pub fn read_of(
             }
         }
     };
-    drain(&mut framer, &mut state, &mut epochs);
+    // Read in chunks: the recording itself is never held whole, only its epochs.
+    let mut chunk = vec![0u8; CHUNK];
+    let mut size = 0usize;
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        size += n;
+        framer.push(&chunk[..n]);
+        drain(&mut framer, &mut state);
+    }
+    if size == 0 {
+        return Err(format!("{}: the file is empty", path.display()));
+    }
     let truncated = framer.pending();
     framer.finish();
-    drain(&mut framer, &mut state, &mut epochs);
+    drain(&mut framer, &mut state);
     while let Some(e) = state.finish() {
-        epochs.push(e);
+        keep(e);
     }
     let stats = framer.stats().clone();
     let mut notes = Vec::new();
@@ -88,7 +110,7 @@ pub fn read_of(
         return Err(format!(
             "{}: neither an RTCM3 stream (no valid frame in {} bytes) nor a RINEX 3 observation file",
             path.display(),
-            bytes.len()
+            size
         ));
     }
     if truncated > 0 {
@@ -118,11 +140,6 @@ pub fn read_of(
     }
     epochs.sort_by(|a, b| a.time.diff(b.time).total_cmp(&0.0));
     epochs.dedup_by(|a, b| a.time == b.time);
-    if let Some(keep) = systems {
-        for e in &mut epochs {
-            e.sats.retain(|s| keep.contains(&s.sys));
-        }
-    }
     Ok(Recording {
         path: path.to_path_buf(),
         epochs,
