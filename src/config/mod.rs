@@ -12,6 +12,7 @@ mod feeds;
 mod monitor;
 pub mod raw;
 mod receiver;
+mod reflection;
 mod series;
 mod sources;
 mod station;
@@ -32,6 +33,7 @@ use crate::sources::SourceSettings;
 use crate::station::StationSettings;
 use crate::station::monitor::MonitorSettings;
 use crate::station::survey::daily::DailySettings;
+use crate::station::reflection::ReflectionSettings;
 use raw::RawConfig;
 
 pub use demo::demo;
@@ -64,6 +66,8 @@ pub struct Settings {
     pub monitors: Vec<MonitorSettings>,
     /// `[coordinates]`: the daily PPP survey of the archived days.
     pub coordinates: Option<DailySettings>,
+    /// `[reflection]`: off without the table.
+    pub reflection: Option<ReflectionSettings>,
 }
 
 /// Read and validate a configuration file.
@@ -350,6 +354,7 @@ impl Validator<'_> {
         let coordinates = raw
             .coordinates
             .map(|c| self.coordinates(c, &data_dir, station.atx.as_ref(), archive.is_some()));
+        let reflection = raw.reflection.map(|r| self.reflection(r));
         Settings {
             station,
             data_dir,
@@ -363,6 +368,7 @@ impl Validator<'_> {
             outputs,
             monitors,
             coordinates,
+            reflection,
         }
     }
 }
