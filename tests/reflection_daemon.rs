@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::servers::{VictoriaMetrics, corsd, curl, free_port, temp_dir};
+use common::servers::{
+    VictoriaMetrics, assert_no_console_errors, chromium, corsd, curl, free_port, temp_dir,
+};
 
 /// The simulated reflector, per azimuth sector (from, height m).
 const SECTORS: [(f64, f64); 2] = [(0.0, 2.35), (180.0, 3.1)];
@@ -83,6 +85,8 @@ listen = "{health}"
 elevation = [5, 25]
 rh = [0.5, 6]
 azimuth = [0, 180, 360]
+# The simulator bends no signal: its elevations are geometric.
+refraction = false
 "#,
             d = dir.display(),
             file = file.display(),
@@ -192,6 +196,24 @@ azimuth = [0, 180, 360]
         refl["days"].as_array().is_some_and(|d| !d.is_empty()),
         "{refl}"
     );
+
+    // The status page draws them: a dot per arc in both plots, a line per sector.
+    let url = format!("http://{health}/");
+    let (dom, console) = chromium(&dir.join("profile"), &["--dump-dom"], &url);
+    assert_no_console_errors(&[&console]);
+    let panel = |id: &str| {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id}"));
+        let rest = &dom[at..];
+        rest[..rest.find("</svg>").unwrap_or(rest.len())].to_string()
+    };
+    let az = panel("reflection-az");
+    let time = panel("reflection-time");
+    assert!(az.matches("class=\"arc\"").count() >= 100, "{az}");
+    assert!(time.matches("class=\"arc\"").count() >= 100);
+    assert!(time.matches("class=\"median\"").count() >= 2, "{time}");
+    assert!(!dom.contains("id=\"reflection-row\" hidden"));
 
     daemon.kill().unwrap();
     daemon.wait().unwrap();

@@ -157,7 +157,6 @@ mod tests {
             pushes: Vec::new(),
             outputs: Vec::new(),
             monitors: Vec::new(),
-            reflection: None,
             started: std::time::Instant::now(),
             names: Default::default(),
             history: Arc::new(crate::app::history::History::new(None)),

@@ -255,7 +255,6 @@ mod tests {
             pushes: Vec::new(),
             outputs: vec![("radio".into(), Arc::new(OutputStatus::default()))],
             monitors: Vec::new(),
-            reflection: None,
             started: std::time::Instant::now(),
             names: super::super::PartNames {
                 sink: "http://db:8086".into(),

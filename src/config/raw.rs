@@ -46,6 +46,8 @@ pub struct RawReflection {
     /// Smallest amplitude and peak-to-noise ratio of an accepted arc.
     pub min_amp: Option<f64>,
     pub min_pk2noise: Option<f64>,
+    /// Correct low elevations for refraction (default true).
+    pub refraction: Option<bool>,
 }
 
 /// `[receiver]`: set the receiver behind a source up as a base.

@@ -84,6 +84,7 @@ impl Validator<'_> {
                 out.hours = h.into_iter().map(|x| x as u8).collect();
             }
         }
+        out.refraction = r.refraction.unwrap_or(true);
         if let Some(a) = r.min_amp {
             if a.is_finite() && a >= 0.0 {
                 out.analysis.min_amp = a;

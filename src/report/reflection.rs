@@ -135,7 +135,7 @@ impl Reflection {
         let t_svg = plots::cells(
             &Axes {
                 title: "Reflector height against time",
-                x: "hours from the start",
+                x: "time (h from the start)",
                 y: "RH (m)",
             },
             &by_t,

@@ -39,6 +39,8 @@ pub struct ReflectionSettings {
     pub signals: Vec<Signal>,
     /// Hours of the GPS day (0–23, increasing) at which a span closes and is analysed.
     pub hours: Vec<u8>,
+    /// Correct the elevations for refraction (standard atmosphere at the antenna's height).
+    pub refraction: bool,
 }
 
 impl Default for ReflectionSettings {
@@ -50,6 +52,7 @@ impl Default for ReflectionSettings {
             sectors: vec![0.0, 90.0, 180.0, 270.0, 360.0],
             signals: Vec::new(),
             hours: vec![0],
+            refraction: true,
         }
     }
 }
@@ -165,8 +168,9 @@ impl Collector {
             Some(_) => {}
             None => self.span = Some(self.set.span_of(e.time)),
         }
-        let (start, _) = self.span?;
-        let here = position?;
+        let (Some((start, _)), Some(here)) = (self.span, position) else {
+            return closed;
+        };
         let t_ms = (e.time.diff(start) * 1000.0).round() as u32;
         let slot = e.time.secs().div_euclid(GEO_EVERY_S);
         let (lo, hi) = self.set.kept_elevations();
@@ -212,17 +216,18 @@ impl Collector {
                 if !wanted(o.code) {
                     continue;
                 }
-                let col = match track.columns.iter().position(|c| c.code == o.code) {
-                    Some(k) => &mut track.columns[k],
+                let k = match track.columns.iter().position(|c| c.code == o.code) {
+                    Some(k) => k,
                     None => {
                         track.columns.push(Column {
                             code: o.code,
                             freq_hz: None,
                             cn0: Vec::new(),
                         });
-                        track.columns.last_mut()?
+                        track.columns.len() - 1
                     }
                 };
+                let col = &mut track.columns[k];
                 col.freq_hz = col.freq_hz.or(o.freq_hz);
                 col.cn0.resize(i, 0);
                 col.cn0
@@ -381,7 +386,7 @@ impl Span {
     /// unpacked at a time.
     pub fn analyse(&self) -> Vec<ArcResult> {
         let mut set = self.set.analysis.clone();
-        if let Some(p) = self.position {
+        if let (true, Some(p)) = (self.set.refraction, self.position) {
             set.refraction = Some(standard_atmosphere(ecef_to_geodetic(&p).h));
         }
         let mut out = Vec::new();
