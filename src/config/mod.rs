@@ -2,7 +2,7 @@
 //! unknown keys refused, secrets wrapped); the validator turns it into [`Settings`], a list of
 //! each part's own settings type (defined beside the part: arrows go down only). One file per
 //! part of the file: [`station`], [`sources`], [`receiver`], [`series`] (`[influx]`), [`feeds`] (`[[caster]]`,
-//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`), [`coordinates`] (`[coordinates]`); [`demo`] is the station `corsd run` starts without a file. Every
+//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`), [`coordinates`] (`[coordinates]`), [`reflection`] (`[reflection]`); [`demo`] is the station `corsd run` starts without a file. Every
 //! error names the file, the line and the key, and says what is expected; nothing starts before
 //! the whole file is valid.
 
@@ -32,8 +32,8 @@ use crate::sinks::series::influx::InfluxSettings;
 use crate::sources::SourceSettings;
 use crate::station::StationSettings;
 use crate::station::monitor::MonitorSettings;
-use crate::station::survey::daily::DailySettings;
 use crate::station::reflection::ReflectionSettings;
+use crate::station::survey::daily::DailySettings;
 use raw::RawConfig;
 
 pub use demo::demo;
