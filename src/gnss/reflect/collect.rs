@@ -282,6 +282,9 @@ impl Track {
     /// more than two geometry steps from a geometry sample are left out), C/N0 per signal
     /// from the best-ranked code of its band.
     fn unpack(&self, sys: Gnss, prn: u8) -> Option<Satellite> {
+        // Geometry samples come every epoch of a 30 s stream, every 10 s of a faster one; up to
+        // two minutes apart a straight line is off by under 0.003°.
+        let max_spacing = 120_000u32;
         let max_gap = (2 * GEO_EVERY_S * 1000) as u32;
         let mut samples = Vec::with_capacity(self.t_ms.len());
         let mut kept = Vec::with_capacity(self.t_ms.len());
@@ -294,7 +297,7 @@ impl Track {
                 continue;
             };
             if b.t_ms <= a.t_ms
-                || b.t_ms - a.t_ms > max_gap
+                || b.t_ms - a.t_ms > max_spacing
                 || t + max_gap < a.t_ms
                 || t > b.t_ms + max_gap
             {
