@@ -223,7 +223,7 @@ fn reflector_heights_in_the_report() {
     let table = &html[html.find("<th>Median RH</th>").expect("the sector table")..];
     let medians: Vec<f64> = table
         .split("<td>")
-        .filter_map(|c| c.strip_suffix(" m</td></tr>").and_then(|v| v.parse().ok()))
+        .filter_map(|c| c.split_once(" m</td>").and_then(|(v, _)| v.parse().ok()))
         .take(4)
         .collect();
     assert_eq!(medians.len(), 4, "{}", &table[..table.len().min(600)]);
