@@ -116,6 +116,7 @@ fn str24_report_in_chromium() {
         "Completeness and gaps",
         "Cycle slips",
         "Code multipath",
+        "Reflector heights (GNSS-IR)",
         "Latency",
     ] {
         assert!(html.contains(&format!("<h2>{section}</h2>")), "{section}");
@@ -171,6 +172,66 @@ fn nya1_day_report_in_chromium() {
     assert!(html.contains("the surveyed position (--station-pos)"));
     // A day stays light: binned time series, C/N0 as cells.
     assert!(html.len() < 2_000_000, "{} bytes", html.len());
+    assert_axes_labelled(&html);
+    open_in_chromium(&dir, &out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A simulated day whose C/N0 carries a ground reflection: the report draws the reflector
+/// height against azimuth and against time, and its sector medians give the height back.
+#[test]
+fn reflector_heights_in_the_report() {
+    let dir = temp_dir("report-reflection");
+    let file = dir.join("sim.rtcm3");
+    let o = corsd()
+        .args([
+            "simulate",
+            "--msm",
+            "7",
+            "--duration",
+            "86400",
+            "--interval",
+            "30",
+            "--systems",
+            "GREC",
+            "--reflector",
+            "2.35",
+            "-o",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.join("sim.html");
+    report(&[file.to_str().unwrap(), "--date", "2026-03-01"], &out);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("<h2>Reflector heights (GNSS-IR)</h2>"));
+    for title in [
+        "Reflector height against azimuth",
+        "Reflector height against time",
+    ] {
+        let svg = svgs(&html)
+            .into_iter()
+            .find(|s| s.contains(title))
+            .unwrap_or_else(|| panic!("no plot {title}"));
+        // One dot per accepted arc.
+        assert!(
+            svg.matches("<circle").count() >= 50,
+            "{title}: too few arcs"
+        );
+    }
+    let table = &html[html.find("<th>Median RH</th>").expect("the sector table")..];
+    let medians: Vec<f64> = table
+        .split("<td>")
+        .filter_map(|c| c.split_once(" m</td>").and_then(|(v, _)| v.parse().ok()))
+        .take(4)
+        .collect();
+    assert_eq!(medians.len(), 4, "{}", &table[..table.len().min(600)]);
+    // The report corrects low elevations for refraction, which the simulator does not bend:
+    // that scales the heights up by about 0.7 %.
+    for m in medians {
+        assert!((m - 2.35).abs() < 0.03, "sector median {m}");
+    }
     assert_axes_labelled(&html);
     open_in_chromium(&dir, &out);
     let _ = std::fs::remove_dir_all(&dir);

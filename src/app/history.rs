@@ -260,6 +260,7 @@ struct Inner {
     epochs: BTreeMap<String, (u64, u64)>,
     /// Per source: (when, message counts).
     counts: BTreeMap<String, CountSamples>,
+    reflection: super::reflection::Reflections,
 }
 
 /// What the status page shows of the past; shared by the tee, the sampler and the endpoints.
@@ -403,6 +404,7 @@ impl History {
                     }
                 }
                 "rover" => self.rover(&mut g, p),
+                "reflection" => g.reflection.record(p),
                 // Fixed solutions only: a float one metres off would hide the millimetres.
                 "rtk" if int(p, "fix") == Some(1) => {
                     let monitor = tag(p, "monitor");
@@ -630,7 +632,7 @@ impl History {
                 })
             })
             .collect();
-        let mut out = json!({ "tracks": tracks });
+        let mut out = json!({ "tracks": tracks, "reflection": g.reflection.json() });
         for (name, day) in [("hour", false), ("day", true)] {
             if only.is_none_or(|o| o == name) {
                 out[name] = view(day);

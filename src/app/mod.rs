@@ -13,6 +13,7 @@ mod metrics;
 mod monitors;
 pub mod parts;
 pub mod preflight;
+mod reflection;
 mod status;
 mod systemd;
 
@@ -429,6 +430,7 @@ impl Parts {
                 epochs: None,
                 told: None,
                 shutdown: stop.clone(),
+                reflection: settings.reflection.clone().map(Arc::new),
             };
             if let Some(dir) = &rinex_dir {
                 let (epochs, rx) = broadcast::channel(EPOCH_QUEUE);

@@ -110,6 +110,7 @@ impl Parts {
                 epochs: None,
                 told: None,
                 shutdown: stop.clone(),
+                reflection: None,
             };
             let snap = new_snapshot(&m.source);
             self.snapshots.push(snap.clone());

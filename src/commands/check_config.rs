@@ -13,8 +13,20 @@ pub struct CheckConfigArgs {
 
 pub fn run(args: &CheckConfigArgs) -> Result<()> {
     let s = crate::config::load(&args.config)?;
+    let reflection = match &s.reflection {
+        None => String::new(),
+        Some(r) => format!(
+            "; reflector heights daily at GPS hour(s) {:?}, elevation {}–{}°, RH {}–{} m, {} sector(s)",
+            r.hours,
+            r.analysis.elev.0,
+            r.analysis.elev.1,
+            r.analysis.rh.0,
+            r.analysis.rh.1,
+            r.sectors.len() - 1
+        ),
+    };
     println!(
-        "{}: ok — station {}, {} source(s): {}; time series to {}",
+        "{}: ok — station {}, {} source(s): {}; time series to {}{reflection}",
         args.config.display(),
         s.station.name,
         s.sources.len(),

@@ -254,6 +254,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         Some((p, how)) => Reference::Given(p, how),
         None => Reference::Mean,
     };
+    col.finish();
     let html = col.html(&reference)?;
     let path = args
         .output

@@ -70,5 +70,6 @@ pub fn demo(data_dir: PathBuf) -> Settings {
         outputs: Vec::new(),
         monitors: Vec::new(),
         coordinates: None,
+        reflection: None,
     }
 }

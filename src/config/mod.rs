@@ -2,7 +2,7 @@
 //! unknown keys refused, secrets wrapped); the validator turns it into [`Settings`], a list of
 //! each part's own settings type (defined beside the part: arrows go down only). One file per
 //! part of the file: [`station`], [`sources`], [`receiver`], [`series`] (`[influx]`), [`feeds`] (`[[caster]]`,
-//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`), [`coordinates`] (`[coordinates]`); [`demo`] is the station `corsd run` starts without a file. Every
+//! `[[push]]`, `[[output]]`), [`monitor`] (`[[monitor]]`), [`coordinates`] (`[coordinates]`), [`reflection`] (`[reflection]`); [`demo`] is the station `corsd run` starts without a file. Every
 //! error names the file, the line and the key, and says what is expected; nothing starts before
 //! the whole file is valid.
 
@@ -12,6 +12,7 @@ mod feeds;
 mod monitor;
 pub mod raw;
 mod receiver;
+mod reflection;
 mod series;
 mod sources;
 mod station;
@@ -31,6 +32,7 @@ use crate::sinks::series::influx::InfluxSettings;
 use crate::sources::SourceSettings;
 use crate::station::StationSettings;
 use crate::station::monitor::MonitorSettings;
+use crate::station::reflection::ReflectionSettings;
 use crate::station::survey::daily::DailySettings;
 use raw::RawConfig;
 
@@ -64,6 +66,8 @@ pub struct Settings {
     pub monitors: Vec<MonitorSettings>,
     /// `[coordinates]`: the daily PPP survey of the archived days.
     pub coordinates: Option<DailySettings>,
+    /// `[reflection]`: off without the table.
+    pub reflection: Option<ReflectionSettings>,
 }
 
 /// Read and validate a configuration file.
@@ -350,6 +354,7 @@ impl Validator<'_> {
         let coordinates = raw
             .coordinates
             .map(|c| self.coordinates(c, &data_dir, station.atx.as_ref(), archive.is_some()));
+        let reflection = raw.reflection.map(|r| self.reflection(r));
         Settings {
             station,
             data_dir,
@@ -363,6 +368,7 @@ impl Validator<'_> {
             outputs,
             monitors,
             coordinates,
+            reflection,
         }
     }
 }

@@ -26,6 +26,28 @@ pub struct RawConfig {
     pub monitor: Vec<RawMonitor>,
     pub receiver: Option<RawReceiver>,
     pub coordinates: Option<RawCoordinates>,
+    pub reflection: Option<RawReflection>,
+}
+
+/// `[reflection]`: reflector heights (GNSS-IR) from the C/N0 of low satellites, once a day.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReflection {
+    /// Elevation window (degrees): `[5, 25]`.
+    pub elevation: Option<Vec<f64>>,
+    /// Reflector height window (m): `[0.5, 8]`.
+    pub rh: Option<Vec<f64>>,
+    /// Azimuth sector boundaries (degrees, increasing).
+    pub azimuth: Option<Vec<f64>>,
+    /// Signals: `["L1", "L2C", "E1", "B1I"]` or with the system letter (`"R L1"`).
+    pub signals: Option<Vec<String>>,
+    /// Hours of the GPS day at which a span closes and is analysed.
+    pub hours: Option<Vec<i64>>,
+    /// Smallest amplitude and peak-to-noise ratio of an accepted arc.
+    pub min_amp: Option<f64>,
+    pub min_pk2noise: Option<f64>,
+    /// Correct low elevations for refraction (default true).
+    pub refraction: Option<bool>,
 }
 
 /// `[receiver]`: set the receiver behind a source up as a base.

@@ -445,6 +445,8 @@ impl Collector {
                 &svg,
             );
         }
+        let (text, content) = self.reflection.section(first, system_color, system_name)?;
+        section(&mut body, "Reflector heights (GNSS-IR)", &text, &content);
         section(
             &mut body,
             "Latency",

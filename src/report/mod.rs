@@ -1,6 +1,6 @@
 //! The station QC report (`corsd report`): one self-contained HTML file with SVG plots of a log
 //! or a day — position offsets, sky per GNSS, C/N0 against elevation, satellites and DOP, cycle
-//! slips, multipath, completeness and gaps — the content of teqc's and BNC's QC summaries,
+//! slips, multipath, completeness and gaps, reflector heights (GNSS-IR) — the content of teqc's and BNC's QC summaries,
 //! plotted for people who would rather look than read. No script and no outside asset: it opens
 //! offline, from a USB stick in the field office too.
 //!
@@ -10,6 +10,7 @@
 
 mod html;
 pub mod plots;
+mod reflection;
 
 use std::collections::BTreeMap;
 
@@ -85,6 +86,7 @@ pub struct Collector {
     here: Option<Vector3<f64>>,
     pub inputs: Vec<String>,
     pub notes: Vec<String>,
+    reflection: reflection::Reflection,
 }
 
 impl Collector {
@@ -105,6 +107,7 @@ impl Collector {
             here: position,
             inputs: Vec::new(),
             notes: Vec::new(),
+            reflection: reflection::Reflection::new(),
         }
     }
 
@@ -130,6 +133,7 @@ impl Collector {
             v.0 += mp * mp;
             v.1 += 1;
         }
+        self.reflection.epoch(e, store, self.here);
         let Some(here) = self.here else {
             return;
         };
@@ -174,6 +178,11 @@ impl Collector {
                 }
             }
         }
+    }
+
+    /// The input is over: the reflector heights of the last span are analysed.
+    pub fn finish(&mut self) {
+        self.reflection.finish(self.here);
     }
 
     pub fn solutions(&self) -> usize {

@@ -9,6 +9,7 @@ pub mod base;
 pub mod monitor;
 pub mod pipeline;
 pub mod receiver;
+pub mod reflection;
 pub mod runner;
 pub mod series;
 pub mod snapshot;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use nalgebra::Vector3;
 
 use super::base::{BaseFacts, RtcmBase};
+use super::reflection::{Collector, ReflectionSettings, Span};
 use super::series::{Series, StreamFacts, message_name};
 use super::state::StationState;
 use crate::framing::{FrameKind, Framer, FramerStats, RawFrame};
@@ -56,6 +57,8 @@ pub struct PipelineConfig {
     pub format: InputFormat,
     /// What the station messages made for a raw receiver say (1006, 1033).
     pub base: BaseFacts,
+    /// Keep what GNSS reflectometry needs and hand out each closed span.
+    pub reflection: Option<std::sync::Arc<ReflectionSettings>>,
 }
 
 impl Default for PipelineConfig {
@@ -73,6 +76,7 @@ impl Default for PipelineConfig {
             dgnss: false,
             format: InputFormat::Auto,
             base: BaseFacts::default(),
+            reflection: None,
         }
     }
 }
@@ -86,6 +90,8 @@ pub struct Output {
     pub points: Vec<Point>,
     /// Code corrections per epoch, when [`PipelineConfig::dgnss`] is set and `truth` known.
     pub corrections: Vec<EpochCorrections>,
+    /// Reflectometry spans closed, to be analysed off the data path.
+    pub reflection: Vec<Span>,
 }
 
 impl Output {
@@ -95,6 +101,7 @@ impl Output {
         self.solutions.clear();
         self.points.clear();
         self.corrections.clear();
+        self.reflection.clear();
     }
 }
 
@@ -118,6 +125,7 @@ pub struct Pipeline {
     smoother: CarrierSmoother,
     approx: Option<Vector3<f64>>,
     series: Series,
+    reflection: Option<Collector>,
     /// RTCM3 made from a raw receiver's epochs, once the first came.
     base: Option<RtcmBase>,
     /// In [`InputFormat::Auto`], whether the epochs taken are the UBX ones (set by the first).
@@ -154,6 +162,7 @@ impl Pipeline {
             smoother: CarrierSmoother::new(cfg.smoothing),
             approx: cfg.truth,
             series: Series::new(&cfg.station, &cfg.source, cfg.truth, &cfg.spp),
+            reflection: cfg.reflection.clone().map(Collector::new),
             base: None,
             from_ubx: match cfg.format {
                 InputFormat::Auto => None,
@@ -340,6 +349,10 @@ impl Pipeline {
                 self.epoch(e, out);
             }
         }
+        let here = self.cfg.truth.or(self.approx);
+        if let Some(span) = self.reflection.as_mut().and_then(|c| c.finish(here)) {
+            out.reflection.push(span);
+        }
     }
 
     /// A new connection: partial frames of the old one must not join the new bytes.
@@ -434,6 +447,11 @@ impl Pipeline {
                 self.approx,
                 &mut out.points,
             );
+        }
+        if let Some(c) = &mut self.reflection
+            && let Some(span) = c.add(&e, &self.state.store, self.cfg.truth.or(self.approx))
+        {
+            out.reflection.push(span);
         }
         if let Some(s) = sol {
             out.solutions.push(s);

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::StationSettings;
 use super::base::BaseFacts;
 use super::pipeline::{MESSAGE_EVERY_S, Output, Pipeline, PipelineConfig, STREAM_EVERY_S};
+use super::reflection::{ReflectionSettings, Span};
 use super::snapshot::{SharedSnapshot, SkySat};
 use crate::framing::RawFrame;
 use crate::gnss::corrections::EpochCorrections;
@@ -43,6 +44,8 @@ pub struct Ctx {
     /// What the stream told about the station (receiver, antenna, ARP), for RINEX headers.
     pub told: Option<watch::Sender<StationInfo>>,
     pub shutdown: watch::Receiver<bool>,
+    /// `[reflection]`, when on.
+    pub reflection: Option<Arc<ReflectionSettings>>,
 }
 
 fn unix_ns_now() -> i64 {
@@ -88,6 +91,7 @@ impl Runner {
                 ..Default::default()
             },
             dgnss: ctx.corrections.is_some(),
+            reflection: ctx.reflection.clone(),
             format: settings.format,
             base: BaseFacts {
                 station_id: 0,
@@ -155,6 +159,7 @@ impl Runner {
                 Event::FileEnd { looped } => {
                     let mut out = Output::default();
                     self.pipeline().finish(&mut out);
+                    self.reflect(&mut out.reflection);
                     self.send_points(&mut out.points).await;
                     if !looped {
                         self.set_state(State::Finished);
@@ -336,6 +341,7 @@ impl Runner {
             ));
         }
         self.publish(&mut out, told);
+        self.reflect(&mut out.reflection);
         self.send_points(&mut out.points).await;
         self.out = out;
     }
@@ -362,6 +368,38 @@ impl Runner {
             for c in out.corrections.drain(..) {
                 let _ = tx.send(Arc::new(c));
             }
+        }
+    }
+
+    /// Analyse closed reflectometry spans on a blocking thread, its points to the sink when
+    /// done: the data path never waits for it.
+    fn reflect(&self, spans: &mut Vec<Span>) {
+        for span in spans.drain(..) {
+            let tx = self.ctx.points.clone();
+            let station = self.ctx.station.name.clone();
+            let source = self.name.clone();
+            tokio::spawn(async move {
+                let work = tokio::task::spawn_blocking(move || {
+                    let t0 = Instant::now();
+                    let arcs = span.analyse();
+                    let points = super::reflection::span_points(&station, &span, &arcs);
+                    let kept = arcs.iter().filter(|a| a.rejected.is_none()).count();
+                    tracing::info!(
+                        source = %source,
+                        from = %span.start.to_utc().format("%Y-%m-%dT%H:%M:%SZ"),
+                        samples = span.samples(),
+                        kept_mib = format!("{:.1}", span.bytes() as f64 / 1048576.0),
+                        arcs_tried = arcs.len(),
+                        arcs_kept = kept,
+                        seconds = format!("{:.2}", t0.elapsed().as_secs_f64()),
+                        "reflector heights analysed"
+                    );
+                    points
+                });
+                if let Ok(mut points) = work.await {
+                    send_points(&tx, &mut points).await;
+                }
+            });
         }
     }
 

@@ -11,6 +11,7 @@
 //! coverage, arc length, amplitude and peak-to-noise ratio over the RH window.
 
 pub mod arcs;
+pub mod collect;
 pub mod lsp;
 
 use super::obs::SignalCode;
