@@ -270,7 +270,7 @@ pub struct History {
     inner: Mutex<Inner>,
 }
 
-fn float(p: &Point, key: &str) -> Option<f64> {
+pub(super) fn float(p: &Point, key: &str) -> Option<f64> {
     p.fields
         .iter()
         .find(|(k, _)| *k == key)

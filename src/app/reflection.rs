@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Value, json};
 
-use crate::telemetry::{Field, Point};
+use super::history::float as field;
+use crate::telemetry::Point;
 
 pub const MAX_ARCS: usize = 8000;
 pub const MAX_DAYS: usize = 400;
@@ -30,17 +31,6 @@ pub struct Reflections {
     signals: Vec<String>,
     /// Span start (s) → sector → (median RH, arcs).
     days: BTreeMap<i64, BTreeMap<String, (f64, i64)>>,
-}
-
-fn field(p: &Point, key: &str) -> Option<f64> {
-    p.fields
-        .iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| match v {
-            Field::Float(f) => Some(*f),
-            Field::Int(i) => Some(*i as f64),
-            _ => None,
-        })
 }
 
 fn tag<'a>(p: &'a Point, key: &str) -> Option<&'a str> {
