@@ -95,6 +95,18 @@ impl Point {
         }
     }
 
+    /// A numeric field's value (an integer as a float); `None` when absent or not a number.
+    pub fn number(&self, key: &str) -> Option<f64> {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| match v {
+                Field::Float(f) => Some(*f),
+                Field::Int(i) => Some(*i as f64),
+                _ => None,
+            })
+    }
+
     /// Append the point as one line (with its newline) to `out`; nothing when no field is
     /// writable.
     pub fn write_line(&self, out: &mut String) {

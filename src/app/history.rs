@@ -270,15 +270,8 @@ pub struct History {
     inner: Mutex<Inner>,
 }
 
-pub(super) fn float(p: &Point, key: &str) -> Option<f64> {
-    p.fields
-        .iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| match v {
-            Field::Float(f) => Some(*f),
-            Field::Int(i) => Some(*i as f64),
-            _ => None,
-        })
+fn float(p: &Point, key: &str) -> Option<f64> {
+    p.number(key)
 }
 
 fn int(p: &Point, key: &str) -> Option<i64> {

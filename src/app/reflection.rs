@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Value, json};
 
-use super::history::float as field;
 use crate::telemetry::Point;
 
 pub const MAX_ARCS: usize = 8000;
@@ -45,7 +44,7 @@ impl Reflections {
     pub fn record(&mut self, p: &Point) {
         let time_s = p.time_ns.div_euclid(1_000_000_000);
         if let Some(sector) = tag(p, "sector") {
-            let (Some(rh), Some(n)) = (field(p, "rh_median_m"), field(p, "arcs")) else {
+            let (Some(rh), Some(n)) = (p.number("rh_median_m"), p.number("arcs")) else {
                 return;
             };
             self.days
@@ -58,7 +57,7 @@ impl Reflections {
             return;
         }
         let (Some(signal), Some(rh), Some(az)) =
-            (tag(p, "signal"), field(p, "rh_m"), field(p, "az_deg"))
+            (tag(p, "signal"), p.number("rh_m"), p.number("az_deg"))
         else {
             return;
         };
@@ -79,7 +78,7 @@ impl Reflections {
             signal: signal as u16,
             rh: rh as f32,
             az: az as f32,
-            amp: field(p, "amp").unwrap_or(0.0) as f32,
+            amp: p.number("amp").unwrap_or(0.0) as f32,
         });
     }
 
