@@ -13,7 +13,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::servers::{Daemon, VictoriaMetrics, corsd, free_port, spawn_run, temp_dir};
+use common::servers::{
+    Daemon, VictoriaMetrics, check_config, corsd, free_port, spawn_run, temp_dir,
+};
 use corsd::gnss::geodesy::{ecef_to_geodetic, enu_rotation};
 use nalgebra::Vector3;
 
@@ -117,11 +119,7 @@ listen = "127.0.0.1:{health}"
         ),
     )
     .unwrap();
-    let check = corsd()
-        .args(["check-config", "-c"])
-        .arg(&cfg)
-        .output()
-        .unwrap();
+    let check = check_config(&cfg);
     assert!(
         check.status.success(),
         "{}",

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::servers::{
-    VictoriaMetrics, assert_no_console_errors, chromium, corsd, curl, free_port, temp_dir,
+    VictoriaMetrics, assert_no_console_errors, check_config, chromium, corsd, curl, free_port,
+    temp_dir,
 };
 
 /// The simulated reflector height (m).
@@ -87,11 +88,7 @@ refraction = false
         ),
     )
     .unwrap();
-    let check = corsd()
-        .args(["check-config", "-c"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let check = check_config(&config);
     let said = String::from_utf8_lossy(&check.stdout).to_string();
     assert!(
         check.status.success(),

@@ -353,6 +353,15 @@ pub fn corsd() -> Command {
     Command::new(std::env::var("CORSD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_corsd").into()))
 }
 
+/// `corsd check-config -c PATH`, run to the end.
+pub fn check_config(path: &std::path::Path) -> std::process::Output {
+    corsd()
+        .args(["check-config", "-c"])
+        .arg(path)
+        .output()
+        .expect("corsd check-config runs")
+}
+
 /// Chromium with DESIGN §6's flags, a fresh profile, and the page's console on stderr.
 pub fn chromium(profile: &std::path::Path, args: &[&str], url: &str) -> (String, String) {
     let out = std::process::Command::new(require("chromium", "chromium"))
