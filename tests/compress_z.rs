@@ -1,6 +1,6 @@
 //! Unix compress (`.Z`) files as IGS archives serve them: the real GRG orbits and clocks and the
 //! ESBC RINEX files of 2020-06-25, packed at test time by ncompress's `compress` at every code
-//! width, expand to the same bytes; `.Z` products are found in a products directory and read
+//! width (10 to 16 bits), expand to the same bytes; `.Z` products are found in a products directory and read
 //! whole, and a `.Z` RINEX file reads as its text does. A damaged stream is an error naming
 //! the problem.
 
@@ -57,7 +57,9 @@ fn compress_output_expands_to_the_original_at_every_width() {
     let dir = temp_dir("compress-widths");
     let sp3 = plain(SP3);
     let nav = plain(NAV);
-    for bits in 9..=16 {
+    // Not 9: ncompress 4.2.4.6 writes -b9 streams that neither its own uncompress nor gzip can
+    // read back.
+    for bits in 10..=16 {
         for (name, bytes) in [("a.sp3.Z", &sp3), ("b.rnx.Z", &nav)] {
             let z = compress(&dir, name, bytes, bits);
             let data = std::fs::read(&z).unwrap();

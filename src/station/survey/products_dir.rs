@@ -244,10 +244,11 @@ fn by_header(path: &Path) -> Option<Found> {
     };
     if first.starts_with("#c") || first.starts_with("#d") {
         let day = calendar(first.get(3..)?)?;
+        // The clock file names its centre by three letters (`GRG`), the SP3 by four (`GRGS`).
         let agency = head
             .lines()
             .next()
-            .and_then(|l| l.get(56..60))
+            .and_then(|l| l.get(56..59))
             .unwrap_or("")
             .trim()
             .to_string();
