@@ -257,9 +257,16 @@ fn the_archived_day_is_surveyed_written_and_watched() {
         let s = get(&format!("station_coordinate_{f}"), "ESBC")[0].2;
         assert!(s > 0.0 && s < 0.05, "{f} {s}");
     }
-    // The day-177 orbits end at 23:45 and no day-178 file is there: the last 15 min go unsolved.
+    // The day-177 orbits end at 23:45 and no day-178 file is there: the last 15 min go unsolved,
+    // and so does 00:00:00 (its signals left before the first clock record); both counted.
     let hours = get("station_coordinate_hours", "ESBC")[0].2;
     assert!((23.7..=24.0).contains(&hours), "{hours}");
+    assert_eq!(get("station_coordinate_epochs", "ESBC")[0].2, 2850.0);
+    assert_eq!(get("station_coordinate_epochs_left_out", "ESBC")[0].2, 30.0);
+    assert!(
+        log.contains("30 of 2880 epochs lie outside the products"),
+        "{log}"
+    );
     let ztd = vm.export_at_least("troposphere_ztd_m{station=\"ESBC\"}", 285);
     assert!(
         (285..=288).contains(&ztd.len()),

@@ -269,15 +269,17 @@ pub fn survey_day(
         eccentricity_enu: session.eccentricity_enu.into(),
     };
     let left_out = beyond_products(&products, &session);
-    if left_out.count > 0 {
+    if left_out.before + left_out.after > 0 {
         log.push((
             true,
             format!(
-                "{when}: {} of {} epochs ({} to {}) lie outside the products (orbits {} to {}{}) and are left out, not solved with extrapolated orbits or clocks{}",
-                left_out.count,
+                "{when}: {} of {} epochs lie outside the products: {} before {}, {} after {} GPST (orbits {} to {}{}); they are left out, not solved with extrapolated orbits or clocks{}",
+                left_out.before + left_out.after,
                 session.epochs.len(),
-                super::fmt(left_out.first),
-                super::fmt(left_out.last),
+                left_out.before,
+                super::fmt(left_out.from).trim_end_matches(" GPST"),
+                left_out.after,
+                super::fmt(left_out.to).trim_end_matches(" GPST"),
                 super::fmt(left_out.orbits.0),
                 super::fmt(left_out.orbits.1),
                 left_out
@@ -308,7 +310,7 @@ pub fn survey_day(
     };
     let counts = Counts {
         solved: solved.solutions.len(),
-        left_out: left_out.count,
+        left_out: left_out.before + left_out.after,
     };
     let mut out = points(
         day,
@@ -329,43 +331,46 @@ pub fn survey_day(
 /// and the clocks' records, at the signals' transmission (a fifth of a second before
 /// reception covers every orbit height).
 struct Beyond {
-    count: usize,
-    first: Gpst,
-    last: Gpst,
+    before: usize,
+    after: usize,
+    /// What both products cover.
+    from: Gpst,
+    to: Gpst,
     orbits: (Gpst, Gpst),
     clocks: Option<(Gpst, Gpst)>,
 }
 
 fn beyond_products(p: &Products, session: &Session) -> Beyond {
+    let later = |a: Gpst, b: Gpst| if a.diff(b) >= 0.0 { a } else { b };
+    let earlier = |a: Gpst, b: Gpst| if a.diff(b) <= 0.0 { a } else { b };
     let orbits = super::span_sp3(&p.orbits);
     let clocks = p
         .clocks
         .iter()
         .map(super::span_clk)
-        .reduce(|a, b| {
-            (
-                if a.0.diff(b.0) <= 0.0 { a.0 } else { b.0 },
-                if a.1.diff(b.1) >= 0.0 { a.1 } else { b.1 },
-            )
-        });
-    let inside = |t: Gpst, (a, b): (Gpst, Gpst)| t.diff(a) >= 0.2 && b.diff(t) >= 0.0;
-    let mut out = Beyond {
-        count: 0,
-        first: session.first(),
-        last: session.first(),
+        .reduce(|a, b| (earlier(a.0, b.0), later(a.1, b.1)));
+    let (from, to) = match clocks {
+        Some(c) => (later(orbits.0, c.0), earlier(orbits.1, c.1)),
+        None => orbits,
+    };
+    let before = session
+        .epochs
+        .iter()
+        .filter(|e| e.time.diff(from) < 0.2)
+        .count();
+    let after = session
+        .epochs
+        .iter()
+        .filter(|e| e.time.diff(to) > 0.0)
+        .count();
+    Beyond {
+        before,
+        after,
+        from,
+        to,
         orbits,
         clocks,
-    };
-    for e in &session.epochs {
-        if !inside(e.time, orbits) || clocks.is_some_and(|c| !inside(e.time, c)) {
-            if out.count == 0 {
-                out.first = e.time;
-            }
-            out.last = e.time;
-            out.count += 1;
-        }
     }
-    out
 }
 
 /// Epochs solved and left out for want of products.
