@@ -64,7 +64,12 @@ fn compress_output_expands_to_the_original_at_every_width() {
             let z = compress(&dir, name, bytes, bits);
             let data = std::fs::read(&z).unwrap();
             let got = lzw::decompress(&data).unwrap_or_else(|e| panic!("-b{bits} {name}: {e}"));
-            assert!(got == *bytes, "-b{bits} {name}: {} vs {} bytes", got.len(), bytes.len());
+            assert!(
+                got == *bytes,
+                "-b{bits} {name}: {} vs {} bytes",
+                got.len(),
+                bytes.len()
+            );
             // A head from the stream's first bytes only.
             let head = lzw::decompress_head(&data[..data.len().min(4096)], 1000).unwrap();
             assert_eq!(head[..], bytes[..1000], "-b{bits} {name}");
@@ -114,7 +119,10 @@ fn z_products_and_rinex_are_read_where_gzip_is() {
     compress(&unnamed, "orbits.Z", &plain(SP3), 16);
     compress(&unnamed, "clocks.Z", &plain(CLK), 14);
     let found = products_dir::find(&unnamed, day).expect("found by their headers");
-    assert_eq!((found.line, found.sp3.len(), found.clk.len()), (Line::Precise, 1, 1));
+    assert_eq!(
+        (found.line, found.sp3.len(), found.clk.len()),
+        (Line::Precise, 1, 1)
+    );
 
     // RINEX: the Hatanaka observation file and the navigation file, `.Z` instead of gzip.
     let crx = compress(&dir, "ESBC.crx.Z", &plain(OBS), 16);
@@ -136,7 +144,9 @@ fn z_products_and_rinex_are_read_where_gzip_is() {
     let mut bad = std::fs::read(&nav).unwrap();
     bad[2] = 0x91;
     std::fs::write(dir.join("bad.Z"), &bad).unwrap();
-    let e = corsd::rinex::read_text(&dir.join("bad.Z")).unwrap_err().to_string();
+    let e = corsd::rinex::read_text(&dir.join("bad.Z"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("largest code width of 17 bits"), "{e}");
     let mut bad = std::fs::read(&nav).unwrap();
     for b in &mut bad[40..60] {

@@ -416,7 +416,11 @@ fn a_step_from_the_previous_days_is_a_coordinate_jump() {
         let size = step[0].hypot(step[1]).hypot(step[2]);
         assert_eq!(events.len(), 1, "{events:?}\n{log}");
         assert_eq!(label(&events[0].1, "kind"), "coordinate_jump");
-        assert!((events[0].3 - size).abs() < 1e-6, "{} vs {size}", events[0].3);
+        assert!(
+            (events[0].3 - size).abs() < 1e-6,
+            "{} vs {size}",
+            events[0].3
+        );
         assert!((size - 0.0316).abs() < 0.002, "{size}");
         assert!(
             log.contains("from the median of the 3 previous days: 3.0 cm west, 1.0 cm north"),
@@ -457,8 +461,14 @@ fn days_and_products_that_arrive_while_running_are_surveyed() {
     std::fs::rename(&staged, root.join("ESBS/2020/177")).unwrap();
     let t0 = Instant::now();
     let log = wait_log(&dir, "daily coordinates: day done", 1);
-    eprintln!("the archived day surveyed {:.1} s after it arrived", t0.elapsed().as_secs_f64());
-    assert!(log.contains("surveyed with broadcast orbits and clocks meanwhile"), "{log}");
+    eprintln!(
+        "the archived day surveyed {:.1} s after it arrived",
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(
+        log.contains("surveyed with broadcast orbits and clocks meanwhile"),
+        "{log}"
+    );
     let state = std::fs::read_to_string(dir.join("coordinates-ESBS.jsonl")).unwrap();
     assert!(state.contains("\"products\":\"broadcast\""), "{state}");
 
@@ -468,9 +478,15 @@ fn days_and_products_that_arrive_while_running_are_surveyed() {
     std::fs::rename(&staged, &products).unwrap();
     let t0 = Instant::now();
     let log = wait_log(&dir, "daily coordinates: day done", 2);
-    eprintln!("the day surveyed again {:.1} s after its products arrived", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "the day surveyed again {:.1} s after its products arrived",
+        t0.elapsed().as_secs_f64()
+    );
     assert!(log.contains("final products"), "{log}");
-    let x = vm.export_at_least("station_coordinate_x{station=\"ESBS\",products=\"final\"}", 1);
+    let x = vm.export_at_least(
+        "station_coordinate_x{station=\"ESBS\",products=\"final\"}",
+        1,
+    );
     assert_eq!(x.len(), 1, "{x:?}");
     let state = std::fs::read_to_string(dir.join("coordinates-ESBS.jsonl")).unwrap();
     assert_eq!(state.lines().count(), 1, "{state}");
@@ -481,9 +497,16 @@ fn days_and_products_that_arrive_while_running_are_surveyed() {
     let (code, body) = common::servers::curl(&[&format!("http://127.0.0.1:{health}/status.json")]);
     assert_eq!(code, 200, "{body}");
     let status: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(status["coordinates"]["days"][0]["products"], "final", "{status}");
+    assert_eq!(
+        status["coordinates"]["days"][0]["products"], "final",
+        "{status}"
+    );
     // Later looks find nothing more to do.
     std::thread::sleep(Duration::from_secs(3));
     let log = std::fs::read_to_string(dir.join("log")).unwrap();
-    assert_eq!(log.matches("daily coordinates: day done").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("daily coordinates: day done").count(),
+        2,
+        "{log}"
+    );
 }

@@ -106,7 +106,8 @@ fn the_day_without_its_neighbours_leaves_the_last_quarter_hour_out() {
 
 #[test]
 fn the_first_node_interval_without_the_day_before_is_measured() {
-    let read = |rel: &str| Sp3::parse(&corsd::rinex::read_text(&common::data_file(rel)).unwrap()).unwrap();
+    let read =
+        |rel: &str| Sp3::parse(&corsd::rinex::read_text(&common::data_file(rel)).unwrap()).unwrap();
     let alone = read(SP3_177);
     let mut joined = read(SP3_176);
     joined.append(read(SP3_177)).unwrap();
@@ -116,7 +117,9 @@ fn the_first_node_interval_without_the_day_before_is_measured() {
     for interval in 0..8 {
         let mut max = 0.0f64;
         for k in 0..30 {
-            let t = DAY.start().add(interval as f64 * 900.0 + k as f64 * 30.0 + 0.5);
+            let t = DAY
+                .start()
+                .add(interval as f64 * 900.0 + k as f64 * 30.0 + 0.5);
             for &(sys, prn) in alone.satellites.iter().filter(|s| s.0 == Gnss::Gps) {
                 if let (Ok(a), Ok(j)) = (alone.position(sys, prn, t), joined.position(sys, prn, t))
                 {

@@ -170,10 +170,9 @@ fn expand(data: &[u8], limit: usize, truncate: bool) -> Result<Vec<u8>, LzwError
         }
         out.extend(stack.iter().rev());
         if free < max_max_code {
-            if let (Some(p), Some(s)) = (
-                prefix.get_mut(free as usize),
-                suffix.get_mut(free as usize),
-            ) {
+            if let (Some(p), Some(s)) =
+                (prefix.get_mut(free as usize), suffix.get_mut(free as usize))
+            {
                 *p = prev as u16;
                 *s = fin;
             }
