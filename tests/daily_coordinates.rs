@@ -441,7 +441,7 @@ fn days_and_products_that_arrive_while_running_are_surveyed() {
     std::fs::create_dir_all(&products).unwrap();
     let health = free_port();
     // The header position: only where the station is matters here.
-    let header = Vector3::new(3_582_105.291, 532_589.7313, 5_232_754.8054);
+    let header = Vector3::new(3_582_105.291, 532_589.731_3, 5_232_754.805_4);
     let cfg = config(
         &dir,
         "ESBS",

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::servers::temp_dir;
 use corsd::gnss::Gnss;
@@ -46,7 +46,7 @@ fn survey(name: &str, products: &[&str], antex: &Antex) -> Outcome {
     }
     let settings = DailySettings {
         products: products_dir,
-        atx: PathBuf::from(common::data_file(ATX)),
+        atx: common::data_file(ATX),
         sat_antex: SatAntexPolicy::OutdatedOk,
         systems: vec![Gnss::Gps],
         ..Default::default()
