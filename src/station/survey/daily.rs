@@ -87,6 +87,8 @@ pub struct StationFacts {
 /// and not surveyed yet (or surveyed without precise products that have arrived since).
 pub fn pending(station_dir: &Path, now: Gpst, s: &DailySettings, state: &State) -> Vec<Day> {
     let mut days = Vec::new();
+    // Read once, and only when a day waits for products.
+    let mut catalog = None;
     let Ok(years) = std::fs::read_dir(station_dir) else {
         return days;
     };
@@ -110,7 +112,13 @@ pub fn pending(station_dir: &Path, now: Gpst, s: &DailySettings, state: &State) 
             }
             let again = match state.days.get(&day) {
                 None => true,
-                Some(r) => r.awaiting_products && products_dir::find(&s.products, day).is_some(),
+                Some(r) => {
+                    r.awaiting_products
+                        && catalog
+                            .get_or_insert_with(|| products_dir::Catalog::of(&s.products))
+                            .find(day)
+                            .is_some()
+                }
             };
             if again {
                 days.push(day);

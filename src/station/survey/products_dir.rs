@@ -109,7 +109,24 @@ pub struct DayProducts {
 
 /// The best solution in `dir` for `day`, if any has both orbits and clocks.
 pub fn find(dir: &Path, day: Day) -> Option<DayProducts> {
-    let files = scan(dir);
+    Catalog::of(dir).find(day)
+}
+
+/// A products directory's files read once, for finding several days' products.
+pub struct Catalog(Vec<Found>);
+
+impl Catalog {
+    pub fn of(dir: &Path) -> Catalog {
+        Catalog(scan(dir))
+    }
+
+    /// The best solution for `day`, if any has both orbits and clocks.
+    pub fn find(&self, day: Day) -> Option<DayProducts> {
+        best(&self.0, day)
+    }
+}
+
+fn best(files: &[Found], day: Day) -> Option<DayProducts> {
     let mut best: Option<DayProducts> = None;
     for f in files
         .iter()
