@@ -88,6 +88,11 @@ fn the_day_without_its_neighbours_leaves_the_last_quarter_hour_out() {
             )),
             "{what}: {lines:?}"
         );
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("outside")).count(),
+            1,
+            "said once: {lines:?}"
+        );
     }
     let d: Vec<f64> = ["x", "y", "z"]
         .iter()

@@ -414,7 +414,15 @@ fn precise_products(
             Err(e) => notes.push(format!("{e}: not joined")),
         }
     }
-    super::check_products((orbits, clocks), session, labels, notes)
+    let mut checked = Vec::new();
+    let products = super::check_products((orbits, clocks), session, labels, &mut checked);
+    // The day's own count of the epochs outside the products says this with numbers.
+    notes.extend(
+        checked
+            .into_iter()
+            .filter(|n| !n.starts_with("the products cover only part")),
+    );
+    products
 }
 
 /// Observation files (RINEX, any compression), RINEX navigation files and raw RTCM3 files in a
