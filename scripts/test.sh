@@ -6,7 +6,7 @@
 #   scripts/test.sh -- ARGS      extra arguments for cargo test (e.g. -- --test framing)
 #
 # Installs, on Debian: rtklib (str2str, convbin, rnx2rtkp), socat, victoria-metrics, influxdb 1.x,
-# gpsd-clients (gpsdecode), chromium (headless, for the status page), python3-venv; and a venv in .venv with pyrtcm, pygnssutils, pyubx2 and hatanaka
+# gpsd-clients (gpsdecode), ncompress (compress: .Z files to read back), chromium (headless, for the status page), python3-venv; and a venv in .venv with pyrtcm, pygnssutils, pyubx2 and hatanaka
 # (the independent decoder, NTRIP client and CRX2RNX the tests compare against) and gnssrefl 4.2.3
 # (the reflectometry `corsd reflect` is compared with; pure Python, runs offline on local orbits). The real recordings
 # are read from ../shared/data (or $CORSD_TEST_DATA); they are never copied into the repository.
@@ -34,6 +34,7 @@ have socat            || need+=(socat)
 have victoria-metrics || [[ -x /usr/bin/victoria-metrics ]] || need+=(victoria-metrics)
 have influxd          || [[ -x /usr/bin/influxd ]] || need+=(influxdb)
 have gpsdecode        || need+=(gpsd-clients)
+have compress         || need+=(ncompress)
 have curl             || need+=(curl)
 have chromium         || need+=(chromium fonts-dejavu-core)  # a font, or the page renders no text
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)

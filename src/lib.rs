@@ -18,7 +18,7 @@
 //! | [`sinks`] | consumers of the station's products: time series to InfluxDB v2/v1 through the spool or to line-protocol files, the raw archive by GNSS hour, hourly RINEX 3.04 observation files, RTKLIB `.pos` |
 //! | [`feeds`] | corrections for rovers, each output's stream made once and shared: message sets, the transcoder (MSM5–7 → MSM4, MSM → 1004/1012), RTCM 2.3 encoded from the station's corrections, the embedded NTRIP caster (v1/v2, relay mounts, limits, fan-out), pushes to remote casters, TCP/serial outputs, rover profiles |
 //! | [`ntrip`] | NTRIP as client, caster and push share it: requests, answers, one chunked decoder, Basic auth with one base64, the sourcetable, the GGA sentence |
-//! | [`rinex`] | RINEX 3 reading (plain, gzipped, Hatanaka CRINEX expanded by corsd's own decoder) and RINEX 3.04 observation and navigation writing |
+//! | [`rinex`] | RINEX 3 reading (plain, gzipped or Unix-compressed `.Z` by corsd's own LZW expander, Hatanaka CRINEX expanded by corsd's own decoder) and RINEX 3.04 observation and navigation writing |
 //! | [`report`] | the station QC report: a collector of epochs and solutions (sampled, binned; reflector heights of the span) and the self-contained HTML with plotters SVG charts |
 //! | [`simulate`] | the seeded station simulator: built-in five-GNSS sky, observation model (optionally a ground reflection of known height in the C/N0), RTCM3 composition; a rover walking a forest plot near the station (canopy blockage, C/N0-driven noise and slips) with its truth; precise products (SP3, clocks, ANTEX) of its own satellites for PPP |
 //! | [`spool`] | the durable on-disk queue: checksummed append-only segments, ack cursor, crash recovery, byte/age caps |

@@ -63,6 +63,7 @@ fn products(dir: &Path, with: bool) -> PathBuf {
     p
 }
 
+#[allow(clippy::too_many_arguments)]
 fn config(
     dir: &Path,
     name: &str,
@@ -71,6 +72,7 @@ fn config(
     products: &Path,
     vm: &VictoriaMetrics,
     health: u16,
+    coordinates: &str,
 ) -> PathBuf {
     let cfg = dir.join("corsd.toml");
     std::fs::write(
@@ -96,7 +98,7 @@ products = "{p}"
 atx = "{atx}"
 sat_antex = "outdated-ok"
 backfill_days = 0
-
+{coordinates}
 [influx]
 url = "{url}"
 api = "v2"
@@ -133,15 +135,22 @@ listen = "127.0.0.1:{health}"
 fn run_until(dir: &Path, cfg: &Path, until: &str) -> (Daemon, String, Duration) {
     let t0 = Instant::now();
     let daemon = Daemon(spawn_run(cfg, dir));
+    let log = wait_log(dir, until, 1);
+    (daemon, log, t0.elapsed())
+}
+
+/// Waits until the daemon's log in `dir` says `until` `times` times (or 600 s pass): the log.
+fn wait_log(dir: &Path, until: &str, times: usize) -> String {
+    let t0 = Instant::now();
     let log = dir.join("log");
     loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains(until) {
-            return (daemon, text, t0.elapsed());
+        if text.matches(until).count() >= times {
+            return text;
         }
         assert!(
             t0.elapsed() < Duration::from_secs(600),
-            "no {until:?} in the daemon's log within 600 s:\n{text}"
+            "no {until:?} ×{times} in the daemon's log within 600 s:\n{text}"
         );
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -211,7 +220,7 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let a = archive(&dir, "ESBC", false);
     let p = products(&dir, true);
     let health = free_port();
-    let cfg = config(&dir, "ESBC", arp, &a, &p, &vm, health);
+    let cfg = config(&dir, "ESBC", arp, &a, &p, &vm, health, "");
     let (daemon, log, took) = run_until(&dir, &cfg, "daily coordinates: day done");
     // The status page's series: the day's offsets and the ZTD.
     let (code, body) = common::servers::curl(&[&format!("http://127.0.0.1:{health}/status.json")]);
@@ -248,9 +257,16 @@ fn the_archived_day_is_surveyed_written_and_watched() {
         let s = get(&format!("station_coordinate_{f}"), "ESBC")[0].2;
         assert!(s > 0.0 && s < 0.05, "{f} {s}");
     }
-    // The day-177 orbits end at 23:45 and no day-178 file is there: the last 15 min go unsolved.
+    // The day-177 orbits end at 23:45 and no day-178 file is there: the last 15 min go unsolved,
+    // and so does 00:00:00 (its signals left before the first clock record); both counted.
     let hours = get("station_coordinate_hours", "ESBC")[0].2;
     assert!((23.7..=24.0).contains(&hours), "{hours}");
+    assert_eq!(get("station_coordinate_epochs", "ESBC")[0].2, 2850.0);
+    assert_eq!(get("station_coordinate_epochs_left_out", "ESBC")[0].2, 30.0);
+    assert!(
+        log.contains("30 of 2880 epochs lie outside the products"),
+        "{log}"
+    );
     let ztd = vm.export_at_least("troposphere_ztd_m{station=\"ESBC\"}", 285);
     assert!(
         (285..=288).contains(&ztd.len()),
@@ -293,7 +309,7 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let a = archive(&dir, "ESB5", false);
     let p = products(&dir, true);
     let moved = arp + rot.transpose() * Vector3::new(0.05, 0.0, 0.0);
-    let cfg = config(&dir, "ESB5", moved, &a, &p, &vm, free_port());
+    let cfg = config(&dir, "ESB5", moved, &a, &p, &vm, free_port(), "");
     let (_daemon, log, _) = run_until(&dir, &cfg, "daily coordinates: day done");
     let de = get("station_coordinate_de", "ESB5")[0].2;
     assert!((de + 0.05).abs() < 1e-3, "de {de}");
@@ -312,7 +328,7 @@ fn the_archived_day_is_surveyed_written_and_watched() {
     let dir = temp_dir("daily-broadcast");
     let a = archive(&dir, "ESBB", true);
     let p = products(&dir, false);
-    let cfg = config(&dir, "ESBB", arp, &a, &p, &vm, free_port());
+    let cfg = config(&dir, "ESBB", arp, &a, &p, &vm, free_port(), "");
     let (_daemon, log, _) = run_until(&dir, &cfg, "daily coordinates: day done");
     assert!(
         log.contains("no precise orbits and clocks for it in"),
@@ -337,5 +353,176 @@ fn the_archived_day_is_surveyed_written_and_watched() {
         )
         .len()
             >= 280
+    );
+}
+
+/// A state file with earlier days on record: (day, products, east/north/up of the ARP).
+fn earlier_days(dir: &Path, name: &str, days: &[(&str, &str, [f64; 3])]) {
+    let lines: Vec<String> = days
+        .iter()
+        .map(|(day, products, d)| {
+            if *products == "none" {
+                serde_json::json!({"day": day, "products": products, "error": "no solution"})
+            } else {
+                serde_json::json!({"day": day, "products": products, "denu": d})
+            }
+            .to_string()
+        })
+        .collect();
+    std::fs::write(
+        dir.join(format!("coordinates-{name}.jsonl")),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_step_from_the_previous_days_is_a_coordinate_jump() {
+    let vm = VictoriaMetrics::start("daily-trend");
+    let (arp, _) = arp_of(&survey());
+    // ESBJ's earlier precise days put the antenna 3 cm east and 1 cm south of where the ESBC day
+    // does (a broadcast day and a failed one are no part of the trend); ESBK's 1.2 cm east and 2 cm up, within
+    // the thresholds (2 cm horizontal, 4 cm up).
+    let jump = [
+        ("2020-171", "final", [0.030, -0.012, 0.004]),
+        ("2020-172", "broadcast", [1.2, 0.8, -0.5]),
+        ("2020-173", "rapid", [0.028, -0.010, 0.001]),
+        ("2020-174", "none", [0.0; 3]),
+        ("2020-175", "final", [0.033, -0.008, -0.003]),
+    ];
+    let steady = [
+        ("2020-174", "final", [0.012, 0.001, 0.021]),
+        ("2020-175", "final", [0.011, 0.000, 0.019]),
+        ("2020-176", "final", [0.013, -0.001, 0.020]),
+    ];
+    // ESBL has two precise days 5 cm off: too few for a trend (three are needed).
+    let young = [
+        ("2020-174", "final", [0.050, 0.0, 0.0]),
+        ("2020-175", "broadcast", [0.050, 0.0, 0.0]),
+        ("2020-176", "final", [0.050, 0.0, 0.0]),
+    ];
+    let mut runs = Vec::new();
+    for (name, earlier) in [
+        ("ESBJ", &jump[..]),
+        ("ESBK", &steady[..]),
+        ("ESBL", &young[..]),
+    ] {
+        let dir = temp_dir(&format!("daily-trend-{name}"));
+        earlier_days(&dir, name, earlier);
+        let a = archive(&dir, name, false);
+        let p = products(&dir, true);
+        let cfg = config(&dir, name, arp, &a, &p, &vm, free_port(), "");
+        runs.push((Daemon(spawn_run(&cfg, &dir)), dir, name));
+    }
+    for (_daemon, dir, name) in &runs {
+        let log = wait_log(dir, "daily coordinates: day done", 1);
+        let d: Vec<f64> = ["de", "dn", "du"]
+            .iter()
+            .map(|f| value(&vm, &format!("station_coordinate_{f}"), name)[0].2)
+            .collect();
+        assert!(d.iter().all(|x| x.abs() < 1e-3), "{name}: {d:?}");
+        let events = vm.export(&format!("event_offset_m{{station=\"{name}\"}}"));
+        if *name != "ESBJ" {
+            assert!(events.is_empty(), "{events:?}\n{log}");
+            assert!(!log.contains("coordinate_jump"), "{log}");
+            continue;
+        }
+        // The median of the three precise days: 3.0 cm east, 1.0 cm south, 0.1 cm up.
+        let step = [d[0] - 0.030, d[1] + 0.010, d[2] - 0.001];
+        let size = step[0].hypot(step[1]).hypot(step[2]);
+        assert_eq!(events.len(), 1, "{events:?}\n{log}");
+        assert_eq!(label(&events[0].1, "kind"), "coordinate_jump");
+        assert!(
+            (events[0].3 - size).abs() < 1e-6,
+            "{} vs {size}",
+            events[0].3
+        );
+        assert!((size - 0.0316).abs() < 0.002, "{size}");
+        assert!(
+            log.contains("from the median of the 3 previous days: 3.0 cm west, 1.0 cm north"),
+            "{log}"
+        );
+        let state = std::fs::read_to_string(dir.join("coordinates-ESBJ.jsonl")).unwrap();
+        assert_eq!(state.lines().count(), 6, "{state}");
+    }
+}
+
+#[test]
+fn days_and_products_that_arrive_while_running_are_surveyed() {
+    let vm = VictoriaMetrics::start("daily-schedule");
+    let dir = temp_dir("daily-schedule");
+    let root = dir.join("archive");
+    std::fs::create_dir_all(&root).unwrap();
+    let products = dir.join("products");
+    std::fs::create_dir_all(&products).unwrap();
+    let health = free_port();
+    // The header position: only where the station is matters here.
+    let header = Vector3::new(3_582_105.291, 532_589.731_3, 5_232_754.805_4);
+    let cfg = config(
+        &dir,
+        "ESBS",
+        header,
+        &root,
+        &products,
+        &vm,
+        health,
+        "recheck = \"1s\"\nmargin = \"1m\"\n",
+    );
+    let (_daemon, _, _) = run_until(&dir, &cfg, "daily coordinates: nothing to survey");
+
+    // The day arrives in the archive (whole, as the archive completes it): the next look
+    // surveys it, from broadcast orbits while there are no products.
+    let staged = archive(&dir.join("staged"), "ESBS", true).join("ESBS/2020/177");
+    std::fs::create_dir_all(root.join("ESBS/2020")).unwrap();
+    std::fs::rename(&staged, root.join("ESBS/2020/177")).unwrap();
+    let t0 = Instant::now();
+    let log = wait_log(&dir, "daily coordinates: day done", 1);
+    eprintln!(
+        "the archived day surveyed {:.1} s after it arrived",
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(
+        log.contains("surveyed with broadcast orbits and clocks meanwhile"),
+        "{log}"
+    );
+    let state = std::fs::read_to_string(dir.join("coordinates-ESBS.jsonl")).unwrap();
+    assert!(state.contains("\"products\":\"broadcast\""), "{state}");
+
+    // The products arrive (all at once, as a cron job's rename delivers them): the day is
+    // surveyed again and the precise solution replaces the broadcast one on record.
+    let staged = self::products(&dir.join("staged"), true);
+    std::fs::rename(&staged, &products).unwrap();
+    let t0 = Instant::now();
+    let log = wait_log(&dir, "daily coordinates: day done", 2);
+    eprintln!(
+        "the day surveyed again {:.1} s after its products arrived",
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(log.contains("final products"), "{log}");
+    let x = vm.export_at_least(
+        "station_coordinate_x{station=\"ESBS\",products=\"final\"}",
+        1,
+    );
+    assert_eq!(x.len(), 1, "{x:?}");
+    let state = std::fs::read_to_string(dir.join("coordinates-ESBS.jsonl")).unwrap();
+    assert_eq!(state.lines().count(), 1, "{state}");
+    assert!(
+        state.contains("\"products\":\"final\"") && state.contains("\"awaiting_products\":false"),
+        "{state}"
+    );
+    let (code, body) = common::servers::curl(&[&format!("http://127.0.0.1:{health}/status.json")]);
+    assert_eq!(code, 200, "{body}");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        status["coordinates"]["days"][0]["products"], "final",
+        "{status}"
+    );
+    // Later looks find nothing more to do.
+    std::thread::sleep(Duration::from_secs(3));
+    let log = std::fs::read_to_string(dir.join("log")).unwrap();
+    assert_eq!(
+        log.matches("daily coordinates: day done").count(),
+        2,
+        "{log}"
     );
 }

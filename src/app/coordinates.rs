@@ -47,7 +47,7 @@ impl Coordinates {
         while g.days.len() > DAYS {
             g.days.pop_first();
         }
-        let mut new: Vec<(i64, f64)> = points
+        let mut v: Vec<(i64, f64)> = points
             .iter()
             .filter(|p| p.measurement == "troposphere")
             .filter_map(|p| {
@@ -57,9 +57,9 @@ impl Coordinates {
                 })
             })
             .collect();
-        new.sort_by_key(|x| x.0);
-        g.ztd.extend(new);
-        let mut v: Vec<(i64, f64)> = g.ztd.drain(..).collect();
+        // A day surveyed again (precise products after broadcast ones): its new values first,
+        // so that they are the ones kept.
+        v.extend(g.ztd.drain(..));
         v.sort_by_key(|x| x.0);
         v.dedup_by_key(|x| x.0);
         let skip = v.len().saturating_sub(ZTD_POINTS);

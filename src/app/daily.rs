@@ -1,14 +1,14 @@
 //! The daily coordinate survey in the daemon: one thread at the lowest CPU priority, so that the
-//! station's own work never waits for it. At start-up and at each configured UTC hour it
-//! surveys the archived days that are complete and not on record
-//! ([`crate::station::survey::daily`]), sends their points to the series sink and records
+//! station's own work never waits for it. At start-up, at each GNSS day's end plus the margin
+//! and every `recheck` (new products, days put in the archive) it surveys the archived days
+//! that are complete and not on record, or on record without the precise products that have
+//! arrived since ([`crate::station::survey::daily`]), sends their points to the series sink and records
 //! each day in `DATA_DIR/coordinates-SSSS.jsonl` after its points went out.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Timelike;
 use tokio::sync::{mpsc, watch};
 
 use super::coordinates::Coordinates;
@@ -53,7 +53,7 @@ pub(super) fn spawn(
         stop: stop.clone(),
         page,
     };
-    tracing::info!(products = %job.settings.products.display(), state = %job.state_path.display(), hours = ?job.settings.hours, "daily coordinates: the archived days surveyed by PPP at start-up and at these UTC hours");
+    tracing::info!(products = %job.settings.products.display(), state = %job.state_path.display(), recheck_s = job.settings.recheck_s, margin_s = job.settings.margin_s, "daily coordinates: the archived days surveyed by PPP at start-up, at each day's end plus the margin, and again every recheck for new days and products");
     std::thread::Builder::new()
         .name("daily-coordinates".into())
         .spawn(move || run(job))
@@ -73,9 +73,16 @@ fn run(job: Job) {
     lowest_priority();
     let mut state = State::load(&job.state_path);
     job.page.load(&state);
+    let mut first = true;
     loop {
-        scan(&job, &mut state);
-        if !sleep_until_next_hour(&job) {
+        scan(&job, &mut state, first);
+        first = false;
+        let wait = daily::next_look(Gpst::from_utc(chrono::Utc::now()), &job.settings);
+        tracing::debug!(
+            seconds = format!("{wait:.0}"),
+            "daily coordinates: next look"
+        );
+        if !sleep(&job, Duration::from_secs_f64(wait)) {
             return;
         }
     }
@@ -85,31 +92,33 @@ fn stopped(job: &Job) -> bool {
     *job.stop.borrow()
 }
 
-/// Waits for the next configured hour; false when the daemon stops first.
-fn sleep_until_next_hour(job: &Job) -> bool {
-    let start_hour = chrono::Utc::now().hour();
+/// Sleeps `wait`; false when the daemon stops first.
+fn sleep(job: &Job, wait: Duration) -> bool {
+    let until = std::time::Instant::now() + wait;
     loop {
-        std::thread::sleep(Duration::from_millis(500));
         if stopped(job) {
             return false;
         }
-        let now = chrono::Utc::now();
-        if now.hour() != start_hour && now.minute() < 5 && job.settings.hours.contains(&now.hour())
-        {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
             return true;
         }
+        std::thread::sleep(left.min(Duration::from_millis(500)));
     }
 }
 
-fn scan(job: &Job, state: &mut State) {
+/// Surveys the pending days; `first` (start-up) says so in the log even when there is none.
+fn scan(job: &Job, state: &mut State, first: bool) {
     let now = Gpst::from_utc(chrono::Utc::now());
     let days = daily::pending(&job.station_dir, now, &job.settings, state);
     if days.is_empty() {
-        tracing::info!(
-            on_record = state.days.len(),
-            state = %job.state_path.display(),
-            "daily coordinates: nothing to survey"
-        );
+        if first {
+            tracing::info!(
+                on_record = state.days.len(),
+                state = %job.state_path.display(),
+                "daily coordinates: nothing to survey"
+            );
+        }
         return;
     }
     tracing::info!(days = days.len(), first = %days[0].label(), "daily coordinates: surveying archived days");

@@ -86,16 +86,17 @@ impl Validator<'_> {
                 self.err(T, None, "trend_days", format!("{n}: 3 to 366 days"));
             }
         }
-        if let Some(h) = raw.hours {
-            if h.is_empty() || h.iter().any(|x| !(0..24).contains(x)) {
-                self.err(
+        if let Some(r) = raw.recheck {
+            match parse_duration(&r) {
+                Some(d) if (1.0..=7.0 * 86_400.0).contains(&d.as_secs_f64()) => {
+                    s.recheck_s = d.as_secs_f64()
+                }
+                _ => self.err(
                     T,
                     None,
-                    "hours",
-                    format!("{h:?}: UTC hours 0 to 23, at least one"),
-                );
-            } else {
-                s.hours = h.iter().map(|x| *x as u32).collect();
+                    "recheck",
+                    format!("{r:?}: a duration from \"1s\" to \"7d\", such as \"1h\""),
+                ),
             }
         }
         if let Some(m) = raw.margin {
@@ -202,12 +203,24 @@ address = "127.0.0.1:5017"
         assert_eq!((c.horizontal_m, c.up_m, c.margin_s), (0.02, 0.04, 1800.0));
         assert_eq!(c.systems.len(), 2);
         assert!(c.broadcast_fallback);
+        assert_eq!(c.recheck_s, 3600.0);
+        let e = parse(
+            &format!("{text}recheck = \"0s\"\n"),
+            "c.toml",
+            Path::new("/data"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("c.toml:14: coordinates.recheck: \"0s\": a duration from \"1s\""),
+            "{e}"
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_key() {
         let text = format!(
-            "{BASE}\n[coordinates]\natx = \"/nonexistent.atx\"\nup_m = -1\nhours = [25]\nsat_antex = \"maybe\"\n"
+            "{BASE}\n[coordinates]\natx = \"/nonexistent.atx\"\nup_m = -1\nsat_antex = \"maybe\"\n"
         );
         let e = parse(&text, "c.toml", Path::new("/"))
             .unwrap_err()

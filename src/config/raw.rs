@@ -266,7 +266,8 @@ pub struct RawCoordinates {
     pub horizontal_m: Option<f64>,
     pub up_m: Option<f64>,
     pub trend_days: Option<usize>,
-    pub hours: Option<Vec<i64>>,
+    /// How often the archive and the products directory are looked at again (duration).
+    pub recheck: Option<String>,
     pub margin: Option<String>,
     pub broadcast_fallback: Option<bool>,
     pub broadcast_bound_m: Option<f64>,

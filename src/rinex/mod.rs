@@ -3,14 +3,15 @@
 //! and writing RINEX 3.04 observation and navigation files ([`write`]).
 
 pub mod crinex;
+pub mod lzw;
 mod obs;
 pub mod read;
 pub mod write;
 
 pub use obs::ObsFile;
 pub use read::{
-    decode_bytes, read_header, read_nav, read_nav_klobuchar, read_obs, read_obs_file, read_obs_of,
-    read_text,
+    decode_bytes, read_head, read_header, read_nav, read_nav_klobuchar, read_obs, read_obs_file,
+    read_obs_of, read_text,
 };
 
 /// Why a RINEX file could not be read.

@@ -1,8 +1,8 @@
 //! RINEX 3 reading: navigation files (GPS, Galileo, BeiDou, QZSS Keplerian records into the
 //! ephemeris store) and observation files (epochs of code, phase, Doppler and C/N0).
 //!
-//! [`read_text`] opens a file as RINEX 3 text whatever its packing: gzipped (found by its magic
-//! bytes, not its name), Hatanaka-compressed (CRINEX 3.0, expanded by [`super::crinex`]), both, or
+//! [`read_text`] opens a file as RINEX 3 text whatever its packing: gzipped or Unix-compressed
+//! (`.Z`, [`super::lzw`]; found by their magic bytes, not the name), Hatanaka-compressed (CRINEX 3.0, expanded by [`super::crinex`]), both, or
 //! plain. [`read_nav`] and [`read_obs`] then read the text.
 
 use std::io::Read;
@@ -18,7 +18,8 @@ use super::RinexError;
 use super::obs::{ObsFile, Systems, calendar_secs, epoch_head, num, obs_header, sat_obs};
 
 /// The RINEX text of a file's bytes: gunzipped if they start with the gzip magic (1f 8b, any
-/// number of members), expanded if they are Compact RINEX (CRINEX 3.0), as they are otherwise.
+/// number of members), LZW-expanded if they start with Unix compress's (1f 9d), expanded if they
+/// are Compact RINEX (CRINEX 3.0), as they are otherwise.
 pub fn decode_bytes(data: &[u8]) -> Result<String, RinexError> {
     let text = unpack(data).map_err(|source| RinexError::Io {
         path: String::new(),
@@ -31,7 +32,7 @@ pub fn decode_bytes(data: &[u8]) -> Result<String, RinexError> {
     }
 }
 
-/// Read a RINEX file (plain, gzipped, Hatanaka-compressed or both) as RINEX 3 text.
+/// Read a RINEX file (plain, gzipped or `.Z`, Hatanaka-compressed or not) as RINEX 3 text.
 pub fn read_text(path: &Path) -> Result<String, RinexError> {
     let io = |source: std::io::Error| RinexError::Io {
         path: path.display().to_string(),
@@ -264,7 +265,7 @@ pub fn read_obs_file(path: &Path, systems: Option<&[Gnss]>) -> Result<ObsFile, R
     })
 }
 
-/// The header of a RINEX file (plain, gzipped, Hatanaka-compressed or both) up to `END OF
+/// The header of a RINEX file (plain, gzipped or `.Z`, Hatanaka-compressed or not) up to `END OF
 /// HEADER`, unpacking no more of the file than that.
 pub fn read_header(path: &Path) -> Result<String, RinexError> {
     let io = |source: std::io::Error| RinexError::Io {
@@ -272,10 +273,11 @@ pub fn read_header(path: &Path) -> Result<String, RinexError> {
         source,
     };
     let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
-    let gzipped = std::io::BufRead::fill_buf(&mut file)
-        .map_err(io)?
-        .starts_with(&[0x1f, 0x8b]);
-    let mut reader: Box<dyn Read> = if gzipped {
+    let magic = std::io::BufRead::fill_buf(&mut file).map_err(io)?;
+    let mut reader: Box<dyn Read> = if super::lzw::is_compress(magic) {
+        // No streaming LZW: the head of the stream holds the header.
+        Box::new(std::io::Cursor::new(read_head(path, 1 << 20).map_err(io)?))
+    } else if magic.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::bufread::MultiGzDecoder::new(file))
     } else {
         Box::new(file)
@@ -300,8 +302,13 @@ pub fn read_header(path: &Path) -> Result<String, RinexError> {
     })
 }
 
-/// The text of a file's bytes, gunzipped if they start with the gzip magic.
+/// The text of a file's bytes, gunzipped or LZW-expanded (Unix compress) by their magic bytes.
 fn unpack(data: &[u8]) -> Result<std::borrow::Cow<'_, str>, std::io::Error> {
+    if super::lzw::is_compress(data) {
+        let buf = super::lzw::decompress(data)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        return Ok(std::borrow::Cow::Owned(text_of(buf)));
+    }
     if !data.starts_with(&[0x1f, 0x8b]) {
         return Ok(String::from_utf8_lossy(data));
     }
@@ -317,10 +324,38 @@ fn unpack(data: &[u8]) -> Result<std::borrow::Cow<'_, str>, std::io::Error> {
         .min(1 << 30);
     let mut buf = Vec::with_capacity(capacity + 1);
     flate2::read::MultiGzDecoder::new(data).read_to_end(&mut buf)?;
-    Ok(std::borrow::Cow::Owned(match String::from_utf8(buf) {
+    Ok(std::borrow::Cow::Owned(text_of(buf)))
+}
+
+fn text_of(buf: Vec<u8>) -> String {
+    match String::from_utf8(buf) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }))
+    }
+}
+
+/// The first `limit` bytes of a file's content, gunzipped or LZW-expanded by its magic bytes,
+/// unpacking no more than that.
+pub fn read_head(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    let mut file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let magic = std::io::BufRead::fill_buf(&mut file)?;
+    let mut buf = Vec::new();
+    if super::lzw::is_compress(magic) {
+        // LZW rarely packs text below a quarter: four times the wanted length holds it, and
+        // a prefix of the stream expands to a prefix of the text.
+        file.take(limit.saturating_mul(4) as u64 + 64)
+            .read_to_end(&mut buf)?;
+        return super::lzw::decompress_head(&buf, limit)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+    }
+    if magic.starts_with(&[0x1f, 0x8b]) {
+        flate2::bufread::MultiGzDecoder::new(file)
+            .take(limit as u64)
+            .read_to_end(&mut buf)?;
+    } else {
+        file.take(limit as u64).read_to_end(&mut buf)?;
+    }
+    Ok(buf)
 }
 
 /// [`read_obs`] keeping only the satellites of `systems` (all when `None`): the other systems'

@@ -33,8 +33,9 @@ pub struct DailySettings {
     pub up_m: f64,
     /// Precise days whose median is the trend (3 needed before it is used).
     pub trend_days: usize,
-    /// UTC hours at which completed days and new products are looked for (also at start-up).
-    pub hours: Vec<u32>,
+    /// How often the archive and the products directory are looked at again (s), besides
+    /// start-up and each GNSS day's end plus the margin.
+    pub recheck_s: f64,
     /// How long after a GNSS day's end its archive counts as complete (s).
     pub margin_s: f64,
     pub broadcast_fallback: bool,
@@ -59,7 +60,7 @@ impl Default for DailySettings {
             horizontal_m: 0.02,
             up_m: 0.04,
             trend_days: 7,
-            hours: vec![2, 8, 14, 20],
+            recheck_s: 3600.0,
             margin_s: 1800.0,
             broadcast_fallback: true,
             broadcast_bound_m: 10.0,
@@ -86,6 +87,8 @@ pub struct StationFacts {
 /// and not surveyed yet (or surveyed without precise products that have arrived since).
 pub fn pending(station_dir: &Path, now: Gpst, s: &DailySettings, state: &State) -> Vec<Day> {
     let mut days = Vec::new();
+    // Read once, and only when a day waits for products.
+    let mut catalog = None;
     let Ok(years) = std::fs::read_dir(station_dir) else {
         return days;
     };
@@ -109,7 +112,13 @@ pub fn pending(station_dir: &Path, now: Gpst, s: &DailySettings, state: &State) 
             }
             let again = match state.days.get(&day) {
                 None => true,
-                Some(r) => r.awaiting_products && products_dir::find(&s.products, day).is_some(),
+                Some(r) => {
+                    r.awaiting_products
+                        && catalog
+                            .get_or_insert_with(|| products_dir::Catalog::of(&s.products))
+                            .find(day)
+                            .is_some()
+                }
             };
             if again {
                 days.push(day);
@@ -118,6 +127,18 @@ pub fn pending(station_dir: &Path, now: Gpst, s: &DailySettings, state: &State) 
     }
     days.sort();
     days
+}
+
+/// Seconds from `now` until the survey looks again: at the next GNSS day's end plus the margin
+/// (that day is then complete), or after `recheck_s` (new products, a day put in the archive),
+/// whichever comes first.
+pub fn next_look(now: Gpst, s: &DailySettings) -> f64 {
+    let start = Day::of(now).start();
+    let since = now.diff(start) - s.margin_s;
+    // The first day end plus margin strictly after now, whatever the margin's length.
+    let k = (since / 86_400.0).floor() + 1.0;
+    let due = start.add(s.margin_s + k * 86_400.0);
+    due.diff(now).min(s.recheck_s).max(0.0)
 }
 
 /// What surveying a day gave: the record to keep, the points to write, lines for the log.
@@ -255,6 +276,35 @@ pub fn survey_day(
         antenna: Some(antenna),
         eccentricity_enu: session.eccentricity_enu.into(),
     };
+    let left_out = beyond_products(&products, &session);
+    if left_out.before + left_out.after > 0 {
+        log.push((
+            true,
+            format!(
+                "{when}: {} of {} epochs lie outside the products: {} before {}, {} after {} GPST (orbits {} to {}{}); they are left out, not solved with extrapolated orbits or clocks{}",
+                left_out.before + left_out.after,
+                session.epochs.len(),
+                left_out.before,
+                super::fmt(left_out.from).trim_end_matches(" GPST"),
+                left_out.after,
+                super::fmt(left_out.to).trim_end_matches(" GPST"),
+                super::fmt(left_out.orbits.0),
+                super::fmt(left_out.orbits.1),
+                left_out
+                    .clocks
+                    .map(|c| format!(", clocks {} to {}", super::fmt(c.0), super::fmt(c.1)))
+                    .unwrap_or_default(),
+                if tag == "broadcast" {
+                    String::new()
+                } else {
+                    format!(
+                        "; the neighbouring days' SP3 of the same product line in {} cover the day's edges",
+                        s.products.display()
+                    )
+                }
+            ),
+        ));
+    }
     let mut ppp = Ppp::new(opts, products, antex.clone(), receiver);
     let solved = super::solve(&mut ppp, &session.epochs, go_on)?;
     let interval = session.interval();
@@ -266,9 +316,76 @@ pub fn survey_day(
             tag == "broadcast",
         ));
     };
-    let mut out = points(day, station, s, &session, &c, &solved.solutions, tag, trend);
+    let counts = Counts {
+        solved: solved.solutions.len(),
+        left_out: left_out.before + left_out.after,
+    };
+    let mut out = points(
+        day,
+        station,
+        s,
+        &session,
+        &c,
+        &solved.solutions,
+        tag,
+        trend,
+        counts,
+    );
     out.log.splice(0..0, log);
     Some(out)
+}
+
+/// Epochs the products do not reach: the orbits' nodes (SP3 interpolation never extrapolates)
+/// and the clocks' records, at the signals' transmission (a fifth of a second before
+/// reception covers every orbit height).
+struct Beyond {
+    before: usize,
+    after: usize,
+    /// What both products cover.
+    from: Gpst,
+    to: Gpst,
+    orbits: (Gpst, Gpst),
+    clocks: Option<(Gpst, Gpst)>,
+}
+
+fn beyond_products(p: &Products, session: &Session) -> Beyond {
+    let later = |a: Gpst, b: Gpst| if a.diff(b) >= 0.0 { a } else { b };
+    let earlier = |a: Gpst, b: Gpst| if a.diff(b) <= 0.0 { a } else { b };
+    let orbits = super::span_sp3(&p.orbits);
+    let clocks = p
+        .clocks
+        .iter()
+        .map(super::span_clk)
+        .reduce(|a, b| (earlier(a.0, b.0), later(a.1, b.1)));
+    let (from, to) = match clocks {
+        Some(c) => (later(orbits.0, c.0), earlier(orbits.1, c.1)),
+        None => orbits,
+    };
+    let before = session
+        .epochs
+        .iter()
+        .filter(|e| e.time.diff(from) < 0.2)
+        .count();
+    let after = session
+        .epochs
+        .iter()
+        .filter(|e| e.time.diff(to) > 0.0)
+        .count();
+    Beyond {
+        before,
+        after,
+        from,
+        to,
+        orbits,
+        clocks,
+    }
+}
+
+/// Epochs solved and left out for want of products.
+#[derive(Clone, Copy)]
+struct Counts {
+    solved: usize,
+    left_out: usize,
 }
 
 /// GPS week and day of week as short product names write them (`21114`).
@@ -297,7 +414,15 @@ fn precise_products(
             Err(e) => notes.push(format!("{e}: not joined")),
         }
     }
-    super::check_products((orbits, clocks), session, labels, notes)
+    let mut checked = Vec::new();
+    let products = super::check_products((orbits, clocks), session, labels, &mut checked);
+    // The day's own count of the epochs outside the products says this with numbers.
+    notes.extend(
+        checked
+            .into_iter()
+            .filter(|n| !n.starts_with("the products cover only part")),
+    );
+    products
 }
 
 /// Observation files (RINEX, any compression), RINEX navigation files and raw RTCM3 files in a
@@ -398,6 +523,7 @@ fn points(
     solutions: &[PppEpoch],
     products: &'static str,
     trend: &[[f64; 3]],
+    counts: Counts,
 ) -> Outcome {
     let when = format!("{} (day {:03})", day.date(), day.doy);
     let geo = ecef_to_geodetic(&c.pos);
@@ -423,7 +549,9 @@ fn points(
         .field("sy", c.sigma[1])
         .field("sz", c.sigma[2])
         .field("hours", c.hours)
-        .field("nsat_mean", c.nsat_mean);
+        .field("nsat_mean", c.nsat_mean)
+        .field("epochs", counts.solved)
+        .field("epochs_left_out", counts.left_out);
     if let Some(d) = denu {
         coord = coord.field("de", d[0]).field("dn", d[1]).field("du", d[2]);
     }
@@ -550,4 +678,55 @@ fn median3(v: &[[f64; 3]]) -> [f64; 3] {
         };
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_look_is_the_day_end_plus_margin_or_the_recheck() {
+        let s = DailySettings {
+            margin_s: 1800.0,
+            recheck_s: 3600.0,
+            ..Default::default()
+        };
+        let day = Day {
+            year: 2020,
+            doy: 177,
+        };
+        // An hour before the day ends: the recheck comes first; 10 min before, the day's end +
+        // 30 min.
+        let t = day.end().add(-3600.0);
+        assert_eq!(next_look(t, &s), 3600.0);
+        let t = day.end().add(-600.0);
+        assert!((next_look(t, &s) - 2400.0).abs() < 1e-6);
+        // Within the margin after midnight: that same end plus margin.
+        let t = day.end().add(600.0);
+        assert!((next_look(t, &s) - 1200.0).abs() < 1e-6);
+        // At the due instant itself: the next day's (or the recheck).
+        let t = day.end().add(1800.0);
+        assert_eq!(next_look(t, &s), 3600.0);
+        let daily = DailySettings {
+            recheck_s: 7.0 * 86_400.0,
+            ..s.clone()
+        };
+        assert!((next_look(t, &daily) - 86_400.0).abs() < 1e-6);
+        // A margin longer than a day still means one look per day end.
+        let long = DailySettings {
+            margin_s: 1.5 * 86_400.0,
+            recheck_s: 7.0 * 86_400.0,
+            ..s
+        };
+        let t = day.start().add(3600.0);
+        assert!((next_look(t, &long) - 39_600.0).abs() < 1e-6);
+        // A day becomes pending exactly when the look comes.
+        let t = day.end().add(-600.0);
+        let lazy = DailySettings {
+            recheck_s: 7.0 * 86_400.0,
+            ..Default::default()
+        };
+        let at = t.add(next_look(t, &lazy));
+        assert!(at.diff(day.end()) >= 1800.0 - 1e-6);
+    }
 }

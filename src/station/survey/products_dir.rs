@@ -1,12 +1,11 @@
 //! Finding a day's precise products in the directory an operator or a cron job fills: SP3
-//! orbits and RINEX clocks, plain or gzipped, under IGS long names
+//! orbits and RINEX clocks, plain, gzipped or Unix-compressed (`.Z`), under IGS long names
 //! (`GRG0MGXFIN_20201770000_01D_15M_ORB.SP3.gz`, `…_30S_CLK.CLK`), short names
 //! (`igs21114.sp3`, `grg21114.clk_30s`) or any name (then by the first lines of the file).
 //! Orbits and clocks are taken from one analysis centre and one product line, so that they
 //! agree; finals before rapids before anything else; the neighbouring days' orbits of the same
 //! line join when present (interpolation at the day's edges).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::Datelike;
@@ -110,7 +109,24 @@ pub struct DayProducts {
 
 /// The best solution in `dir` for `day`, if any has both orbits and clocks.
 pub fn find(dir: &Path, day: Day) -> Option<DayProducts> {
-    let files = scan(dir);
+    Catalog::of(dir).find(day)
+}
+
+/// A products directory's files read once, for finding several days' products.
+pub struct Catalog(Vec<Found>);
+
+impl Catalog {
+    pub fn of(dir: &Path) -> Catalog {
+        Catalog(scan(dir))
+    }
+
+    /// The best solution for `day`, if any has both orbits and clocks.
+    pub fn find(&self, day: Day) -> Option<DayProducts> {
+        best(&self.0, day)
+    }
+}
+
+fn best(files: &[Found], day: Day) -> Option<DayProducts> {
     let mut best: Option<DayProducts> = None;
     for f in files
         .iter()
@@ -164,11 +180,10 @@ fn scan(dir: &Path) -> Vec<Found> {
 fn classify(path: &Path) -> Option<Found> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
-    if base.ends_with(".z") {
-        // Unix compress (LZW) is not read: the operator unpacks or gzips such files.
-        return None;
-    }
+    let base = lower
+        .strip_suffix(".gz")
+        .or_else(|| lower.strip_suffix(".z"))
+        .unwrap_or(&lower);
     long_name(path, name, base)
         .or_else(|| short_name(path, base))
         .or_else(|| by_header(path))
@@ -246,10 +261,11 @@ fn by_header(path: &Path) -> Option<Found> {
     };
     if first.starts_with("#c") || first.starts_with("#d") {
         let day = calendar(first.get(3..)?)?;
+        // The clock file names its centre by three letters (`GRG`), the SP3 by four (`GRGS`).
         let agency = head
             .lines()
             .next()
-            .and_then(|l| l.get(56..60))
+            .and_then(|l| l.get(56..59))
             .unwrap_or("")
             .trim()
             .to_string();
@@ -289,21 +305,9 @@ fn by_header(path: &Path) -> Option<Found> {
     None
 }
 
-/// The first `limit` bytes of a file's text, gunzipped when it is gzip.
-fn head_text(path: &Path, limit: u64) -> Option<String> {
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut magic = [0u8; 2];
-    let n = f.read(&mut magic).ok()?;
-    let f = std::fs::File::open(path).ok()?;
-    let mut buf = Vec::new();
-    if n == 2 && magic == [0x1f, 0x8b] {
-        flate2::read::GzDecoder::new(f)
-            .take(limit)
-            .read_to_end(&mut buf)
-            .ok()?;
-    } else {
-        f.take(limit).read_to_end(&mut buf).ok()?;
-    }
+/// The first `limit` bytes of a file's text, unpacked when it is gzip or `.Z`.
+fn head_text(path: &Path, limit: usize) -> Option<String> {
+    let buf = crate::rinex::read_head(path, limit).ok()?;
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 

@@ -209,22 +209,10 @@ fn read_rinex(path: &Path, systems: Option<&[Gnss]>) -> Result<Recording> {
     })
 }
 
-/// Whether a file is RINEX observation data (by its first line, after gzip; CRINEX too).
+/// Whether a file is RINEX observation data (by its first line, after gzip or LZW; CRINEX too).
 pub fn is_rinex_obs(file: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(file) else {
-        return false;
-    };
-    let mut head = Vec::new();
-    let gz = file.extension().is_some_and(|e| e == "gz");
-    let read = if gz {
-        flate2::read::GzDecoder::new(f)
-            .take(80)
-            .read_to_end(&mut head)
-    } else {
-        f.take(80).read_to_end(&mut head)
-    };
-    read.is_ok() && {
+    crate::rinex::read_head(file, 80).is_ok_and(|head| {
         let h = String::from_utf8_lossy(&head);
         h.contains("OBSERVATION DATA") || h.contains("COMPACT RINEX")
-    }
+    })
 }
