@@ -366,7 +366,7 @@ pub fn read_obs_of(
 ) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     let header = obs_header(&mut lines)?;
-    let kept = Systems::new(&header.types, systems);
+    let kept = Systems::new(&header, systems);
     let mut epochs = Vec::new();
     let mut current: Option<Epoch> = None;
     let mut remaining = 0usize;
@@ -403,20 +403,21 @@ pub fn read_obs_of(
         let Some(prn) = l.get(1..3).and_then(|p| p.trim().parse::<u8>().ok()) else {
             continue;
         };
-        cur.sats.push(sat_obs(sys, prn, types, |k| {
-            let start = 3 + 16 * k;
-            let value = l
-                .get(start..(start + 14).min(l.len()))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())?
-                .parse::<f64>()
-                .ok()?;
-            let lli = l
-                .get(start + 14..start + 15)
-                .and_then(|c| c.trim().parse::<u8>().ok())
-                .unwrap_or(0);
-            Some((value, lli))
-        }));
+        cur.sats
+            .push(sat_obs(sys, prn, kept.channel(sys, prn), types, |k| {
+                let start = 3 + 16 * k;
+                let value = l
+                    .get(start..(start + 14).min(l.len()))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())?
+                    .parse::<f64>()
+                    .ok()?;
+                let lli = l
+                    .get(start + 14..start + 15)
+                    .and_then(|c| c.trim().parse::<u8>().ok())
+                    .unwrap_or(0);
+                Some((value, lli))
+            }));
     }
     if let Some(e) = current.take() {
         epochs.push(e);
