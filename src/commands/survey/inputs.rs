@@ -52,20 +52,28 @@ pub fn parse(args: &SurveyArgs, systems: &[Gnss]) -> Parsed {
     Parsed {
         orbits: crate::station::survey::parse_products(&args.sp3, &args.clk, Some(systems), LABELS)
             .map_err(anyhow::Error::msg),
-        antex: args
-            .atx
-            .as_ref()
-            .map(|path| {
-                let text = crate::rinex::read_text(path)
-                    .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
-                match receiver_descriptor(&args.obs[0]) {
-                    Some(d) => Antex::parse_receivers(&text, &[&d]),
-                    None => Antex::parse(&text),
-                }
-                .map_err(|e| anyhow!("--atx {}: {e}", path.display()))
-            })
-            .transpose(),
+        antex: parse_antex(args),
     }
+}
+
+/// The ANTEX files merged, the first file's receiver antennas ahead of the next's.
+fn parse_antex(args: &SurveyArgs) -> Result<Option<Antex>> {
+    let descriptor = receiver_descriptor(&args.obs[0]);
+    let mut merged: Option<Antex> = None;
+    for path in &args.atx {
+        let text =
+            crate::rinex::read_text(path).map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
+        let antex = match &descriptor {
+            Some(d) => Antex::parse_receivers(&text, &[d]),
+            None => Antex::parse(&text),
+        }
+        .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
+        match &mut merged {
+            Some(m) => m.merge(antex),
+            None => merged = Some(antex),
+        }
+    }
+    Ok(merged)
 }
 
 /// The antenna type and radome in a RINEX observation file's header (`ANT # / TYPE`): the one
@@ -154,14 +162,16 @@ pub fn antex(
     antex: Option<Antex>,
     session: &Session,
 ) -> Result<(Antex, Antenna)> {
-    let (Some(path), Some(antex)) = (&args.atx, antex) else {
+    let (false, Some(antex)) = (args.atx.is_empty(), antex) else {
         bail!(
             "PPP needs antenna phase centres: give --atx FILE (an IGS ANTEX file with the satellites and the receiver antenna {})",
             session.antenna.as_deref().unwrap_or("of the station")
         );
     };
+    let paths: Vec<String> = args.atx.iter().map(|p| p.display().to_string()).collect();
+    let path = std::path::PathBuf::from(paths.join(" "));
     let antenna =
-        crate::station::survey::receiver_antenna(&antex, "--atx", path, session, &args.obs[0])
+        crate::station::survey::receiver_antenna(&antex, "--atx", &path, session, &args.obs[0])
             .map_err(anyhow::Error::msg)?;
     Ok((antex, antenna))
 }

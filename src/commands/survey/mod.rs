@@ -1,4 +1,4 @@
-//! `corsd survey OBS... --sp3 F... --clk F... --atx F`: the static coordinate of a station's
+//! `corsd survey OBS... --sp3 F... --clk F... --atx F...`: the static coordinate of a station's
 //! marker by PPP from precise products, in the products' frame at the epoch of the data, with
 //! sigmas, convergence and a summary a surveyor can paste.
 
@@ -24,9 +24,11 @@ pub struct SurveyArgs {
     /// RINEX clock files (30 s or 5 min satellite clocks).
     #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
     pub clk: Vec<PathBuf>,
-    /// ANTEX file: receiver antenna (by the header's type and radome) and satellite antennas.
-    #[arg(long, value_name = "FILE")]
-    pub atx: Option<PathBuf>,
+    /// ANTEX files: the receiver antenna (by the header's type and radome) from the first file
+    /// that calibrates it, satellite antennas from all (by PRN and validity; of two entries
+    /// valid at once, the newer file's).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub atx: Vec<PathBuf>,
     /// Use only this many hours of data.
     #[arg(long, value_name = "H")]
     pub hours: Option<f64>,
