@@ -29,6 +29,10 @@ pub struct SurveyArgs {
     /// valid at once, the newer file's).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub atx: Vec<PathBuf>,
+    /// RINEX 3 navigation files: the GLONASS frequency channels of satellites the observation
+    /// header (`GLONASS SLOT / FRQ #`) does not give.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub nav: Vec<PathBuf>,
     /// Use only this many hours of data.
     #[arg(long, value_name = "H")]
     pub hours: Option<f64>,

@@ -373,7 +373,7 @@ impl Ppp {
             };
             let (Some(f0), Some(f1)) = (frequency(sat.sys, s0), frequency(sat.sys, s1)) else {
                 self.unused.entry(name()).or_insert_with(|| {
-                    "no carrier frequency (a GLONASS satellite needs its channel number)".into()
+                    "no carrier frequency (a GLONASS satellite needs its channel number: the RINEX header's GLONASS SLOT / FRQ # or a navigation file)".into()
                 });
                 continue;
             };
