@@ -121,6 +121,10 @@ fn parse_antex(args: &SurveyArgs) -> Result<Option<Antex>> {
             None => Antex::parse(&text),
         }
         .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
+        let mut antex = antex;
+        for w in &mut antex.warnings {
+            *w = format!("--atx {}: {w}", path.display());
+        }
         match &mut merged {
             Some(m) => m.merge(antex),
             None => merged = Some(antex),

@@ -128,6 +128,7 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
     let session = session?;
     let products = inputs::products(parsed.orbits?, &session, &systems, &mut warnings)?;
     let (antex, antenna) = inputs::antex(args, parsed.antex?, &session)?;
+    warnings.extend(antex.warnings.iter().cloned());
     inputs::require_phase(args, &session, &systems)?;
     let reference = match &args.position {
         Some(p) => Some((

@@ -341,6 +341,18 @@ impl Ppp {
             ),
             None => format!("for a satellite the ANTEX files lack ({block})"),
         };
+        let fallbacks: Vec<String> = default_bands(sys)
+            .into_iter()
+            .flatten()
+            .filter_map(|b| s.frequency(sys, b).ok().map(|(_, u)| u))
+            .filter(|u| u.is_fallback())
+            .map(|u| format!("{} from its {}", u.wanted, u.used))
+            .collect();
+        let why = if fallbacks.is_empty() {
+            why
+        } else {
+            format!("{why}; the entry lacks a band: {}", fallbacks.join(", "))
+        };
         self.stand_ins
             .insert(name, format!("{} {} {why}", s.kind, s.svn));
         Ok(s)
