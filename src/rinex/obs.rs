@@ -286,7 +286,7 @@ R    4 C1C L1C C2P L2P                                      SYS / # / OBS TYPES
             Some((2.0e7 + k as f64, 0))
         });
         let f: Vec<f64> = sat.signals.iter().filter_map(|s| s.freq_hz).collect();
-        assert_eq!(f, vec![1_598.0625e6, 1_242.9375e6]);
+        assert_eq!(f, vec![1_598.062_5e6, 1_242.937_5e6]);
         let blind = sat_obs(*sys, 24, None, types, |k| Some((2.0e7 + k as f64, 0)));
         assert!(blind.signals.iter().all(|s| s.freq_hz.is_none()));
     }
