@@ -53,8 +53,9 @@ pub struct SurveyArgs {
     pub position: Option<String>,
     /// Satellite antenna entries of an ANTEX file issued long before the data: `strict`
     /// excludes those satellites, `outdated-ok` uses them (RTKLIB's rule) and lists them,
-    /// `by-signals` as well but replaces a GPS entry of an older block than the satellite's
-    /// signals allow (L2C: IIR-M, L5: IIF, L1C: III) with the file's newest entry of that block.
+    /// `by-signals` as well but replaces an entry of an older block than the satellite's
+    /// signals allow (GPS L2C: IIR-M, L5: IIF, L1C: III; GLONASS L3: K1), or a missing one, with
+    /// the files' newest entry of that block (Galileo FOC and IOV told by PRN).
     #[arg(long, default_value = "strict", value_parser = ["strict", "outdated-ok", "by-signals"])]
     pub sat_antex: String,
     /// Satellites to leave out, e.g. `G18,E14` (reported among the exclusions).
