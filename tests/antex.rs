@@ -301,3 +301,37 @@ fn igs14_small_gzip_with_signed_values_and_galileo_grid() {
             .is_err()
     );
 }
+
+/// Two files merged: receivers from the first that has them, satellites from both, each
+/// entry judged by its own file's age.
+#[test]
+fn merged_files_keep_each_entrys_own_age() {
+    let mut atx = igs05();
+    let small = igs14_small();
+    let warnings = small.warnings.len();
+    assert!(
+        warnings > 0,
+        "the excerpt's E04 declares 5 frequencies and has 2"
+    );
+    atx.merge(small);
+    let t = gps_date(2020, 6, 25);
+    // `GALILEO-2 E04 E213 2016-069C`, valid from 2016-11-17, `IGS14_2247`.
+    let e04 = atx
+        .satellite(Gnss::Galileo, 4, t)
+        .expect("E04 from igs14_small");
+    assert_eq!((e04.svn.as_str(), e04.file_week), ("E213", Some(2247)));
+    // igs05's open-ended G01 entry stays outdated although the merged files reach week 2247.
+    match atx.satellite(Gnss::Gps, 1, t) {
+        Err(AntexError::SatelliteOutdated { svn, file_week, .. }) => {
+            assert_eq!((svn.as_str(), file_week), ("G049", 1627));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Valid in both files at 2008-12-01: `BLOCK IIA G01 G037`, from the newer file.
+    let g01 = atx
+        .satellite_in_file(Gnss::Gps, 1, gps_date(2008, 12, 1))
+        .unwrap();
+    assert_eq!((g01.svn.as_str(), g01.file_week), ("G037", Some(2247)));
+    assert!(atx.receiver("ASH701945E_M", "SCIS").is_ok());
+    assert!(atx.warnings.len() >= warnings);
+}

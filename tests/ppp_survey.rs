@@ -637,3 +637,108 @@ fn kinematic_mode_stays_on_the_static_coordinate() {
     );
     assert!(worst < 0.4 && last < 0.1, "worst {worst}, last {last}");
 }
+
+/// GPS with GLONASS (channels from the header) and Galileo (FOC satellites under E04's
+/// igs14 entry, `--atx` given twice) on 4 h of the day, against GPS alone.
+#[test]
+fn multi_gnss_joins_gps() {
+    let run = |systems: &'static str, small_atx: bool| {
+        let mut a = by_signals_args();
+        a.extend([
+            "--systems".into(),
+            systems.into(),
+            "--hours".into(),
+            "4".into(),
+        ]);
+        if small_atx {
+            let k = a.iter().position(|x| x == "--atx").unwrap();
+            a.insert(k + 2, data(ATX_SMALL).display().to_string());
+        }
+        std::thread::spawn(move || survey_json(&a))
+    };
+    let (g, gr, gre) = (run("G", false), run("GR", false), run("GRE", true));
+    let (g, gr, gre) = (g.join().unwrap(), gr.join().unwrap(), gre.join().unwrap());
+    for (j, label) in [(&gr, "G+R"), (&gre, "G+R+E")] {
+        let d = corsd::gnss::geodesy::enu(&xyz(&g), &xyz(j));
+        eprintln!(
+            "{label} 4 h: E {:+.4} N {:+.4} U {:+.4} m from GPS alone, {:.1} satellites against {:.1}",
+            d.x, d.y, d.z, j["nsat_mean"], g["nsat_mean"]
+        );
+        assert!(d.norm() < 0.03, "{label} {d:?} from GPS alone");
+        let unused = j["unused"].to_string();
+        assert!(!unused.contains("carrier frequency"), "{unused}");
+    }
+    let more =
+        |j: &serde_json::Value| j["nsat_mean"].as_f64().unwrap() - g["nsat_mean"].as_f64().unwrap();
+    assert!(
+        more(&gr) > 3.0 && more(&gre) > 7.0,
+        "{} {}",
+        more(&gr),
+        more(&gre)
+    );
+    // The satellites sending L3 need a GLONASS-K1 entry, which igs05.atx lacks; the
+    // others fly under the file's GLONASS-M entries.
+    let excluded = gr["excluded"].to_string();
+    for sat in ["R05", "R09", "R21"] {
+        assert!(
+            excluded.contains(&format!("{sat}: its signals need GLONASS-K1")),
+            "{excluded}"
+        );
+    }
+    let outdated = gr["outdated_antex"].to_string();
+    assert!(
+        outdated.contains("R01") && outdated.contains("R17"),
+        "{outdated}"
+    );
+    let stand_ins = gre["antex_stand_ins"].to_string();
+    assert!(
+        stand_ins.contains("\"E01\":\"GALILEO-2 E213"),
+        "{stand_ins}"
+    );
+    let excluded = gre["excluded"].to_string();
+    assert!(
+        excluded.contains("E12") && excluded.contains("GALILEO-1"),
+        "{excluded}"
+    );
+}
+
+/// A header without `GLONASS SLOT / FRQ #`: the GLONASS satellites are unused and say why,
+/// until the navigation file gives their channels.
+#[test]
+fn glonass_channels_from_navigation_records() {
+    let dir = temp_dir("ppp-glo-nav");
+    let obs = dir.join("esbc1h.rnx");
+    let text: String = esbc_head(&dir, 120)
+        .lines()
+        .filter(|l| !l.contains("GLONASS SLOT / FRQ #"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&obs, text).unwrap();
+    let mut a = by_signals_args();
+    a[0] = obs.display().to_string();
+    a.extend(["--systems".into(), "GR".into()]);
+    let blind = survey_json(&a);
+    let unused = blind["unused"].to_string();
+    assert!(
+        unused.contains("R01") && unused.contains("GLONASS SLOT / FRQ #"),
+        "{unused}"
+    );
+    a.extend(["--nav".into(), data(NAV).display().to_string()]);
+    let told = survey_json(&a);
+    assert!(
+        !told["unused"].to_string().contains("carrier frequency"),
+        "{}",
+        told["unused"]
+    );
+    assert!(
+        told["warnings"].to_string().contains("--nav"),
+        "{}",
+        told["warnings"]
+    );
+    assert!(
+        told["nsat_mean"].as_f64().unwrap() > blind["nsat_mean"].as_f64().unwrap() + 3.0,
+        "{} {}",
+        told["nsat_mean"],
+        blind["nsat_mean"]
+    );
+}

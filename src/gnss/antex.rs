@@ -153,6 +153,9 @@ pub struct Antenna {
     pub serial: String,
     /// Satellite: the SVN code (`G049`).
     pub svn: String,
+    /// GPS week the entry's file was issued (see [`Antex::file_week`]), kept per entry so that
+    /// entries of merged files are judged by their own file's age.
+    pub file_week: Option<i64>,
     pub valid_from: Option<Gpst>,
     pub valid_until: Option<Gpst>,
     /// Azimuth step (deg), 0 for no azimuth dependence.
@@ -241,7 +244,7 @@ impl Antex {
     pub fn satellite(&self, sys: Gnss, prn: u8, t: Gpst) -> Result<&Antenna, AntexError> {
         let a = self.satellite_in_file(sys, prn, t)?;
         if a.valid_until.is_none()
-            && let Some(file_week) = self.file_week
+            && let Some(file_week) = a.file_week.or(self.file_week)
         {
             let weeks = t.week() - file_week;
             if weeks > SATELLITE_TRUST_WEEKS {
@@ -254,6 +257,15 @@ impl Antex {
             }
         }
         Ok(a)
+    }
+
+    /// Adds a further file: its receiver antennas after this file's (the first file that has an
+    /// antenna serves it), its satellites beside them (by validity, then the newer file).
+    pub fn merge(&mut self, other: Antex) {
+        self.receivers.extend(other.receivers);
+        self.satellites.extend(other.satellites);
+        self.warnings.extend(other.warnings);
+        self.file_week = self.file_week.max(other.file_week);
     }
 
     /// The satellite antenna of a space vehicle (`G063`, `E210`) by its SVN and the VALID
@@ -271,12 +283,16 @@ impl Antex {
     }
 
     /// The satellite antenna of a PRN valid at `t` by the file's VALID FROM/UNTIL alone, however
-    /// old the file (RTKLIB's rule).
+    /// old the file (RTKLIB's rule); of merged files, the newest file's entry.
     pub fn satellite_in_file(&self, sys: Gnss, prn: u8, t: Gpst) -> Result<&Antenna, AntexError> {
         let sat = super::sat_name(sys, prn);
         self.satellites
             .iter()
-            .find(|a| a.serial == sat && a.valid_at(t))
+            .filter(|a| a.serial == sat && a.valid_at(t))
+            .fold(None, |best: Option<&Antenna>, a| match best {
+                Some(b) if b.file_week >= a.file_week => Some(b),
+                _ => Some(a),
+            })
             .ok_or(AntexError::SatelliteNotFound {
                 sat,
                 week: t.week(),
@@ -496,6 +512,7 @@ fn parse(text: &str, keep: &dyn Fn(&Antenna) -> bool) -> Result<Antex, AntexErro
                     radome: String::new(),
                     serial: String::new(),
                     svn: String::new(),
+                    file_week: None,
                     valid_from: None,
                     valid_until: None,
                     dazi: 0.0,
@@ -653,6 +670,9 @@ fn parse(text: &str, keep: &dyn Fn(&Antenna) -> bool) -> Result<Antex, AntexErro
             .filter_map(|a| a.valid_from.map(|t| t.week()))
             .max()
     });
+    for a in &mut out.satellites {
+        a.file_week = out.file_week;
+    }
     Ok(out)
 }
 

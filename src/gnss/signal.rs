@@ -9,6 +9,10 @@ pub fn carrier_hz(sys: Gnss, band: u8, glonass_channel: Option<i8>) -> Option<f6
     Some(match (sys, band) {
         (Gnss::Glonass, b'1') => 1_602e6 + glonass_channel? as f64 * 0.5625e6,
         (Gnss::Glonass, b'2') => 1_246e6 + glonass_channel? as f64 * 0.4375e6,
+        // The CDMA signals of GLONASS-K (ICD L3OC 2016, L1OC/L2OC) share one carrier.
+        (Gnss::Glonass, b'3') => 1_202.025e6,
+        (Gnss::Glonass, b'4') => 1_600.995e6,
+        (Gnss::Glonass, b'6') => 1_248.06e6,
         (Gnss::Beidou, b'2') => 1_561.098e6,
         (Gnss::Beidou, b'6') => 1_268.52e6,
         (Gnss::Navic, b'9') => 2_492.028e6,

@@ -346,7 +346,7 @@ impl Sink for Epochs<'_> {
         {
             let mut lines = self.header.lines().enumerate();
             let h = read::obs_header(&mut lines)?;
-            self.kept = Some(read::Systems::new(&h.types, self.systems));
+            self.kept = Some(read::Systems::new(&h, self.systems));
             self.approx = h.approx;
         }
         Ok(())
@@ -423,16 +423,22 @@ impl Sink for Epochs<'_> {
         else {
             return Ok(());
         };
-        cur.sats.push(read::sat_obs(sys, prn, types, |k| {
-            let v = (*vals.get(k)?)?;
-            let lli = flags
-                .get(2 * k)
-                .and_then(|&c| (c as char).to_digit(10))
-                .unwrap_or(0) as u8;
-            // v is below 2^53, exact as a double: the quotient is the double nearest v/1000,
-            // as parsing the written decimal gives.
-            Some((v as f64 / 1000.0, lli))
-        }));
+        cur.sats.push(read::sat_obs(
+            sys,
+            prn,
+            kept.channel(sys, prn),
+            types,
+            |k| {
+                let v = (*vals.get(k)?)?;
+                let lli = flags
+                    .get(2 * k)
+                    .and_then(|&c| (c as char).to_digit(10))
+                    .unwrap_or(0) as u8;
+                // v is below 2^53, exact as a double: the quotient is the double nearest v/1000,
+                // as parsing the written decimal gives.
+                Some((v as f64 / 1000.0, lli))
+            },
+        ));
         Ok(())
     }
 }

@@ -10,8 +10,8 @@ pub mod write;
 
 pub use obs::ObsFile;
 pub use read::{
-    decode_bytes, read_head, read_header, read_nav, read_nav_klobuchar, read_obs, read_obs_file,
-    read_obs_of, read_text,
+    decode_bytes, read_head, read_header, read_nav, read_nav_glonass_channels, read_nav_klobuchar,
+    read_obs, read_obs_file, read_obs_of, read_text,
 };
 
 /// Why a RINEX file could not be read.

@@ -45,6 +45,8 @@ pub(super) struct ObsHeader {
     /// Observation type names per system letter, in the file's order.
     pub types: BTreeMap<char, Vec<String>>,
     pub approx: Option<[f64; 3]>,
+    /// GLONASS frequency channel by slot (`GLONASS SLOT / FRQ #`).
+    pub glonass: Vec<(u8, i8)>,
 }
 
 /// Reads header lines up to `END OF HEADER`; a file that is not RINEX 3 is refused.
@@ -53,6 +55,7 @@ pub(super) fn obs_header<'a>(
 ) -> Result<ObsHeader, RinexError> {
     let mut types: BTreeMap<char, Vec<String>> = BTreeMap::new();
     let mut approx = None;
+    let mut glonass = Vec::new();
     let mut last_sys = None;
     let mut version_ok = false;
     for (_, l) in lines {
@@ -72,6 +75,8 @@ pub(super) fn obs_header<'a>(
                 let list = types.entry(sys).or_default();
                 list.extend(l[7..60].split_whitespace().map(str::to_string));
             }
+        } else if label.starts_with("GLONASS SLOT / FRQ #") {
+            glonass.extend(glonass_slots(l.get(..60).unwrap_or(l)));
         } else if label.starts_with("END OF HEADER") {
             break;
         }
@@ -79,7 +84,25 @@ pub(super) fn obs_header<'a>(
     if !version_ok {
         return Err(RinexError::NotRinex3("observation"));
     }
-    Ok(ObsHeader { types, approx })
+    Ok(ObsHeader {
+        types,
+        approx,
+        glonass,
+    })
+}
+
+/// The `Rnn k` pairs of a `GLONASS SLOT / FRQ #` line (the count in front is not a pair);
+/// channels outside −7…+6 (ICD GLONASS 2008, 3.3.1.1) are not channels.
+fn glonass_slots(fields: &str) -> impl Iterator<Item = (u8, i8)> + '_ {
+    let tokens: Vec<&str> = fields.split_whitespace().collect();
+    (0..tokens.len().saturating_sub(1)).filter_map(move |i| {
+        let slot = tokens[i].strip_prefix('R')?.trim().parse::<u8>().ok()?;
+        let k = tokens[i + 1]
+            .parse::<i8>()
+            .ok()
+            .filter(|k| (-7..=6).contains(k))?;
+        Some((slot, k))
+    })
 }
 
 /// One observation type of a system's list, decoded once for the whole file.
@@ -91,11 +114,13 @@ pub(super) struct ObsType {
     freq_hz: Option<f64>,
 }
 
-/// The satellites' system and observation types by system letter (ASCII), for the systems kept.
-pub(super) struct Systems(Vec<Option<(Gnss, Vec<ObsType>)>>);
+/// The satellites' system and observation types by system letter (ASCII), for the systems
+/// kept, and the GLONASS channels by slot.
+pub(super) struct Systems(Vec<Option<(Gnss, Vec<ObsType>)>>, [Option<i8>; 64]);
 
 impl Systems {
-    pub fn new(types: &BTreeMap<char, Vec<String>>, keep: Option<&[Gnss]>) -> Systems {
+    pub fn new(header: &ObsHeader, keep: Option<&[Gnss]>) -> Systems {
+        let types = &header.types;
         let mut by_letter = vec![None; 128];
         for (&c, names) in types {
             let Some(sys) = Gnss::from_letter(c) else {
@@ -118,7 +143,21 @@ impl Systems {
                 .collect();
             by_letter[c as usize] = Some((sys, list));
         }
-        Systems(by_letter)
+        let mut channels = [None; 64];
+        for &(slot, k) in &header.glonass {
+            if let Some(c) = channels.get_mut(usize::from(slot)) {
+                *c = Some(k);
+            }
+        }
+        Systems(by_letter, channels)
+    }
+
+    /// The header's frequency channel of a GLONASS slot.
+    pub fn channel(&self, sys: Gnss, prn: u8) -> Option<i8> {
+        if sys != Gnss::Glonass {
+            return None;
+        }
+        self.1.get(usize::from(prn)).copied().flatten()
     }
 
     /// The system and types of a satellite line starting with `letter`, if kept.
@@ -129,10 +168,11 @@ impl Systems {
 
 /// A satellite's observations from its fields: `field(k)` is the value of type `k` and its
 /// LLI digit (0 when blank). Types of one signal (C1C, L1C, ...) join into one [`SignalObs`],
-/// the signals in code order.
+/// the signals in code order. `channel` dates a GLONASS satellite's FDMA carriers.
 pub(super) fn sat_obs(
     sys: Gnss,
     prn: u8,
+    channel: Option<i8>,
     types: &[ObsType],
     mut field: impl FnMut(usize) -> Option<(f64, u8)>,
 ) -> SatObs {
@@ -151,7 +191,11 @@ pub(super) fn sat_obs(
                     i,
                     SignalObs {
                         code,
-                        freq_hz: t.freq_hz,
+                        freq_hz: t.freq_hz.or_else(|| {
+                            channel.and_then(|k| {
+                                crate::gnss::signal::carrier_hz(sys, code.0[0], Some(k))
+                            })
+                        }),
                         pseudorange_m: None,
                         phase_cycles: None,
                         doppler_hz: None,
@@ -214,4 +258,36 @@ pub(super) fn epoch_head(rest: &str, line: usize) -> Result<(Gpst, u8, usize), R
         p(5),
     );
     Ok((Gpst::new(whole, frac), flag, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glonass_channels_from_the_header() {
+        let text =
+            "     3.05           OBSERVATION DATA    M (MIXED)           RINEX VERSION / TYPE
+R    4 C1C L1C C2P L2P                                      SYS / # / OBS TYPES
+ 23 R01  1 R02 -4 R03  5 R04  6 R05  1 R06 -4 R07  5 R08  6 GLONASS SLOT / FRQ #
+    R09 -2 R10 -7 R11  0 R12 -1 R13 -2 R14 -7 R15  0 R16 -1 GLONASS SLOT / FRQ #
+    R17  4 R18 -3 R19  3 R20  2 R21  4 R23  3 R24  9        GLONASS SLOT / FRQ #
+                                                            END OF HEADER
+";
+        let mut lines = text.lines().enumerate();
+        let h = obs_header(&mut lines).unwrap();
+        assert_eq!(h.glonass.len(), 22, "R24's 9 is no channel");
+        let kept = Systems::new(&h, None);
+        assert_eq!(kept.channel(Gnss::Glonass, 10), Some(-7));
+        assert_eq!(kept.channel(Gnss::Glonass, 24), None);
+        assert_eq!(kept.channel(Gnss::Gps, 10), None);
+        let (sys, types) = kept.get(b'R').unwrap();
+        let sat = sat_obs(*sys, 10, kept.channel(*sys, 10), types, |k| {
+            Some((2.0e7 + k as f64, 0))
+        });
+        let f: Vec<f64> = sat.signals.iter().filter_map(|s| s.freq_hz).collect();
+        assert_eq!(f, vec![1_598.062_5e6, 1_242.937_5e6]);
+        let blind = sat_obs(*sys, 24, None, types, |k| Some((2.0e7 + k as f64, 0)));
+        assert!(blind.signals.iter().all(|s| s.freq_hz.is_none()));
+    }
 }

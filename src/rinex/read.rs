@@ -85,6 +85,50 @@ pub fn read_nav_klobuchar(text: &str) -> Option<crate::gnss::atmosphere::Klobuch
     })
 }
 
+/// The GLONASS frequency channel of each slot in a RINEX 3 navigation file (the fourth value
+/// of a GLONASS record's second orbit line), the last record's where they differ; for
+/// observation files whose header lacks `GLONASS SLOT / FRQ #`.
+pub fn read_nav_glonass_channels(text: &str) -> Result<Vec<(u8, i8)>, RinexError> {
+    let mut lines = text.lines();
+    let mut version_ok = false;
+    for l in lines.by_ref() {
+        let label = l.get(60..).unwrap_or("");
+        if label.starts_with("RINEX VERSION") && l.trim_start().starts_with('3') {
+            version_ok = true;
+        }
+        if label.starts_with("END OF HEADER") {
+            break;
+        }
+    }
+    if !version_ok {
+        return Err(RinexError::NotRinex3("navigation"));
+    }
+    let mut channels = [None; 64];
+    let lines: Vec<&str> = lines.collect();
+    for (i, l) in lines.iter().enumerate() {
+        let b = l.as_bytes();
+        if b.len() < 4 || b[0] != b'R' || !b[1].is_ascii_digit() || b[3] != b' ' {
+            continue;
+        }
+        let Ok(slot) = l[1..3].trim().parse::<usize>() else {
+            continue;
+        };
+        let k = lines
+            .get(i + 2)
+            .and_then(|o| o.get(61..80))
+            .map(num)
+            .filter(|k| k.fract() == 0.0 && (-7.0..=6.0).contains(k));
+        if let (Some(c), Some(k)) = (channels.get_mut(slot), k) {
+            *c = Some(k as i8);
+        }
+    }
+    Ok(channels
+        .iter()
+        .enumerate()
+        .filter_map(|(s, k)| Some((s as u8, (*k)?)))
+        .collect())
+}
+
 pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
     let mut lines = text.lines().enumerate().peekable();
     let mut version_ok = false;
@@ -366,7 +410,7 @@ pub fn read_obs_of(
 ) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     let header = obs_header(&mut lines)?;
-    let kept = Systems::new(&header.types, systems);
+    let kept = Systems::new(&header, systems);
     let mut epochs = Vec::new();
     let mut current: Option<Epoch> = None;
     let mut remaining = 0usize;
@@ -403,20 +447,21 @@ pub fn read_obs_of(
         let Some(prn) = l.get(1..3).and_then(|p| p.trim().parse::<u8>().ok()) else {
             continue;
         };
-        cur.sats.push(sat_obs(sys, prn, types, |k| {
-            let start = 3 + 16 * k;
-            let value = l
-                .get(start..(start + 14).min(l.len()))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())?
-                .parse::<f64>()
-                .ok()?;
-            let lli = l
-                .get(start + 14..start + 15)
-                .and_then(|c| c.trim().parse::<u8>().ok())
-                .unwrap_or(0);
-            Some((value, lli))
-        }));
+        cur.sats
+            .push(sat_obs(sys, prn, kept.channel(sys, prn), types, |k| {
+                let start = 3 + 16 * k;
+                let value = l
+                    .get(start..(start + 14).min(l.len()))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())?
+                    .parse::<f64>()
+                    .ok()?;
+                let lli = l
+                    .get(start + 14..start + 15)
+                    .and_then(|c| c.trim().parse::<u8>().ok())
+                    .unwrap_or(0);
+                Some((value, lli))
+            }));
     }
     if let Some(e) = current.take() {
         epochs.push(e);

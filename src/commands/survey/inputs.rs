@@ -26,6 +26,7 @@ pub fn observations(
         warnings,
     )
     .map_err(anyhow::Error::msg)?;
+    glonass_channels(args, &mut s, warnings)?;
     let t0 = s.first().add(args.from_hour * 3600.0);
     let t1 = args.hours.map(|h| t0.add(h * 3600.0));
     s.epochs
@@ -40,6 +41,58 @@ pub fn observations(
     Ok(s)
 }
 
+/// GLONASS carriers the observation header left without a channel, from --nav records.
+fn glonass_channels(args: &SurveyArgs, s: &mut Session, warnings: &mut Vec<String>) -> Result<()> {
+    let mut channels: [Option<i8>; 64] = [None; 64];
+    for path in &args.nav {
+        let text =
+            crate::rinex::read_text(path).map_err(|e| anyhow!("--nav {}: {e}", path.display()))?;
+        let found = crate::rinex::read_nav_glonass_channels(&text)
+            .map_err(|e| anyhow!("--nav {}: {e}", path.display()))?;
+        for (slot, k) in found {
+            channels[usize::from(slot)].get_or_insert(k);
+        }
+    }
+    let mut filled = std::collections::BTreeSet::new();
+    let mut lacking = std::collections::BTreeSet::new();
+    for e in &mut s.epochs {
+        for sat in e.sats.iter_mut().filter(|s| s.sys == Gnss::Glonass) {
+            let k = channels.get(usize::from(sat.prn)).copied().flatten();
+            for sig in sat.signals.iter_mut().filter(|g| g.freq_hz.is_none()) {
+                match k {
+                    Some(k) => {
+                        sig.freq_hz =
+                            crate::gnss::signal::carrier_hz(sat.sys, sig.code.0[0], Some(k));
+                        filled.insert(sat.prn);
+                    }
+                    None => {
+                        lacking.insert(sat.prn);
+                    }
+                }
+            }
+        }
+    }
+    let names = |set: &std::collections::BTreeSet<u8>| {
+        set.iter()
+            .map(|p| crate::gnss::sat_name(Gnss::Glonass, *p))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if !filled.is_empty() {
+        warnings.push(format!(
+            "GLONASS channels from the navigation records (--nav), not the observation header: {}",
+            names(&filled)
+        ));
+    }
+    if !lacking.is_empty() && !args.nav.is_empty() {
+        warnings.push(format!(
+            "no GLONASS channel in the observation header nor in --nav for {}: their FDMA bands are left out",
+            names(&lacking)
+        ));
+    }
+    Ok(())
+}
+
 /// The product files as parsed, before they are checked against the observations.
 pub struct Parsed {
     pub orbits: Result<(Sp3, Vec<ClockFile>)>,
@@ -52,20 +105,32 @@ pub fn parse(args: &SurveyArgs, systems: &[Gnss]) -> Parsed {
     Parsed {
         orbits: crate::station::survey::parse_products(&args.sp3, &args.clk, Some(systems), LABELS)
             .map_err(anyhow::Error::msg),
-        antex: args
-            .atx
-            .as_ref()
-            .map(|path| {
-                let text = crate::rinex::read_text(path)
-                    .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
-                match receiver_descriptor(&args.obs[0]) {
-                    Some(d) => Antex::parse_receivers(&text, &[&d]),
-                    None => Antex::parse(&text),
-                }
-                .map_err(|e| anyhow!("--atx {}: {e}", path.display()))
-            })
-            .transpose(),
+        antex: parse_antex(args),
     }
+}
+
+/// The ANTEX files merged, the first file's receiver antennas ahead of the next's.
+fn parse_antex(args: &SurveyArgs) -> Result<Option<Antex>> {
+    let descriptor = receiver_descriptor(&args.obs[0]);
+    let mut merged: Option<Antex> = None;
+    for path in &args.atx {
+        let text =
+            crate::rinex::read_text(path).map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
+        let antex = match &descriptor {
+            Some(d) => Antex::parse_receivers(&text, &[d]),
+            None => Antex::parse(&text),
+        }
+        .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
+        let mut antex = antex;
+        for w in &mut antex.warnings {
+            *w = format!("--atx {}: {w}", path.display());
+        }
+        match &mut merged {
+            Some(m) => m.merge(antex),
+            None => merged = Some(antex),
+        }
+    }
+    Ok(merged)
 }
 
 /// The antenna type and radome in a RINEX observation file's header (`ANT # / TYPE`): the one
@@ -154,14 +219,16 @@ pub fn antex(
     antex: Option<Antex>,
     session: &Session,
 ) -> Result<(Antex, Antenna)> {
-    let (Some(path), Some(antex)) = (&args.atx, antex) else {
+    let (false, Some(antex)) = (args.atx.is_empty(), antex) else {
         bail!(
             "PPP needs antenna phase centres: give --atx FILE (an IGS ANTEX file with the satellites and the receiver antenna {})",
             session.antenna.as_deref().unwrap_or("of the station")
         );
     };
+    let paths: Vec<String> = args.atx.iter().map(|p| p.display().to_string()).collect();
+    let path = std::path::PathBuf::from(paths.join(" "));
     let antenna =
-        crate::station::survey::receiver_antenna(&antex, "--atx", path, session, &args.obs[0])
+        crate::station::survey::receiver_antenna(&antex, "--atx", &path, session, &args.obs[0])
             .map_err(anyhow::Error::msg)?;
     Ok((antex, antenna))
 }

@@ -1,4 +1,4 @@
-//! `corsd survey OBS... --sp3 F... --clk F... --atx F`: the static coordinate of a station's
+//! `corsd survey OBS... --sp3 F... --clk F... --atx F...`: the static coordinate of a station's
 //! marker by PPP from precise products, in the products' frame at the epoch of the data, with
 //! sigmas, convergence and a summary a surveyor can paste.
 
@@ -24,9 +24,15 @@ pub struct SurveyArgs {
     /// RINEX clock files (30 s or 5 min satellite clocks).
     #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
     pub clk: Vec<PathBuf>,
-    /// ANTEX file: receiver antenna (by the header's type and radome) and satellite antennas.
-    #[arg(long, value_name = "FILE")]
-    pub atx: Option<PathBuf>,
+    /// ANTEX files: the receiver antenna (by the header's type and radome) from the first file
+    /// that calibrates it, satellite antennas from all (by PRN and validity; of two entries
+    /// valid at once, the newer file's).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub atx: Vec<PathBuf>,
+    /// RINEX 3 navigation files: the GLONASS frequency channels of satellites the observation
+    /// header (`GLONASS SLOT / FRQ #`) does not give.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub nav: Vec<PathBuf>,
     /// Use only this many hours of data.
     #[arg(long, value_name = "H")]
     pub hours: Option<f64>,
@@ -47,8 +53,9 @@ pub struct SurveyArgs {
     pub position: Option<String>,
     /// Satellite antenna entries of an ANTEX file issued long before the data: `strict`
     /// excludes those satellites, `outdated-ok` uses them (RTKLIB's rule) and lists them,
-    /// `by-signals` as well but replaces a GPS entry of an older block than the satellite's
-    /// signals allow (L2C: IIR-M, L5: IIF, L1C: III) with the file's newest entry of that block.
+    /// `by-signals` as well but replaces an entry of an older block than the satellite's
+    /// signals allow (GPS L2C: IIR-M, L5: IIF, L1C: III; GLONASS L3: K1), or a missing one, with
+    /// the files' newest entry of that block (Galileo FOC and IOV told by PRN).
     #[arg(long, default_value = "strict", value_parser = ["strict", "outdated-ok", "by-signals"])]
     pub sat_antex: String,
     /// Satellites to leave out, e.g. `G18,E14` (reported among the exclusions).
@@ -122,6 +129,7 @@ pub fn run(args: &SurveyArgs) -> Result<()> {
     let session = session?;
     let products = inputs::products(parsed.orbits?, &session, &systems, &mut warnings)?;
     let (antex, antenna) = inputs::antex(args, parsed.antex?, &session)?;
+    warnings.extend(antex.warnings.iter().cloned());
     inputs::require_phase(args, &session, &systems)?;
     let reference = match &args.position {
         Some(p) => Some((

@@ -270,9 +270,9 @@ impl Ppp {
         signals: &[SignalObs],
     ) -> Result<Antenna, String> {
         let key = (sys, prn);
-        let by_signals = self.opts.sat_antex == SatAntexPolicy::BySignals && sys == Gnss::Gps;
+        let by_signals = self.opts.sat_antex == SatAntexPolicy::BySignals;
         let rank = if by_signals {
-            blocks::gps_rank_from_signals(signals.iter().map(|s| s.code))
+            blocks::rank_from_signals(sys, prn, signals.iter().map(|s| s.code))
         } else {
             0
         };
@@ -291,30 +291,9 @@ impl Ppp {
                 if self.opts.sat_antex != SatAntexPolicy::Strict =>
             {
                 match self.antex.satellite_in_file(sys, prn, t) {
-                    Ok(a) if by_signals && blocks::gps_block_rank(&a.kind).unwrap_or(0) < rank => {
-                        match blocks::gps_stand_in(&self.antex, rank, t) {
-                            Some(s) => {
-                                self.outdated.remove(&name);
-                                self.stand_ins.insert(
-                                    name.clone(),
-                                    format!(
-                                        "{} {} for the file's {} {} (its signals need {})",
-                                        s.kind,
-                                        s.svn,
-                                        a.kind,
-                                        a.svn,
-                                        blocks::gps_block_name(rank)
-                                    ),
-                                );
-                                Ok(s.clone())
-                            }
-                            None => Err(format!(
-                                "{name}: its signals need {} or newer, the ANTEX file has only {} {} for it and no satellite of that block",
-                                blocks::gps_block_name(rank),
-                                a.kind,
-                                a.svn
-                            )),
-                        }
+                    Ok(a) if by_signals && blocks::block_rank(sys, &a.kind).unwrap_or(0) < rank => {
+                        let a = a.clone();
+                        self.stand_in(sys, prn, rank, t, Some(&a))
                     }
                     Ok(a) => {
                         self.outdated.insert(name.clone());
@@ -323,10 +302,60 @@ impl Ppp {
                     Err(e) => Err(e.to_string()),
                 }
             }
+            Err(e @ AntexError::SatelliteNotFound { .. }) if by_signals && rank > 0 => self
+                .stand_in(sys, prn, rank, t, None)
+                .map_err(|s| format!("{e}; {s}")),
             Err(e) => Err(e.to_string()),
         };
         self.sat_antennas.insert(key, r.clone());
         r
+    }
+
+    /// The file's newest entry of the block the satellite's signals (Galileo: its PRN) show, for
+    /// an entry of an older block (`replaced`) or for none, listed among the stand-ins.
+    fn stand_in(
+        &mut self,
+        sys: Gnss,
+        prn: u8,
+        rank: u8,
+        t: Gpst,
+        replaced: Option<&Antenna>,
+    ) -> Result<Antenna, String> {
+        let name = sat_name(sys, prn);
+        let block = blocks::block_name(sys, rank);
+        let Some(s) = blocks::stand_in(&self.antex, sys, rank, t).cloned() else {
+            self.stand_ins.remove(&name);
+            return Err(match replaced {
+                Some(a) => format!(
+                    "{name}: its signals need {block} or newer, the ANTEX file has only {} {} for it and no satellite of that block",
+                    a.kind, a.svn
+                ),
+                None => format!("no {block} entry in the ANTEX files to stand in"),
+            });
+        };
+        self.outdated.remove(&name);
+        let why = match replaced {
+            Some(a) => format!(
+                "for the file's {} {} (its signals need {block})",
+                a.kind, a.svn
+            ),
+            None => format!("for a satellite the ANTEX files lack ({block})"),
+        };
+        let fallbacks: Vec<String> = default_bands(sys)
+            .into_iter()
+            .flatten()
+            .filter_map(|b| s.frequency(sys, b).ok().map(|(_, u)| u))
+            .filter(|u| u.is_fallback())
+            .map(|u| format!("{} from its {}", u.wanted, u.used))
+            .collect();
+        let why = if fallbacks.is_empty() {
+            why
+        } else {
+            format!("{why}; the entry lacks a band: {}", fallbacks.join(", "))
+        };
+        self.stand_ins
+            .insert(name, format!("{} {} {why}", s.kind, s.svn));
+        Ok(s)
     }
 
     /// Dual-frequency observations with products and a satellite antenna.
@@ -356,7 +385,7 @@ impl Ppp {
             };
             let (Some(f0), Some(f1)) = (frequency(sat.sys, s0), frequency(sat.sys, s1)) else {
                 self.unused.entry(name()).or_insert_with(|| {
-                    "no carrier frequency (a GLONASS satellite needs its channel number)".into()
+                    "no carrier frequency (a GLONASS satellite needs its channel number: the RINEX header's GLONASS SLOT / FRQ # or a navigation file)".into()
                 });
                 continue;
             };
@@ -602,7 +631,12 @@ impl Ppp {
             let s2 = 1.0 + 1.0 / (v.sin_el * v.sin_el);
             let f = p.coef[0] * p.coef[0] + p.coef[1] * p.coef[1];
             let var_phase = f * sp * sp * s2;
-            let var_code = var_phase * self.opts.code_ratio * self.opts.code_ratio + TROPO_VAR;
+            let ratio = if p.sys == Gnss::Glonass {
+                self.opts.glonass_code_ratio
+            } else {
+                self.opts.code_ratio
+            };
+            let var_code = var_phase * ratio * ratio + TROPO_VAR;
             let var_phase = var_phase + TROPO_VAR;
             rows.push((i, v.unit, mw, modelled, wu_m, var_phase, var_code));
         }
