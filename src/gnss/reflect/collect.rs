@@ -8,7 +8,7 @@
 //! while it is within a degree of the fitted elevations, a time (4 bytes) and per signal a C/N0
 //! (2 bytes, 0.01 dB-Hz). The only work per epoch beyond storing those values is one orbit
 //! evaluation per satellite every [`GEO_EVERY_S`] s. A satellite no orbit places yet (its
-//! ephemeris not received) has its epochs kept for up to [`WAIT_FOR_ORBIT_S`] and placed when
+//! ephemeris not received) has its epochs kept for up to [`WAIT_FOR_ORBIT_S`] s and placed when
 //! the orbit comes.
 
 use std::collections::BTreeMap;
