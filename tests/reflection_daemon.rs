@@ -1,7 +1,8 @@
 //! `corsd run` with `[reflection]`: a simulated station whose C/N0 carries a ground reflection
 //! of known height, read as a recording at full speed across a GNSS day boundary of its data
 //! time. The day it closes is analysed off the data path and its `reflection` points reach
-//! VictoriaMetrics with the simulated reflector height, and the status page's JSON has them.
+//! VictoriaMetrics with the simulated reflector height, arc by arc the ones `corsd reflect`
+//! finds in the same file, and the status page's JSON has them.
 
 mod common;
 
@@ -15,6 +16,109 @@ use common::servers::{
 
 /// The simulated reflector height (m).
 const H: f64 = 2.35;
+
+/// The first span: the GPS day of 2026-03-01 (Unix ms).
+const DAY_START_MS: i64 = 1_772_323_200_000 - 18_000;
+const DAY_END_MS: i64 = DAY_START_MS + 86_400_000;
+
+type Exported = Vec<(String, Vec<(String, String)>, i64, f64)>;
+
+fn label<'a>(labels: &'a [(String, String)], key: &str) -> &'a str {
+    labels
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The daemon's arcs of the first day are `corsd reflect`'s on the same file and bounds: per
+/// system, the same arcs (satellite, signal, mid-arc within 5 min) with the same heights.
+fn same_arcs_as_the_command(file: &std::path::Path, rh: &Exported, prn: &Exported) {
+    let out = corsd()
+        .args([
+            "reflect",
+            "--date",
+            "2026-03-01",
+            "--elev",
+            "5,25",
+            "--rh",
+            "0.5,6",
+        ])
+        .args(["--no-refraction", "--json"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // (system letter, satellite, signal name, mid-arc ms, RH)
+    let mut theirs = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let sat = v["sat"].as_str().unwrap().to_string();
+        let t = chrono::DateTime::parse_from_rfc3339(v["time"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+        if (DAY_START_MS..DAY_END_MS).contains(&t) {
+            let signal = v["signal"].as_str().unwrap().to_string();
+            theirs.push((
+                sat[..1].to_string(),
+                sat,
+                signal,
+                t,
+                v["rh"].as_f64().unwrap(),
+            ));
+        }
+    }
+    let prn_at: BTreeMap<(String, i64), f64> = prn
+        .iter()
+        .map(|(_, l, t, v)| ((label(l, "signal").to_string(), *t), *v))
+        .collect();
+    let mut ours = Vec::new();
+    for (_, labels, t, rh) in rh {
+        if !(DAY_START_MS..DAY_END_MS).contains(t) {
+            continue;
+        }
+        let signal = label(labels, "signal");
+        let (sys, name) = signal.split_once('_').unwrap();
+        let n = prn_at[&(signal.to_string(), *t)];
+        ours.push((
+            sys.to_string(),
+            format!("{sys}{n:02}"),
+            name.to_string(),
+            *t,
+            *rh,
+        ));
+    }
+    // Per system: arcs of the daemon, of the command, matched, worst RH difference.
+    let mut table: BTreeMap<String, (usize, usize, usize, f64)> = BTreeMap::new();
+    for a in &theirs {
+        table.entry(a.0.clone()).or_default().1 += 1;
+    }
+    for a in &ours {
+        let row = table.entry(a.0.clone()).or_default();
+        row.0 += 1;
+        if let Some(b) = theirs
+            .iter()
+            .filter(|b| b.1 == a.1 && b.2 == a.2 && (b.3 - a.3).abs() <= 300_000)
+            .min_by_key(|b| (b.3 - a.3).abs())
+        {
+            row.2 += 1;
+            row.3 = row.3.max((a.4 - b.4).abs());
+        }
+    }
+    eprintln!("system  daemon  reflect  matched  worst RH difference");
+    for (sys, (n, m, k, d)) in &table {
+        eprintln!("{sys:<6} {n:>7} {m:>8} {k:>8}  {d:.4} m");
+    }
+    for sys in ["G", "R", "E", "C"] {
+        let (n, m, k, d) = table.get(sys).copied().unwrap_or_default();
+        assert!(n > 0 && m > 0, "{sys}: {table:?}");
+        assert!(k * 10 >= m * 9 && k * 10 >= n * 9, "{sys}: {table:?}");
+        assert!(d <= 0.0105, "{sys}: {table:?}");
+    }
+}
 
 #[test]
 fn the_daemon_writes_a_days_reflector_heights() {
@@ -141,7 +245,7 @@ refraction = false
         .to_string();
     eprintln!("{line}");
     assert!(arcs.len() >= 100, "{} arcs\n{}", arcs.len(), logged());
-    for sys in ['G', 'E', 'C'] {
+    for sys in ['G', 'R', 'E', 'C'] {
         assert!(
             per_signal.keys().any(|k| k.starts_with(sys)),
             "no arc of {sys}: {per_signal:?}"
@@ -154,11 +258,13 @@ refraction = false
             "{sig}: an arc {worst:.3} m off the reflector"
         );
     }
+    same_arcs_as_the_command(&file, &arcs, &vm.export("reflection_prn"));
+
     // The daily medians per sector, at the day's start.
     let medians = vm.export("reflection_rh_median_m");
     let day = medians
         .iter()
-        .filter(|(_, _, t, _)| *t == 1_772_323_200_000 - 18_000)
+        .filter(|(_, _, t, _)| *t == DAY_START_MS)
         .collect::<Vec<_>>();
     assert_eq!(day.len(), 2, "{medians:?}");
     for (_, labels, _, m) in day {

@@ -221,10 +221,11 @@ fn kepler_message(sat: &SimSat, nominal: &Kepler, c: &SystemConstants, t: Gpst) 
 }
 
 fn glonass_message(prn: u8, nominal: &Kepler, channel: i8, t: Gpst) -> (Message, Gpst) {
-    // tb on the quarter hours between half hours (…:15, …:45 GLONASST), valid ±15 min.
+    // A satellite broadcasts, through each half hour of GLONASST, the set whose tb is that
+    // half hour's middle (…:15, …:45), valid ±15 min: a receiver has the set in force as soon
+    // as its half hour begins, never one from the half hour before.
     let (_, tod) = t.glonass_day_tod();
-    let tb_tod = ((tod - 900.0) / 1800.0).floor() * 1800.0 + 900.0;
-    let tb_tod = tb_tod.rem_euclid(86_400.0);
+    let tb_tod = (tod / 1800.0).floor() * 1800.0 + 900.0;
     let tb = t.add(tb_tod - tod);
     let c = SystemConstants {
         mu: GLONASS_MU,
@@ -276,7 +277,7 @@ fn glonass_message(prn: u8, nominal: &Kepler, channel: i8, t: Gpst) -> (Message,
         ln5: false,
         reserved: 0,
     });
-    (msg, tb.add(1800.0))
+    (msg, tb.add(900.0))
 }
 
 /// The epoch-time field of an MSM for system `sys` at GPS time `t`.

@@ -7,7 +7,9 @@
 //! and azimuth in between are interpolated, off by under 0.001° over that step) and, per epoch
 //! while it is within a degree of the fitted elevations, a time (4 bytes) and per signal a C/N0
 //! (2 bytes, 0.01 dB-Hz). The only work per epoch beyond storing those values is one orbit
-//! evaluation per satellite every [`GEO_EVERY_S`] s.
+//! evaluation per satellite every [`GEO_EVERY_S`] s. A satellite no orbit places yet (its
+//! ephemeris not received) has its epochs kept for up to [`WAIT_FOR_ORBIT_S`] s and placed when
+//! the orbit comes.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,13 @@ use crate::gnss::time::{Gpst, SECONDS_PER_DAY};
 
 /// Seconds between geometry samples of a satellite.
 pub const GEO_EVERY_S: i64 = 10;
+
+/// How long a satellite's C/N0 waits for an orbit to place it. A stream sends a rising
+/// satellite's ephemeris some minutes after its first observations (and a GLONASS set now and
+/// then after the old one has expired); `corsd reflect` places those epochs with the orbits of
+/// the whole recording, so the daemon keeps them until the orbit comes. Older waiting epochs
+/// are dropped, which bounds what a satellite without any ephemeris costs.
+pub const WAIT_FOR_ORBIT_S: u32 = 900;
 
 /// What a stream's reflectometry analyses and when (`[reflection]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +125,8 @@ struct Track {
     near: bool,
     t_ms: Vec<u32>,
     columns: Vec<Column>,
+    /// Where in `t_ms` the epochs no orbit has placed yet begin.
+    waiting: Option<usize>,
 }
 
 /// What the station keeps of the current span.
@@ -193,17 +204,37 @@ impl Collector {
             let track = self.sats.entry((s.sys, s.prn)).or_default();
             if track.slot != Some(slot) {
                 track.slot = Some(slot);
-                track.near = false;
-                if let Some((el, az)) = geometry(store, s.sys, s.prn, e.time, &here) {
-                    // A margin of a geometry step's motion keeps the ends interpolable.
-                    if el >= lo - 1.0 && el <= hi + 1.0 {
-                        track.geo.push(Geo {
-                            t_ms,
-                            elev: el as f32,
-                            azim: az as f32,
-                        });
+                match geometry(store, s.sys, s.prn, e.time, &here) {
+                    Some((el, az)) => {
+                        if let Some(from) = track.waiting.take() {
+                            track.place(from, (lo, hi), |t| {
+                                geometry(
+                                    store,
+                                    s.sys,
+                                    s.prn,
+                                    start.add(f64::from(t) / 1000.0),
+                                    &here,
+                                )
+                            });
+                        }
+                        // A margin of a geometry step's motion keeps the ends interpolable.
+                        if el >= lo - 1.0 && el <= hi + 1.0 {
+                            track.geo.push(Geo {
+                                t_ms,
+                                elev: el as f32,
+                                azim: az as f32,
+                            });
+                        }
+                        track.near = el >= lo && el <= hi;
                     }
-                    track.near = el >= lo && el <= hi;
+                    None => {
+                        let from = *track.waiting.get_or_insert(track.t_ms.len());
+                        track.forget_waiting_before(
+                            from,
+                            t_ms.saturating_sub(WAIT_FOR_ORBIT_S * 1000),
+                        );
+                        track.near = true;
+                    }
                 }
             }
             if !track.near {
@@ -268,6 +299,69 @@ impl Collector {
 }
 
 impl Track {
+    /// The waiting epochs from `from` on, now that an orbit has come: a geometry sample every
+    /// [`GEO_EVERY_S`] s as for any epoch, and only the epochs near the fitted elevations
+    /// `(lo, hi)` kept.
+    fn place(&mut self, from: usize, (lo, hi): (f64, f64), at: impl Fn(u32) -> Option<(f64, f64)>) {
+        let step = (GEO_EVERY_S * 1000) as u32;
+        let mut slot = None;
+        let mut near = false;
+        let mut keep = Vec::new();
+        for i in from..self.t_ms.len() {
+            let t = self.t_ms[i];
+            if slot != Some(t / step) {
+                slot = Some(t / step);
+                near = false;
+                if let Some((el, az)) = at(t) {
+                    if el >= lo - 1.0 && el <= hi + 1.0 {
+                        self.geo.push(Geo {
+                            t_ms: t,
+                            elev: el as f32,
+                            azim: az as f32,
+                        });
+                    }
+                    near = el >= lo && el <= hi;
+                }
+            }
+            if near {
+                keep.push(i);
+            }
+        }
+        self.keep_from(from, &keep);
+    }
+
+    /// Drop the waiting epochs (from `from` on) older than `t_ms`.
+    fn forget_waiting_before(&mut self, from: usize, t_ms: u32) {
+        // In steps of half the wait, so that epochs move seldom.
+        let half = WAIT_FOR_ORBIT_S * 1000 / 2;
+        if self.t_ms.get(from).is_none_or(|&t| t + half >= t_ms) {
+            return;
+        }
+        let keep: Vec<usize> = (from..self.t_ms.len())
+            .filter(|&i| self.t_ms[i] >= t_ms)
+            .collect();
+        self.keep_from(from, &keep);
+    }
+
+    /// Of the epochs from `from` on, keep those listed (increasing).
+    fn keep_from(&mut self, from: usize, keep: &[usize]) {
+        let times: Vec<u32> = keep.iter().map(|&i| self.t_ms[i]).collect();
+        self.t_ms.truncate(from);
+        self.t_ms.extend(times);
+        for col in &mut self.columns {
+            let values: Vec<u16> = keep
+                .iter()
+                .map(|&i| col.cn0.get(i).copied().unwrap_or(0))
+                .collect();
+            // A column may end early: the epochs after its end were not tracked.
+            col.cn0.resize(from, 0);
+            col.cn0.extend(values);
+            while col.cn0.last() == Some(&0) {
+                col.cn0.pop();
+            }
+        }
+    }
+
     fn bytes(&self) -> usize {
         self.geo.capacity() * std::mem::size_of::<Geo>()
             + self.t_ms.capacity() * 4
@@ -410,6 +504,57 @@ impl Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Epochs every 30 s from 0; a column of two codes, the second tracked only on even epochs.
+    fn waiting_track(n: u32) -> Track {
+        let mut t = Track::default();
+        t.t_ms = (0..n).map(|i| i * 30_000).collect();
+        t.columns = vec![
+            Column {
+                code: SignalCode(*b"1C"),
+                freq_hz: None,
+                cn0: (0..n).map(|i| 4000 + i as u16).collect(),
+            },
+            Column {
+                code: SignalCode(*b"5Q"),
+                freq_hz: None,
+                cn0: (0..n).map(|i| if i % 2 == 0 { 4500 } else { 0 }).collect(),
+            },
+        ];
+        t.waiting = Some(0);
+        t
+    }
+
+    #[test]
+    fn epochs_wait_for_their_orbit() {
+        // A rising satellite: 2° at the first epoch, 0.5° more each 30 s; the orbit comes
+        // after 20 epochs. Epochs from 4° on are kept, with a geometry sample from 3° on.
+        let mut t = waiting_track(20);
+        t.place(0, (4.0, 31.0), |ms| {
+            Some((2.0 + f64::from(ms) / 60_000.0, 90.0))
+        });
+        assert_eq!(t.t_ms.first(), Some(&120_000));
+        assert_eq!(t.t_ms.len(), 16);
+        assert_eq!(t.geo.first().map(|g| g.t_ms), Some(60_000));
+        assert_eq!(t.geo.len(), 18);
+        assert_eq!(t.columns[0].cn0.len(), 16);
+        assert_eq!(t.columns[0].cn0[0], 4004);
+        // The last epoch (19) was not tracked on the second code: the column ends early.
+        assert_eq!(t.columns[1].cn0.len(), 15);
+        assert_eq!(&t.columns[1].cn0[..3], &[4500, 0, 4500]);
+        let sat = t.unpack(Gnss::Gps, 3).unwrap();
+        assert_eq!(sat.samples.len(), 16);
+        assert!((sat.samples[0].elev - 4.0).abs() < 1e-6);
+
+        // No orbit for longer than the wait: the oldest waiting epochs go, in steps.
+        let mut t = waiting_track(60);
+        t.forget_waiting_before(0, 400_000);
+        assert_eq!(t.t_ms.len(), 60, "within half a wait more: kept");
+        t.forget_waiting_before(0, 1_500_000);
+        assert_eq!(t.t_ms.first(), Some(&1_500_000));
+        assert_eq!(t.columns[0].cn0.first(), Some(&4050));
+        assert_eq!(t.columns[1].cn0.len(), 9);
+    }
 
     #[test]
     fn spans_follow_the_hours() {
