@@ -27,6 +27,42 @@ use crate::gnss::obs::{SatObs, SignalCode, SignalObs};
 use crate::gnss::signal::carrier_hz;
 use crate::messages::bits::{BitWriter, Bits, Df, p2};
 
+/// Bits of one satellite's data in an MSM of type `msm` (1–7).
+fn body_bits_per_sat(msm: u8) -> u32 {
+    let mut n = DF398.bits;
+    if msm >= 4 {
+        n += DF397.bits;
+    }
+    if msm == 5 || msm == 7 {
+        n += EXT_INFO.bits + DF399.bits;
+    }
+    n
+}
+
+/// Bits of one cell's data in an MSM of type `msm` (1–7).
+fn body_bits_per_cell(msm: u8) -> u32 {
+    let ext = msm >= 6;
+    let (pr, ph, lock, cnr) = if ext {
+        (DF405, DF406, DF407, DF408)
+    } else {
+        (DF400, DF401, DF402, DF403)
+    };
+    let mut n = 0;
+    if msm != 2 {
+        n += pr.bits;
+    }
+    if msm >= 2 {
+        n += ph.bits + lock.bits + DF420.bits;
+    }
+    if msm >= 4 {
+        n += cnr.bits;
+    }
+    if msm == 5 || msm == 7 {
+        n += DF404.bits;
+    }
+    n
+}
+
 /// Metres per light-millisecond.
 const LMS: f64 = 299_792.458;
 
@@ -302,6 +338,16 @@ impl Msm {
     }
 
     pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        Msm::decode_parts(payload, true)
+    }
+
+    /// The header alone (time, flags, masks; no satellite or cell data), failing exactly where
+    /// [`Msm::decode`] fails: for a first look at a recording that only needs the epochs' times.
+    pub fn decode_header(payload: &[u8]) -> Result<Self, DecodeError> {
+        Msm::decode_parts(payload, false)
+    }
+
+    fn decode_parts(payload: &[u8], body: bool) -> Result<Self, DecodeError> {
         let number = message_number(payload).ok_or(DecodeError::Empty { len: payload.len() })?;
         let system = msm_system(number).ok_or(DecodeError::Invalid {
             number,
@@ -333,6 +379,33 @@ impl Msm {
             });
         }
         let (mut i, cell_mask) = i.take((nsat * nsig) as u32).map_err(&e)?;
+        let header = |sats, cells, trailing| Msm {
+            trailing,
+            system,
+            msm,
+            station: station as u16,
+            epoch_raw: epoch_raw as u32,
+            multiple: multiple == 1,
+            iods: iods as u8,
+            reserved: reserved as u8,
+            clock_steering: clock_steering as u8,
+            external_clock: external_clock as u8,
+            smoothing: smoothing == 1,
+            smoothing_interval: smoothing_interval as u8,
+            sat_mask,
+            sig_mask: sig_mask as u32,
+            sats,
+            cells,
+        };
+        if !body {
+            let ncell = cell_mask.count_ones();
+            let need = nsat as u32 * body_bits_per_sat(msm) + ncell * body_bits_per_cell(msm);
+            if (i.remaining() as u64) < u64::from(need) {
+                // The same error the full decode meets at the first field that does not fit.
+                return Msm::decode_parts(payload, true);
+            }
+            return Ok(header(Vec::new(), Vec::new(), Vec::new()));
+        }
         let sig_ids: Vec<u8> = (0..32u8)
             .filter(|k| sig_mask & (1 << (31 - k)) != 0)
             .map(|k| k + 1)
@@ -437,24 +510,7 @@ impl Msm {
             }
         }
         let trailing = super::trailing_bytes(payload, i);
-        Ok(Msm {
-            trailing,
-            system,
-            msm,
-            station: station as u16,
-            epoch_raw: epoch_raw as u32,
-            multiple: multiple == 1,
-            iods: iods as u8,
-            reserved: reserved as u8,
-            clock_steering: clock_steering as u8,
-            external_clock: external_clock as u8,
-            smoothing: smoothing == 1,
-            smoothing_interval: smoothing_interval as u8,
-            sat_mask,
-            sig_mask: sig_mask as u32,
-            sats,
-            cells,
-        })
+        Ok(header(sats, cells, trailing))
     }
 
     /// The cell mask implied by `sats`/`cells` and the signal mask.
