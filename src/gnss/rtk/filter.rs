@@ -280,7 +280,8 @@ impl Filter {
         // Per clock group: Σw, the sparse Σw·h (position part and ambiguity entries), Σw·z.
         let mut sw = vec![0.0; nclock];
         let mut swp = vec![Vector3::<f64>::zeros(); nclock];
-        let mut swa: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nclock];
+        // (group, state index, w·λ) of every phase row, in row order.
+        let mut swa: Vec<(usize, usize, f64)> = Vec::with_capacity(rows.len());
         let mut swz = vec![0.0; nclock];
         for r in rows {
             let w = 1.0 / r.var;
@@ -304,17 +305,21 @@ impl Filter {
                 }
                 self.lam[(j, j)] += w * l * l;
                 self.eta[j] += w * l * r.z;
-                swa[g].push((j, w * l));
+                swa.push((g, j, w * l));
             }
         }
+        let mut idx: Vec<usize> = Vec::with_capacity(rows.len() + 3);
+        let mut val: Vec<f64> = Vec::with_capacity(rows.len() + 3);
         for g in 0..nclock {
             if sw[g] <= 0.0 {
                 continue;
             }
             // The group's column of the clock, over [position, its ambiguities].
-            let mut idx: Vec<usize> = vec![0, 1, 2];
-            let mut val: Vec<f64> = vec![swp[g].x, swp[g].y, swp[g].z];
-            for &(j, v) in &swa[g] {
+            idx.clear();
+            val.clear();
+            idx.extend([0, 1, 2]);
+            val.extend([swp[g].x, swp[g].y, swp[g].z]);
+            for &(_, j, v) in swa.iter().filter(|a| a.0 == g) {
                 idx.push(j);
                 val.push(v);
             }

@@ -304,13 +304,21 @@ impl Msm {
 
     /// [`Msm::observations`] with GLONASS channels from elsewhere for MSM1–4.
     pub fn observations_with(&self, channel_of: &dyn Fn(u8) -> Option<i8>) -> Vec<SatObs> {
+        // Each satellite's signals sized once: the cells name their satellite.
+        let mut per_sat = [0u8; 64];
+        for c in &self.cells {
+            if let Some(n) = per_sat.get_mut(c.sat as usize) {
+                *n += 1;
+            }
+        }
         let mut out: Vec<SatObs> = self
             .sats
             .iter()
-            .map(|s| SatObs {
+            .zip(per_sat)
+            .map(|(s, n)| SatObs {
                 sys: self.system,
                 prn: satellite_prn(self.system, s.id),
-                signals: Vec::new(),
+                signals: Vec::with_capacity(n as usize),
             })
             .collect();
         for c in &self.cells {
