@@ -581,7 +581,8 @@ fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
     // L⁻ᵀ L⁻¹ as the sum over rows k of L⁻¹ of their outer products, k ascending: each
     // element adds its terms in the order of a dot product down the columns, while the inner
     // loop runs along a contiguous row.
-    let mut lower = vec![0.0; n * n];
+    // The sums gather in `out[i*n + j]`, j ≤ i; the other half is mirrored from them after.
+    let mut out = vec![0.0; n * n];
     let mut row = vec![0.0; n];
     for k in 0..n {
         for (i, r) in row[..=k].iter_mut().enumerate() {
@@ -589,17 +590,14 @@ fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
         }
         for i in 0..=k {
             let ri = row[i];
-            for (x, rj) in lower[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
+            for (x, rj) in out[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
                 *x += ri * rj;
             }
         }
     }
-    let mut out = vec![0.0; n * n];
     for i in 0..n {
-        for j in 0..=i {
-            let v = lower[i * n + j];
-            out[j * n + i] = v;
-            out[i * n + j] = v;
+        for j in 0..i {
+            out[j * n + i] = out[i * n + j];
         }
     }
     DMatrix::from_vec(n, n, out)

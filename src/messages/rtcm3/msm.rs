@@ -321,12 +321,29 @@ impl Msm {
                 signals: Vec::with_capacity(n as usize),
             })
             .collect();
+        // Per signal ID: its code and, outside GLONASS's FDMA, its carrier and wavelength, the
+        // same for every satellite.
+        type Signal = Option<(SignalCode, Option<(Option<f64>, Option<f64>)>)>;
+        let mut signals: [Option<Signal>; 33] = [None; 33];
         for c in &self.cells {
-            let Some(code) = signal_code(self.system, c.signal).and_then(SignalCode::new) else {
+            let Some(slot) = signals.get_mut(c.signal as usize) else {
                 continue;
             };
-            let f = self.frequency_hz_with(c, channel_of);
-            let lambda = f.map(|f| crate::gnss::orbit::C / f);
+            let signal = *slot.get_or_insert_with(|| {
+                let code = signal_code(self.system, c.signal).and_then(SignalCode::new)?;
+                let fixed = (self.system != Gnss::Glonass).then(|| {
+                    let f = carrier_hz(self.system, code.0[0], None);
+                    (f, f.map(|f| crate::gnss::orbit::C / f))
+                });
+                Some((code, fixed))
+            });
+            let Some((code, fixed)) = signal else {
+                continue;
+            };
+            let (f, lambda) = fixed.unwrap_or_else(|| {
+                let f = self.frequency_hz_with(c, channel_of);
+                (f, f.map(|f| crate::gnss::orbit::C / f))
+            });
             let obs = SignalObs {
                 code,
                 freq_hz: f,
