@@ -606,15 +606,15 @@ fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
 /// Inverse of a small symmetric positive (semi)definite matrix; a tiny diagonal load keeps a
 /// state that carries no information from dividing by zero.
 fn invert_spd(m: &DMatrix<f64>) -> DMatrix<f64> {
-    if let Some(c) = nalgebra::Cholesky::new(m.clone()) {
-        return c.inverse();
+    if let Some(l) = cholesky(m.clone()) {
+        return cholesky_inverse(&l);
     }
     let mut l = m.clone();
     for i in 0..l.nrows() {
         l[(i, i)] += 1e-12 + l[(i, i)].abs() * 1e-9;
     }
-    nalgebra::Cholesky::new(l)
-        .map(|c| c.inverse())
+    cholesky(l)
+        .map(|l| cholesky_inverse(&l))
         .unwrap_or_else(|| DMatrix::zeros(m.nrows(), m.ncols()))
 }
 
