@@ -403,3 +403,40 @@ fn compare_pyrtcm(ours: &Msm, py: &Value) -> Vec<String> {
     }
     diffs
 }
+
+/// The header-only decode that a first look at a recording uses fails exactly where the full
+/// decode fails, with the same error, and reads the same header: over the first frame of every
+/// MSM type of every recording, cut at every length.
+#[test]
+fn header_decode_fails_where_the_full_decode_fails() {
+    let mut seen: BTreeMap<(String, u16), ()> = BTreeMap::new();
+    let mut checked = 0;
+    for (file, frame) in common::all_rtcm_frames() {
+        let p = common::payload(&frame);
+        let n = rtcm3::message_number(p).unwrap_or(0);
+        if !rtcm3::msm::is_msm(n) || seen.insert((file.to_string(), n), ()).is_some() {
+            continue;
+        }
+        for len in 0..=p.len() {
+            let cut = &p[..len];
+            match (Msm::decode(cut), Msm::decode_header(cut)) {
+                (Ok(full), Ok(head)) => {
+                    assert!(head.sats.is_empty() && head.cells.is_empty());
+                    assert_eq!(
+                        (full.epoch_raw, full.multiple, full.sat_mask, full.sig_mask),
+                        (head.epoch_raw, head.multiple, head.sat_mask, head.sig_mask),
+                        "{file}: {n} cut to {len}"
+                    );
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{file}: {n} cut to {len}"),
+                (a, b) => panic!(
+                    "{file}: {n} cut to {len}: full {:?}, header {:?}",
+                    a.err(),
+                    b.err()
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked} cuts checked");
+}

@@ -114,3 +114,61 @@ fn damaged_rover_never_fixes_wrong_and_fixes_again() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `corsd rtk` reads its recordings epoch by epoch after a first look at the whole file: the
+/// epochs, ephemerides, notes and refusals are those of reading the file whole, for every RTCM3
+/// recording of the data set and the damaged copy.
+#[test]
+fn streamed_epochs_are_those_of_the_whole_read() {
+    use corsd::commands::rtk::input;
+    use corsd::gnss::Gnss;
+    let dir = temp_dir("rtk-stream");
+    let damaged_path = dir.join("str17-damaged.rtcm3");
+    std::fs::write(&damaged_path, damaged(1)).unwrap();
+    let keep = [Gnss::Gps, Gnss::Galileo, Gnss::Beidou];
+    let mut paths: Vec<_> = common::RTCM_FILES
+        .iter()
+        .map(|f| common::data_file(f))
+        .collect();
+    paths.push(damaged_path);
+    let mut streamed_files = 0;
+    for path in &paths {
+        for systems in [None, Some(&keep[..])] {
+            let name = path.display();
+            let opened = input::open(path, None, systems);
+            let whole = input::read_of(path, None, systems);
+            let (opened, whole) = match (opened, whole) {
+                (Ok(o), Ok(w)) => (o, w),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.to_string(), b.to_string(), "{name}");
+                    continue;
+                }
+                (a, b) => panic!("{name}: {:?} against {:?}", a.err(), b.err()),
+            };
+            let input::Opened {
+                recording,
+                mut epochs,
+            } = opened;
+            assert_eq!(epochs.len, whole.epochs.len(), "{name}");
+            assert_eq!(epochs.first, whole.epochs[0].time, "{name}");
+            assert_eq!(
+                epochs.last,
+                whole.epochs[whole.epochs.len() - 1].time,
+                "{name}"
+            );
+            let mut streamed = Vec::new();
+            while let Some(e) = epochs.next_epoch().unwrap() {
+                streamed.push(e);
+            }
+            assert!(streamed == whole.epochs, "{name}");
+            assert_eq!(recording.notes, whole.notes, "{name}");
+            assert_eq!(recording.antenna, whole.antenna, "{name}");
+            assert_eq!(recording.arp, whole.arp, "{name}");
+            let eph =
+                |s: &corsd::gnss::nav::EphemerisStore| format!("{:?}", s.all().collect::<Vec<_>>());
+            assert_eq!(eph(&recording.store), eph(&whole.store), "{name}");
+            streamed_files += 1;
+        }
+    }
+    assert!(streamed_files >= 6, "{streamed_files} recordings compared");
+}

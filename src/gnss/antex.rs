@@ -27,6 +27,9 @@ use nalgebra::Vector3;
 use super::Gnss;
 use super::time::{Gpst, SECONDS_PER_DAY, SECONDS_PER_WEEK};
 
+mod direction;
+pub use direction::LineOfSight;
+
 /// An open-ended satellite entry (no VALID UNTIL) is trusted this long after the file's release
 /// week: PRNs move to new satellites a few times a year.
 pub const SATELLITE_TRUST_WEEKS: i64 = 26;
@@ -339,33 +342,6 @@ impl Antenna {
                 used: f.code,
             },
         ))
-    }
-
-    /// Receiver antenna range correction (m) for a signal along the unit line of sight
-    /// `los_enu` (receiver → satellite, local east/north/up): `−PCO·e + PCV(zenith, azimuth)`.
-    pub fn receiver_correction(
-        &self,
-        sys: Gnss,
-        band: u8,
-        los_enu: &Vector3<f64>,
-    ) -> Result<RangeCorrection, AntexError> {
-        let (f, used) = self.frequency(sys, band)?;
-        let e = los_enu
-            .try_normalize(1e-12)
-            .filter(|e| e.iter().all(|v| v.is_finite()))
-            .ok_or(AntexError::BadDirection {
-                east: los_enu.x,
-                north: los_enu.y,
-                up: los_enu.z,
-            })?;
-        // PCO is stored north, east, up.
-        let pco_enu = Vector3::new(f.pco.y, f.pco.x, f.pco.z);
-        let zenith = e.z.clamp(-1.0, 1.0).acos().to_degrees();
-        let azimuth = e.x.atan2(e.y).to_degrees().rem_euclid(360.0);
-        Ok(RangeCorrection {
-            metres: -pco_enu.dot(&e) + self.pcv(f, zenith, azimuth),
-            freq: used,
-        })
     }
 
     /// The receiver PCO as an east/north/up vector (m) from the ARP to the phase centre.

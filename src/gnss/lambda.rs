@@ -558,8 +558,11 @@ fn symmetric(q: &DMatrix<f64>) -> Vec<f64> {
     let cm = q.as_slice();
     let mut flat = vec![0.0; n * n];
     for i in 0..n {
-        for j in 0..n {
-            flat[i * n + j] = 0.5 * (cm[i * n + j] + cm[j * n + i]);
+        for j in 0..=i {
+            // The sum is the same in either order: one half is computed, the other mirrored.
+            let v = 0.5 * (cm[i * n + j] + cm[j * n + i]);
+            flat[i * n + j] = v;
+            flat[j * n + i] = v;
         }
     }
     flat

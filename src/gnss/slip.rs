@@ -21,8 +21,6 @@
 //! its signals, since a combination cannot tell which one slipped. After a slip the pair's
 //! history restarts.
 
-use std::collections::hash_map::Entry;
-
 use super::obs::{Epoch, SatObs, SignalCode, SignalObs};
 use super::time::Gpst;
 use super::{Gnss, SatMap};
@@ -117,8 +115,15 @@ const GF_POINTS: usize = 5;
 #[derive(Clone, Debug, Default)]
 pub struct SlipDetector {
     pub opts: SlipOptions,
-    signals: SatMap<(Gnss, u8, SignalCode), SignalTrack>,
-    pairs: SatMap<(Gnss, u8, SignalCode, SignalCode), PairTrack>,
+    /// Per satellite: one lookup, then a few signals and pairs searched in place.
+    sats: SatMap<(Gnss, u8), SatTrack>,
+}
+
+/// The memory of one satellite's signals and pairs.
+#[derive(Clone, Debug, Default)]
+struct SatTrack {
+    signals: Vec<(SignalCode, SignalTrack)>,
+    pairs: Vec<(SignalCode, SignalCode, PairTrack)>,
 }
 
 impl SlipDetector {
@@ -141,8 +146,10 @@ impl SlipDetector {
 
     fn process_sat(&mut self, t: Gpst, sat: &SatObs, out: &mut Vec<SignalSlip>) {
         let first = out.len();
+        let opts = self.opts;
+        let track = self.sats.entry((sat.sys, sat.prn)).or_default();
         for s in sat.signals.iter().filter(|s| phased(s)) {
-            let causes = self.receiver_evidence(t, sat, s);
+            let causes = receiver_evidence(&opts, track, t, s);
             out.push(SignalSlip {
                 sys: sat.sys,
                 prn: sat.prn,
@@ -166,7 +173,7 @@ impl SlipDetector {
             {
                 let reset =
                     restarted(&out[first..], primary.code) || restarted(&out[first..], other.code);
-                let (gf, mw) = self.combination_evidence(t, sat, primary, other, reset);
+                let (gf, mw) = combination_evidence(&opts, track, t, primary, other, reset);
                 for x in out[first..].iter_mut() {
                     if x.code == primary.code || x.code == other.code {
                         x.causes.geometry_free |= gf;
@@ -184,110 +191,116 @@ impl SlipDetector {
             }
         }
     }
+}
 
-    /// Lock time, LLI, half-cycle and gap, updating the signal's memory.
-    fn receiver_evidence(&mut self, t: Gpst, sat: &SatObs, s: &SignalObs) -> SlipCauses {
-        let key = (sat.sys, sat.prn, s.code);
-        let mut c = SlipCauses {
-            lli: s.slip,
-            ..Default::default()
-        };
-        let track = SignalTrack {
-            last: t,
-            lock_s: s.lock_s,
-            half_cycle: s.half_cycle,
-        };
-        match self.signals.entry(key) {
-            Entry::Occupied(mut o) => {
-                let prev = o.insert(track);
-                let dt = t.diff(prev.last);
-                c.gap = dt > self.opts.max_gap_s;
-                if let (Some(now), Some(before)) = (s.lock_s, prev.lock_s) {
-                    // Lock time can only grow while the receiver keeps lock; shorter than the
-                    // interval means lock was regained since the previous epoch.
-                    c.lock_time = now < before || now < dt - 1e-3;
-                }
-                c.half_cycle = prev.half_cycle != s.half_cycle;
+/// Lock time, LLI, half-cycle and gap, updating the signal's memory.
+fn receiver_evidence(opts: &SlipOptions, sat: &mut SatTrack, t: Gpst, s: &SignalObs) -> SlipCauses {
+    let mut c = SlipCauses {
+        lli: s.slip,
+        ..Default::default()
+    };
+    let track = SignalTrack {
+        last: t,
+        lock_s: s.lock_s,
+        half_cycle: s.half_cycle,
+    };
+    match sat.signals.iter_mut().find(|(code, _)| *code == s.code) {
+        Some((_, slot)) => {
+            let prev = std::mem::replace(slot, track);
+            let dt = t.diff(prev.last);
+            c.gap = dt > opts.max_gap_s;
+            if let (Some(now), Some(before)) = (s.lock_s, prev.lock_s) {
+                // Lock time can only grow while the receiver keeps lock; shorter than the
+                // interval means lock was regained since the previous epoch.
+                c.lock_time = now < before || now < dt - 1e-3;
             }
-            Entry::Vacant(v) => {
-                v.insert(track);
-            }
+            c.half_cycle = prev.half_cycle != s.half_cycle;
         }
-        c
+        None => sat.signals.push((s.code, track)),
     }
+    c
+}
 
-    /// Geometry-free and Melbourne–Wübbena tests of a pair; `reset` restarts its history
-    /// (one of the signals already slipped).
-    fn combination_evidence(
-        &mut self,
-        t: Gpst,
-        sat: &SatObs,
-        a: &SignalObs,
-        b: &SignalObs,
-        reset: bool,
-    ) -> (bool, bool) {
-        let (Some(fa), Some(fb), Some(pa), Some(pb)) =
-            (a.freq_hz, b.freq_hz, a.phase_cycles, b.phase_cycles)
-        else {
-            return (false, false);
-        };
-        let key = (sat.sys, sat.prn, a.code, b.code);
-        let opts = self.opts;
-        let track = self.pairs.entry(key).or_default();
-        if reset {
-            *track = PairTrack::default();
+/// Geometry-free and Melbourne–Wübbena tests of a pair; `reset` restarts its history (one of
+/// the signals already slipped).
+fn combination_evidence(
+    opts: &SlipOptions,
+    sat: &mut SatTrack,
+    t: Gpst,
+    a: &SignalObs,
+    b: &SignalObs,
+    reset: bool,
+) -> (bool, bool) {
+    let (Some(fa), Some(fb), Some(pa), Some(pb)) =
+        (a.freq_hz, b.freq_hz, a.phase_cycles, b.phase_cycles)
+    else {
+        return (false, false);
+    };
+    let at = match sat
+        .pairs
+        .iter()
+        .position(|(x, y, _)| *x == a.code && *y == b.code)
+    {
+        Some(i) => i,
+        None => {
+            sat.pairs.push((a.code, b.code, PairTrack::default()));
+            sat.pairs.len() - 1
         }
-        let (la, lb) = (C / fa, C / fb);
-        let gf = la * pa - lb * pb;
-        let mut gf_jump = false;
-        if let Some(&(t_last, _)) = track.gf.last() {
-            let dt = t.diff(t_last);
-            if dt > opts.max_gap_s || dt <= 0.0 {
-                track.gf.clear();
-            } else {
-                let predicted = predict(&track.gf, t);
-                gf_jump = (gf - predicted).abs() > opts.gf_base_m + opts.gf_rate_m_per_s * dt;
-            }
+    };
+    let track = &mut sat.pairs[at].2;
+    if reset {
+        *track = PairTrack::default();
+    }
+    let (la, lb) = (C / fa, C / fb);
+    let gf = la * pa - lb * pb;
+    let mut gf_jump = false;
+    if let Some(&(t_last, _)) = track.gf.last() {
+        let dt = t.diff(t_last);
+        if dt > opts.max_gap_s || dt <= 0.0 {
+            track.gf.clear();
+        } else {
+            let predicted = predict(&track.gf, t);
+            gf_jump = (gf - predicted).abs() > opts.gf_base_m + opts.gf_rate_m_per_s * dt;
         }
-        // Melbourne–Wübbena needs code on both and two distinct frequencies.
-        let mut mw_jump = false;
-        let mw = match (a.pseudorange_m, b.pseudorange_m) {
-            (Some(ra), Some(rb)) if (fa - fb).abs() > 1e6 => {
-                let wide_lane = C / (fa - fb);
-                let phase_wl = (fa * la * pa - fb * lb * pb) / (fa - fb);
-                let code_nl = (fa * ra + fb * rb) / (fa + fb);
-                Some((phase_wl - code_nl) / wide_lane)
-            }
-            _ => None,
-        };
-        if let Some(mw) = mw.filter(|v| v.is_finite()) {
-            if track.mw_n >= opts.mw_min_epochs {
-                let sigma = (track.mw_m2 / f64::from(track.mw_n - 1)).sqrt();
-                let limit = (opts.mw_sigmas * sigma).max(opts.mw_min_cycles);
-                mw_jump = (mw - track.mw_mean).abs() > limit;
-            }
-            if gf_jump || mw_jump {
-                track.mw_n = 0;
-                track.mw_mean = 0.0;
-                track.mw_m2 = 0.0;
-            }
-            // Welford's running mean and sum of squares.
-            track.mw_n += 1;
-            let d = mw - track.mw_mean;
-            track.mw_mean += d / f64::from(track.mw_n);
-            track.mw_m2 += d * (mw - track.mw_mean);
+    }
+    // Melbourne–Wübbena needs code on both and two distinct frequencies.
+    let mut mw_jump = false;
+    let mw = match (a.pseudorange_m, b.pseudorange_m) {
+        (Some(ra), Some(rb)) if (fa - fb).abs() > 1e6 => {
+            let wide_lane = C / (fa - fb);
+            let phase_wl = (fa * la * pa - fb * lb * pb) / (fa - fb);
+            let code_nl = (fa * ra + fb * rb) / (fa + fb);
+            Some((phase_wl - code_nl) / wide_lane)
+        }
+        _ => None,
+    };
+    if let Some(mw) = mw.filter(|v| v.is_finite()) {
+        if track.mw_n >= opts.mw_min_epochs {
+            let sigma = (track.mw_m2 / f64::from(track.mw_n - 1)).sqrt();
+            let limit = (opts.mw_sigmas * sigma).max(opts.mw_min_cycles);
+            mw_jump = (mw - track.mw_mean).abs() > limit;
         }
         if gf_jump || mw_jump {
-            track.gf.clear();
+            track.mw_n = 0;
+            track.mw_mean = 0.0;
+            track.mw_m2 = 0.0;
         }
-        if gf.is_finite() {
-            track.gf.push((t, gf));
-            if track.gf.len() > GF_POINTS {
-                track.gf.remove(0);
-            }
-        }
-        (gf_jump, mw_jump)
+        // Welford's running mean and sum of squares.
+        track.mw_n += 1;
+        let d = mw - track.mw_mean;
+        track.mw_mean += d / f64::from(track.mw_n);
+        track.mw_m2 += d * (mw - track.mw_mean);
     }
+    if gf_jump || mw_jump {
+        track.gf.clear();
+    }
+    if gf.is_finite() {
+        track.gf.push((t, gf));
+        if track.gf.len() > GF_POINTS {
+            track.gf.remove(0);
+        }
+    }
+    (gf_jump, mw_jump)
 }
 
 /// The value at `t` of the least-squares line through the points (the last value when there

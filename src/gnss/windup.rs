@@ -16,7 +16,7 @@
 //! that do not yaw-steer (BeiDou GEOs, orbit-normal modes, noon and midnight turns) need their
 //! own axes: [`WindUp::update_with_axes`] takes them.
 
-use nalgebra::Vector3;
+use nalgebra::{Matrix3, Vector3};
 
 use super::antex::yaw_steering_axes;
 use super::geodesy::{ecef_to_geodetic, enu_rotation};
@@ -43,19 +43,21 @@ impl WindUp {
         rcv: &Vector3<f64>,
     ) -> Option<f64> {
         let [xs, ys, _] = yaw_steering_axes(sat, sun)?;
-        self.update_with_axes(sat, &xs, &ys, rcv)
+        self.update_with_axes(sat, &xs, &ys, rcv, &enu_rotation(&ecef_to_geodetic(rcv)))
     }
 
     /// As [`update`](Self::update), with the satellite's body x and y axes given (ECEF unit
-    /// vectors).
+    /// vectors) and the receiver's ECEF → east/north/up rotation `rot` at `rcv` (the same for
+    /// every satellite of an epoch).
     pub fn update_with_axes(
         &mut self,
         sat: &Vector3<f64>,
         xs: &Vector3<f64>,
         ys: &Vector3<f64>,
         rcv: &Vector3<f64>,
+        rot: &Matrix3<f64>,
     ) -> Option<f64> {
-        let frac = fractional_windup(sat, xs, ys, rcv)?;
+        let frac = fractional_windup_at(sat, xs, ys, rcv, rot)?;
         // The whole number of cycles that keeps the series continuous.
         let value = match self.last {
             Some(prev) => frac + (prev - frac).round(),
@@ -83,9 +85,19 @@ pub fn fractional_windup(
     ys: &Vector3<f64>,
     rcv: &Vector3<f64>,
 ) -> Option<f64> {
+    fractional_windup_at(sat, xs, ys, rcv, &enu_rotation(&ecef_to_geodetic(rcv)))
+}
+
+/// [`fractional_windup`] with the receiver's ECEF → east/north/up rotation given.
+pub fn fractional_windup_at(
+    sat: &Vector3<f64>,
+    xs: &Vector3<f64>,
+    ys: &Vector3<f64>,
+    rcv: &Vector3<f64>,
+    e: &Matrix3<f64>,
+) -> Option<f64> {
     let k = (rcv - sat).try_normalize(1e-3)?;
     // Receiver antenna axes: x north, y west (the antenna's reference direction points north).
-    let e = enu_rotation(&ecef_to_geodetic(rcv));
     let east: Vector3<f64> = e.row(0).transpose();
     let north: Vector3<f64> = e.row(1).transpose();
     let (xr, yr) = (north, -east);

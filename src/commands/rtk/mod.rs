@@ -173,20 +173,26 @@ pub fn run(args: &RtkArgs) -> Result<()> {
         _ => None,
     };
     let started = std::time::Instant::now();
-    // Both recordings are read at once; the ephemerides of every input serve every epoch.
+    // Both recordings are opened at once; the ephemerides of every input serve every epoch.
     // Observations of systems left out are dropped as they are read: nothing uses them.
     let keep = Some(opts.systems.as_slice());
     let (rover, base) = std::thread::scope(|s| {
-        let r = s.spawn(|| input::read_of(&args.rover, reference, keep));
-        let b = input::read_of(&args.base, reference, keep);
+        let r = s.spawn(|| input::open(&args.rover, reference, keep));
+        let b = input::open(&args.base, reference, keep);
         (
             r.join()
                 .unwrap_or_else(|_| Err(anyhow!("reading the rover failed"))),
             b,
         )
     });
-    let rover = rover.context("rover")?;
-    let base = base.context("base")?;
+    let input::Opened {
+        recording: rover,
+        epochs: mut rover_epochs,
+    } = rover.context("rover")?;
+    let input::Opened {
+        recording: base,
+        epochs: mut base_epochs,
+    } = base.context("base")?;
     let (mut store, _) = crate::commands::replay::load_nav(&args.nav)?;
     for e in rover.store.all().chain(base.store.all()) {
         store.insert(e.clone());
@@ -217,8 +223,8 @@ pub fn run(args: &RtkArgs) -> Result<()> {
             base_pos.z
         );
     }
-    let (r0, r1) = span(&rover.epochs);
-    let (b0, b1) = span(&base.epochs);
+    let (r0, r1) = (rover_epochs.first, rover_epochs.last);
+    let (b0, b1) = (base_epochs.first, base_epochs.last);
     if r1.diff(b0) < -opts.max_age_s || b1.diff(r0) < 0.0 {
         bail!(
             "mismatched dates: the rover spans {} – {} and the base {} – {} (GPST): they do not overlap",
@@ -251,19 +257,26 @@ pub fn run(args: &RtkArgs) -> Result<()> {
     let tty = io::stderr().is_terminal();
     let mut engine = Rtk::new(opts.clone(), base_pos, ant);
     let mut summary = Summary::new(opts.mode);
-    let mut j = 0usize;
-    let total = rover.epochs.len();
-    for (i, e) in rover.epochs.iter().enumerate() {
-        while j + 1 < base.epochs.len() && base.epochs[j + 1].time <= e.time {
-            j += 1;
+    let total = rover_epochs.len;
+    // The base epoch in use and the one after it: each rover epoch takes the latest base epoch
+    // at or before it (the first one when none is).
+    let read =
+        |e: &mut input::Epochs, role: &str| e.next_epoch().map_err(|e| anyhow!("{role}: {e}"));
+    let mut b = read(&mut base_epochs, "base")?
+        .ok_or_else(|| anyhow!("base {}: no epochs", base.path.display()))?;
+    let mut next_b = read(&mut base_epochs, "base")?;
+    let mut i = 0usize;
+    while let Some(e) = read(&mut rover_epochs, "rover")? {
+        while let Some(n) = next_b.take_if(|n| n.time <= e.time) {
+            b = n;
+            next_b = read(&mut base_epochs, "base")?;
         }
-        let b = &base.epochs[j];
         let result = if b.time > e.time {
             Err(RtkSkip::NoBase {
                 max_age_s: opts.max_age_s,
             })
         } else {
-            engine.process(e, b, &store)
+            engine.process(&e, &b, &store)
         };
         match result {
             Ok(s) => {
@@ -283,6 +296,7 @@ pub fn run(args: &RtkArgs) -> Result<()> {
                 summary.fixed_percent()
             );
         }
+        i += 1;
     }
     if tty {
         eprintln!();
@@ -304,10 +318,4 @@ pub fn run(args: &RtkArgs) -> Result<()> {
         eprintln!("corsd rtk: {l}");
     }
     Ok(())
-}
-
-fn span(epochs: &[crate::gnss::obs::Epoch]) -> (Gpst, Gpst) {
-    let first = epochs.first().map(|e| e.time).unwrap_or_default();
-    let last = epochs.last().map(|e| e.time).unwrap_or(first);
-    (first, last)
 }

@@ -613,7 +613,7 @@ impl Ppp {
                     .windup
                     .entry((p.sys, p.prn))
                     .or_default()
-                    .update_with_axes(&v.sat, &xs, &ys, &st.pos)
+                    .update_with_axes(&v.sat, &xs, &ys, &st.pos, &st.rot)
                     .unwrap_or(0.0),
                 None => self
                     .windup

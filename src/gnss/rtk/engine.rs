@@ -5,7 +5,7 @@ use nalgebra::{DVector, Vector3};
 
 use super::ambiguity::{self, Candidate, Decorrelations};
 use super::filter::{AmbKey, Filter, GroupKey, Row, Solved};
-use super::model::{Antennas, Station, range_terms, view};
+use super::model::{Antennas, Station, range_terms, receiver_los, view};
 use super::signals::{frequency, pick};
 use super::{Quality, RtkMode, RtkOptions, RtkSkip, RtkSolution};
 use crate::gnss::antex::yaw_steering_axes;
@@ -306,7 +306,7 @@ impl Rtk {
                     .windup
                     .entry((sat.sys, sat.prn, true))
                     .or_default()
-                    .update_with_axes(&vr.sat, &x, &y, &rover_st.pos)
+                    .update_with_axes(&vr.sat, &x, &y, &rover_st.pos, &rover_st.rot)
                     .unwrap_or(0.0),
                 None => 0.0,
             };
@@ -315,7 +315,7 @@ impl Rtk {
                     .windup
                     .entry((sat.sys, sat.prn, false))
                     .or_default()
-                    .update_with_axes(&vb.sat, &x, &y, &base_st.pos)
+                    .update_with_axes(&vb.sat, &x, &y, &base_st.pos, &base_st.rot)
                     .unwrap_or(0.0),
                 None => 0.0,
             };
@@ -323,6 +323,8 @@ impl Rtk {
                 (1.0 + 1.0 / (vr.sin_el * vr.sin_el)) * s * s
                     + (1.0 + 1.0 / (vb.sin_el * vb.sin_el).max(0.01)) * s * s
             };
+            let los_r = receiver_los(self.ant.rover.as_ref(), &vr);
+            let los_b = receiver_los(self.ant.base.as_ref(), &vb);
             for (band, rs, bs) in &pairs {
                 let (Some(fr), Some(fb)) = (frequency(sat.sys, rs), frequency(sat.sys, bs)) else {
                     continue;
@@ -339,7 +341,7 @@ impl Rtk {
                     continue;
                 };
                 let lambda = C / fr;
-                let pco = self.satellite_pco(sat.sys, sat.prn, *band, t);
+                let pco = satellite_pco(&self.ant, &mut self.sat_pco, (sat.sys, sat.prn, *band), t);
                 let pco_ecef = match (pco, axes) {
                     (Some(p), Some([x, y, z])) => Some(x * p.x + y * p.y + z * p.z),
                     _ => None,
@@ -350,7 +352,7 @@ impl Rtk {
                         &vr,
                         sat.sys,
                         *band,
-                        self.ant.rover.as_ref(),
+                        los_r.as_ref().map(|(a, d)| (*a, d)),
                         pco_ecef.as_ref(),
                     );
                 let mb = vb.range
@@ -359,7 +361,7 @@ impl Rtk {
                         &vb,
                         sat.sys,
                         *band,
-                        self.ant.base.as_ref(),
+                        los_b.as_ref().map(|(a, d)| (*a, d)),
                         pco_ecef.as_ref(),
                     );
                 let phase = lambda * ((phr - wu_r) - (phb - wu_b)) - (mr - mb);
@@ -392,15 +394,6 @@ impl Rtk {
             }
         }
         out
-    }
-
-    /// The satellite's body-frame PCO for a band, looked up once.
-    fn satellite_pco(&mut self, sys: Gnss, prn: u8, band: u8, t: Gpst) -> Option<Vector3<f64>> {
-        let antex = self.ant.satellites.as_ref()?;
-        *self.sat_pco.entry((sys, prn, band)).or_insert_with(|| {
-            let a = antex.satellite(sys, prn, t).ok()?;
-            a.frequency(sys, band).ok().map(|(f, _)| f.pco)
-        })
     }
 
     /// Drop ambiguities unseen for too long, restart slipped ones, start new ones.
@@ -676,4 +669,18 @@ fn ephemeris_prn(sys: Gnss, prn: u8) -> u8 {
     } else {
         prn
     }
+}
+
+/// The satellite's body-frame PCO for a band, looked up once.
+fn satellite_pco(
+    ant: &Antennas,
+    known: &mut SatMap<(Gnss, u8, u8), Option<Vector3<f64>>>,
+    (sys, prn, band): (Gnss, u8, u8),
+    t: Gpst,
+) -> Option<Vector3<f64>> {
+    let antex = ant.satellites.as_ref()?;
+    *known.entry((sys, prn, band)).or_insert_with(|| {
+        let a = antex.satellite(sys, prn, t).ok()?;
+        a.frequency(sys, band).ok().map(|(f, _)| f.pco)
+    })
 }

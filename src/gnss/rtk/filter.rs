@@ -280,7 +280,8 @@ impl Filter {
         // Per clock group: Σw, the sparse Σw·h (position part and ambiguity entries), Σw·z.
         let mut sw = vec![0.0; nclock];
         let mut swp = vec![Vector3::<f64>::zeros(); nclock];
-        let mut swa: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nclock];
+        // (group, state index, w·λ) of every phase row, in row order.
+        let mut swa: Vec<(usize, usize, f64)> = Vec::with_capacity(rows.len());
         let mut swz = vec![0.0; nclock];
         for r in rows {
             let w = 1.0 / r.var;
@@ -304,17 +305,21 @@ impl Filter {
                 }
                 self.lam[(j, j)] += w * l * l;
                 self.eta[j] += w * l * r.z;
-                swa[g].push((j, w * l));
+                swa.push((g, j, w * l));
             }
         }
+        let mut idx: Vec<usize> = Vec::with_capacity(rows.len() + 3);
+        let mut val: Vec<f64> = Vec::with_capacity(rows.len() + 3);
         for g in 0..nclock {
             if sw[g] <= 0.0 {
                 continue;
             }
             // The group's column of the clock, over [position, its ambiguities].
-            let mut idx: Vec<usize> = vec![0, 1, 2];
-            let mut val: Vec<f64> = vec![swp[g].x, swp[g].y, swp[g].z];
-            for &(j, v) in &swa[g] {
+            idx.clear();
+            val.clear();
+            idx.extend([0, 1, 2]);
+            val.extend([swp[g].x, swp[g].y, swp[g].z]);
+            for &(_, j, v) in swa.iter().filter(|a| a.0 == g) {
                 idx.push(j);
                 val.push(v);
             }
@@ -576,7 +581,8 @@ fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
     // L⁻ᵀ L⁻¹ as the sum over rows k of L⁻¹ of their outer products, k ascending: each
     // element adds its terms in the order of a dot product down the columns, while the inner
     // loop runs along a contiguous row.
-    let mut lower = vec![0.0; n * n];
+    // The sums gather in `out[i*n + j]`, j ≤ i; the other half is mirrored from them after.
+    let mut out = vec![0.0; n * n];
     let mut row = vec![0.0; n];
     for k in 0..n {
         for (i, r) in row[..=k].iter_mut().enumerate() {
@@ -584,17 +590,14 @@ fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
         }
         for i in 0..=k {
             let ri = row[i];
-            for (x, rj) in lower[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
+            for (x, rj) in out[i * n..i * n + i + 1].iter_mut().zip(&row[..=i]) {
                 *x += ri * rj;
             }
         }
     }
-    let mut out = vec![0.0; n * n];
     for i in 0..n {
-        for j in 0..=i {
-            let v = lower[i * n + j];
-            out[j * n + i] = v;
-            out[i * n + j] = v;
+        for j in 0..i {
+            out[j * n + i] = out[i * n + j];
         }
     }
     DMatrix::from_vec(n, n, out)
@@ -603,15 +606,15 @@ fn cholesky_inverse_body(l: &DMatrix<f64>) -> DMatrix<f64> {
 /// Inverse of a small symmetric positive (semi)definite matrix; a tiny diagonal load keeps a
 /// state that carries no information from dividing by zero.
 fn invert_spd(m: &DMatrix<f64>) -> DMatrix<f64> {
-    if let Some(c) = nalgebra::Cholesky::new(m.clone()) {
-        return c.inverse();
+    if let Some(l) = cholesky(m.clone()) {
+        return cholesky_inverse(&l);
     }
     let mut l = m.clone();
     for i in 0..l.nrows() {
         l[(i, i)] += 1e-12 + l[(i, i)].abs() * 1e-9;
     }
-    nalgebra::Cholesky::new(l)
-        .map(|c| c.inverse())
+    cholesky(l)
+        .map(|l| cholesky_inverse(&l))
         .unwrap_or_else(|| DMatrix::zeros(m.nrows(), m.ncols()))
 }
 

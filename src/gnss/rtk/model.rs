@@ -6,7 +6,7 @@
 use nalgebra::{Matrix3, Vector3};
 
 use crate::gnss::Gnss;
-use crate::gnss::antex::{Antenna, Antex};
+use crate::gnss::antex::{Antenna, Antex, LineOfSight};
 use crate::gnss::atmosphere::{saastamoinen_zenith, tropo_mapping};
 use crate::gnss::geodesy::{ecef_to_geodetic, enu_rotation};
 use crate::gnss::nav::Ephemeris;
@@ -100,13 +100,14 @@ pub struct Antennas {
 }
 
 /// Model terms of one signal that differ per receiver (m, to add to the geometric range):
-/// satellite clock, troposphere, receiver antenna (PCO and PCV) and satellite PCO.
+/// satellite clock, troposphere, receiver antenna (PCO and PCV, along `los`, the line of sight
+/// [`receiver_los`] prepared once for the satellite's bands) and satellite PCO.
 pub fn range_terms(
     st: &Station,
     v: &SatView,
     sys: Gnss,
     band: u8,
-    antenna: Option<&Antenna>,
+    antenna: Option<(&Antenna, &LineOfSight)>,
     sat_pco: Option<&Vector3<f64>>,
 ) -> f64 {
     let tropo = if v.sin_el > 0.0 {
@@ -114,7 +115,19 @@ pub fn range_terms(
     } else {
         0.0
     };
-    -C * v.clock_s + tropo + antenna_terms(v, sys, band, antenna, sat_pco)
+    let rcv = antenna
+        .and_then(|(a, los)| a.receiver_correction_toward(sys, band, los).ok())
+        .map_or(0.0, |c| c.metres);
+    -C * v.clock_s + tropo + rcv + satellite_term(v, sat_pco)
+}
+
+/// A receiver's calibration with its line of sight to a satellite, when both exist.
+pub fn receiver_los<'a>(
+    antenna: Option<&'a Antenna>,
+    v: &SatView,
+) -> Option<(&'a Antenna, LineOfSight)> {
+    let a = antenna?;
+    LineOfSight::new(&v.los_enu).ok().map(|d| (a, d))
 }
 
 /// Phase-centre terms of one signal (m, to add to the geometric range): the receiver antenna's
@@ -129,10 +142,13 @@ pub fn antenna_terms(
     let rcv = antenna
         .and_then(|a| a.receiver_correction(sys, band, &v.los_enu).ok())
         .map_or(0.0, |c| c.metres);
-    // The phase centre sits `pco` from the centre of mass: the range shortens by its projection
-    // on the direction to the receiver.
-    let sat = sat_pco.map_or(0.0, |p| p.dot(&v.unit));
-    rcv + sat
+    rcv + satellite_term(v, sat_pco)
+}
+
+/// The phase centre sits `pco` from the centre of mass: the range shortens by its projection
+/// on the direction to the receiver.
+fn satellite_term(v: &SatView, sat_pco: Option<&Vector3<f64>>) -> f64 {
+    sat_pco.map_or(0.0, |p| p.dot(&v.unit))
 }
 
 /// Satellite PCO (ECEF, m) of a band under nominal yaw steering, when the ANTEX file has the

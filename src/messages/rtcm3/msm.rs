@@ -27,6 +27,42 @@ use crate::gnss::obs::{SatObs, SignalCode, SignalObs};
 use crate::gnss::signal::carrier_hz;
 use crate::messages::bits::{BitWriter, Bits, Df, p2};
 
+/// Bits of one satellite's data in an MSM of type `msm` (1–7).
+fn body_bits_per_sat(msm: u8) -> u32 {
+    let mut n = DF398.bits;
+    if msm >= 4 {
+        n += DF397.bits;
+    }
+    if msm == 5 || msm == 7 {
+        n += EXT_INFO.bits + DF399.bits;
+    }
+    n
+}
+
+/// Bits of one cell's data in an MSM of type `msm` (1–7).
+fn body_bits_per_cell(msm: u8) -> u32 {
+    let ext = msm >= 6;
+    let (pr, ph, lock, cnr) = if ext {
+        (DF405, DF406, DF407, DF408)
+    } else {
+        (DF400, DF401, DF402, DF403)
+    };
+    let mut n = 0;
+    if msm != 2 {
+        n += pr.bits;
+    }
+    if msm >= 2 {
+        n += ph.bits + lock.bits + DF420.bits;
+    }
+    if msm >= 4 {
+        n += cnr.bits;
+    }
+    if msm == 5 || msm == 7 {
+        n += DF404.bits;
+    }
+    n
+}
+
 /// Metres per light-millisecond.
 const LMS: f64 = 299_792.458;
 
@@ -268,21 +304,46 @@ impl Msm {
 
     /// [`Msm::observations`] with GLONASS channels from elsewhere for MSM1–4.
     pub fn observations_with(&self, channel_of: &dyn Fn(u8) -> Option<i8>) -> Vec<SatObs> {
+        // Each satellite's signals sized once: the cells name their satellite.
+        let mut per_sat = [0u8; 64];
+        for c in &self.cells {
+            if let Some(n) = per_sat.get_mut(c.sat as usize) {
+                *n += 1;
+            }
+        }
         let mut out: Vec<SatObs> = self
             .sats
             .iter()
-            .map(|s| SatObs {
+            .zip(per_sat)
+            .map(|(s, n)| SatObs {
                 sys: self.system,
                 prn: satellite_prn(self.system, s.id),
-                signals: Vec::new(),
+                signals: Vec::with_capacity(n as usize),
             })
             .collect();
+        // Per signal ID: its code and, outside GLONASS's FDMA, its carrier and wavelength, the
+        // same for every satellite.
+        type Signal = Option<(SignalCode, Option<(Option<f64>, Option<f64>)>)>;
+        let mut signals: [Option<Signal>; 33] = [None; 33];
         for c in &self.cells {
-            let Some(code) = signal_code(self.system, c.signal).and_then(SignalCode::new) else {
+            let Some(slot) = signals.get_mut(c.signal as usize) else {
                 continue;
             };
-            let f = self.frequency_hz_with(c, channel_of);
-            let lambda = f.map(|f| crate::gnss::orbit::C / f);
+            let signal = *slot.get_or_insert_with(|| {
+                let code = signal_code(self.system, c.signal).and_then(SignalCode::new)?;
+                let fixed = (self.system != Gnss::Glonass).then(|| {
+                    let f = carrier_hz(self.system, code.0[0], None);
+                    (f, f.map(|f| crate::gnss::orbit::C / f))
+                });
+                Some((code, fixed))
+            });
+            let Some((code, fixed)) = signal else {
+                continue;
+            };
+            let (f, lambda) = fixed.unwrap_or_else(|| {
+                let f = self.frequency_hz_with(c, channel_of);
+                (f, f.map(|f| crate::gnss::orbit::C / f))
+            });
             let obs = SignalObs {
                 code,
                 freq_hz: f,
@@ -302,6 +363,16 @@ impl Msm {
     }
 
     pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        Msm::decode_parts(payload, true)
+    }
+
+    /// The header alone (time, flags, masks; no satellite or cell data), failing exactly where
+    /// [`Msm::decode`] fails: for a first look at a recording that only needs the epochs' times.
+    pub fn decode_header(payload: &[u8]) -> Result<Self, DecodeError> {
+        Msm::decode_parts(payload, false)
+    }
+
+    fn decode_parts(payload: &[u8], body: bool) -> Result<Self, DecodeError> {
         let number = message_number(payload).ok_or(DecodeError::Empty { len: payload.len() })?;
         let system = msm_system(number).ok_or(DecodeError::Invalid {
             number,
@@ -333,6 +404,33 @@ impl Msm {
             });
         }
         let (mut i, cell_mask) = i.take((nsat * nsig) as u32).map_err(&e)?;
+        let header = |sats, cells, trailing| Msm {
+            trailing,
+            system,
+            msm,
+            station: station as u16,
+            epoch_raw: epoch_raw as u32,
+            multiple: multiple == 1,
+            iods: iods as u8,
+            reserved: reserved as u8,
+            clock_steering: clock_steering as u8,
+            external_clock: external_clock as u8,
+            smoothing: smoothing == 1,
+            smoothing_interval: smoothing_interval as u8,
+            sat_mask,
+            sig_mask: sig_mask as u32,
+            sats,
+            cells,
+        };
+        if !body {
+            let ncell = cell_mask.count_ones();
+            let need = nsat as u32 * body_bits_per_sat(msm) + ncell * body_bits_per_cell(msm);
+            if (i.remaining() as u64) < u64::from(need) {
+                // The same error the full decode meets at the first field that does not fit.
+                return Msm::decode_parts(payload, true);
+            }
+            return Ok(header(Vec::new(), Vec::new(), Vec::new()));
+        }
         let sig_ids: Vec<u8> = (0..32u8)
             .filter(|k| sig_mask & (1 << (31 - k)) != 0)
             .map(|k| k + 1)
@@ -437,24 +535,7 @@ impl Msm {
             }
         }
         let trailing = super::trailing_bytes(payload, i);
-        Ok(Msm {
-            trailing,
-            system,
-            msm,
-            station: station as u16,
-            epoch_raw: epoch_raw as u32,
-            multiple: multiple == 1,
-            iods: iods as u8,
-            reserved: reserved as u8,
-            clock_steering: clock_steering as u8,
-            external_clock: external_clock as u8,
-            smoothing: smoothing == 1,
-            smoothing_interval: smoothing_interval as u8,
-            sat_mask,
-            sig_mask: sig_mask as u32,
-            sats,
-            cells,
-        })
+        Ok(header(sats, cells, trailing))
     }
 
     /// The cell mask implied by `sats`/`cells` and the signal mask.

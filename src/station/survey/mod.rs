@@ -10,6 +10,7 @@ pub mod daily;
 pub mod products_dir;
 pub mod recording;
 pub mod state;
+pub mod stream;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

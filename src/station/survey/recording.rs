@@ -16,7 +16,7 @@ use crate::station::state::StationState;
 type Result<T> = std::result::Result<T, String>;
 
 /// Bytes read from a recording at a time.
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 
 /// One receiver's recording, its epochs read whole.
 pub struct Recording {
@@ -48,31 +48,48 @@ pub fn read_of(
     reference: Option<Gpst>,
     systems: Option<&[Gnss]>,
 ) -> Result<Recording> {
-    let mut file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if is_rinex_obs(path) {
         return read_rinex(path, systems);
     }
-    let mut framer = Framer::new();
-    let mut state = StationState::new(reference);
     let mut epochs = Vec::new();
-    let mut undecodable = 0u64;
-    let mut keep = |mut e: Epoch| {
+    let mut rec = read_rtcm(path, reference, rtcm3::decode, &mut |mut e: Epoch| {
         if let Some(keep) = systems {
             e.sats.retain(|s| keep.contains(&s.sys));
         }
         epochs.push(e);
-    };
+    })?;
+    epochs.sort_by(|a, b| a.time.diff(b.time).total_cmp(&0.0));
+    epochs.dedup_by(|a, b| a.time == b.time);
+    rec.epochs = epochs;
+    Ok(rec)
+}
+
+/// One pass over an RTCM3 recording: every frame decoded by `decode` into the station state,
+/// each completed epoch handed to `keep`; the recording's facts returned (without epochs).
+pub(super) fn read_rtcm(
+    path: &Path,
+    reference: Option<Gpst>,
+    decode: fn(&[u8]) -> std::result::Result<rtcm3::Message, rtcm3::DecodeError>,
+    keep: &mut dyn FnMut(Epoch),
+) -> Result<Recording> {
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut framer = Framer::new();
+    let mut state = StationState::new(reference);
+    let mut count = 0usize;
+    let mut undecodable = 0u64;
     let mut drain = |framer: &mut Framer, state: &mut StationState| {
         while let Some(f) = framer.next_frame() {
             if f.kind != FrameKind::Rtcm3 {
                 continue;
             }
-            match rtcm3::decode(f.payload()) {
+            match decode(f.payload()) {
                 Ok(m) => {
                     if let Some(e) = state.push(&m) {
+                        count += 1;
                         keep(e);
                         while let Some(e) = state.take_ready() {
+                            count += 1;
                             keep(e);
                         }
                     }
@@ -102,6 +119,7 @@ pub fn read_of(
     framer.finish();
     drain(&mut framer, &mut state);
     while let Some(e) = state.finish() {
+        count += 1;
         keep(e);
     }
     let stats = framer.stats().clone();
@@ -126,7 +144,7 @@ pub fn read_of(
             stats.rtcm3_crc_errors
         ));
     }
-    if epochs.is_empty() {
+    if count == 0 {
         if state.unreferenced > 0 {
             return Err(format!(
                 "{}: no 1013 message dates this stream; give --week or --date",
@@ -138,11 +156,9 @@ pub fn read_of(
             path.display()
         ));
     }
-    epochs.sort_by(|a, b| a.time.diff(b.time).total_cmp(&0.0));
-    epochs.dedup_by(|a, b| a.time == b.time);
     Ok(Recording {
         path: path.to_path_buf(),
-        epochs,
+        epochs: Vec::new(),
         store: state.store,
         antenna: state.antenna.filter(|a| !a.trim().is_empty()),
         arp: state.arp,
