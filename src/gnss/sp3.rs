@@ -368,15 +368,19 @@ fn interpolate(
         *x = node.0.diff(t);
     }
     let x = &*x;
+    // Each weight as one quotient of two products: a division per node rather than per pair
+    // of nodes, which was most of a survey's orbit time. Products of ten numbers of like size
+    // neither overflow nor underflow at these scales (seconds, at most days).
     let mut sum = Vector3::zeros();
     for (j, p) in track.turned[start..start + n].iter().enumerate() {
-        let mut w = 1.0;
+        let (mut num, mut den) = (1.0, 1.0);
         for (m, xm) in x.iter().enumerate() {
             if m != j {
-                w *= xm / (xm - x[j]);
+                num *= xm;
+                den *= xm - x[j];
             }
         }
-        sum += p * w;
+        sum += p * (num / den);
     }
     // The sum of the nodes as seen at t0, seen from the Earth-fixed frame of the instant t.
     Ok(turn(&sum, track.t0.diff(t)))
