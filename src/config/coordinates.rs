@@ -99,6 +99,14 @@ impl Validator<'_> {
                 ),
             }
         }
+        if let Some(h) = raw.hours {
+            self.err(
+                T,
+                None,
+                "hours",
+                format!("{h}: replaced by recheck, a duration such as recheck = \"1h\""),
+            );
+        }
         if let Some(m) = raw.margin {
             match parse_duration(&m) {
                 Some(d) => s.margin_s = d.as_secs_f64(),
@@ -213,6 +221,13 @@ address = "127.0.0.1:5017"
         .to_string();
         assert!(
             e.contains("c.toml:14: coordinates.recheck: \"0s\": a duration from \"1s\""),
+            "{e}"
+        );
+        let e = parse(&format!("{text}hours = 6\n"), "c.toml", Path::new("/data"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("c.toml:14: coordinates.hours: 6: replaced by recheck"),
             "{e}"
         );
     }

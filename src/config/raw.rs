@@ -268,6 +268,8 @@ pub struct RawCoordinates {
     pub trend_days: Option<usize>,
     /// How often the archive and the products directory are looked at again (duration).
     pub recheck: Option<String>,
+    /// The key `recheck` replaced; read only to say so.
+    pub hours: Option<toml::Value>,
     pub margin: Option<String>,
     pub broadcast_fallback: Option<bool>,
     pub broadcast_bound_m: Option<f64>,
