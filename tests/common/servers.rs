@@ -362,31 +362,73 @@ pub fn check_config(path: &std::path::Path) -> std::process::Output {
         .expect("corsd check-config runs")
 }
 
-/// Chromium with DESIGN §6's flags, a fresh profile, and the page's console on stderr.
+/// Chromium with DESIGN §6's flags, a fresh profile, and the page's console on stderr:
+/// `(stdout, stderr)`.
+///
+/// Headless Chromium now and then never exits after it has printed the page (seen once in CI, a
+/// screenshot of a finished page, the suite waiting until its time ran out). So one run at a time
+/// per test binary, each in its own process group, killed with its helpers after a minute and
+/// tried again with a new profile; only three hangs in a row fail the test.
 pub fn chromium(profile: &std::path::Path, args: &[&str], url: &str) -> (String, String) {
-    let out = std::process::Command::new(require("chromium", "chromium"))
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=6000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run chromium");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    use std::os::unix::process::CommandExt;
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let program = require("chromium", "chromium");
+    const ATTEMPTS: usize = 3;
+    const LIMIT: Duration = Duration::from_secs(60);
+    for attempt in 1..=ATTEMPTS {
+        let profile = profile.with_extension(format!("try{attempt}"));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).unwrap();
+        let (out_path, err_path) = (profile.join("stdout.txt"), profile.join("stderr.txt"));
+        let mut child = Command::new(&program)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=6000",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                profile.join("data").display()
+            ))
+            .args(args)
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .process_group(0)
+            .spawn()
+            .expect("run chromium");
+        let t0 = Instant::now();
+        let exited = loop {
+            if child.try_wait().unwrap().is_some() {
+                break true;
+            }
+            if t0.elapsed() > LIMIT {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // The renderer and GPU helpers share the group; none may outlive the run.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+        let _ = child.wait();
+        let read =
+            |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        if exited {
+            return (read(&out_path), read(&err_path));
+        }
+        eprintln!(
+            "chromium did not exit within {LIMIT:?} (attempt {attempt} of {ATTEMPTS}) on {url}; killed"
+        );
+    }
+    panic!("chromium hung {ATTEMPTS} times in a row on {url}: see the stderr above");
 }
 
 /// No console message and no uncaught exception in what Chromium logged for a page.
