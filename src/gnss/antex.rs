@@ -440,7 +440,7 @@ fn split_descriptor(d: &str) -> (&str, &str) {
 }
 
 fn parse(text: &str, keep: &dyn Fn(&Antenna) -> bool) -> Result<Antex, AntexError> {
-    let mut lines = text.lines().enumerate();
+    let mut lines = super::lines::lines(text).enumerate();
     match lines.next() {
         Some((_, l)) if label(l) == Some("ANTEX VERSION / SYST") => {}
         _ => return Err(AntexError::NotAntex),

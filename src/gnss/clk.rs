@@ -137,7 +137,7 @@ fn show(t: Gpst) -> String {
 }
 
 fn parse(text: &str, keep: Option<&[Gnss]>) -> Result<ClockFile, ClockError> {
-    let mut lines = text.lines().enumerate();
+    let mut lines = super::lines::lines(text).enumerate();
     let first = lines.next().map(|(_, l)| l).unwrap_or("");
     let label = |l: &str| l.get(60..).unwrap_or("").trim().to_string();
     if label(first) != "RINEX VERSION / TYPE" || !first.get(20..40).unwrap_or("").contains('C') {

@@ -36,6 +36,7 @@ pub mod corrections;
 pub mod frames;
 pub mod geodesy;
 pub mod lambda;
+pub mod lines;
 pub mod nav;
 pub mod obs;
 pub mod orbit;

@@ -119,14 +119,41 @@ struct Track {
     t0: Gpst,
     nodes: Vec<(Gpst, Vector3<f64>)>,
     turned: Vec<Vector3<f64>>,
+    /// The barycentric weights of every window of [`NODES`] nodes, `NODES` per window start:
+    /// they depend on the node times only, so an interpolation is then linear in the nodes.
+    weights: Vec<f64>,
 }
 
 impl Track {
     fn new(nodes: Vec<(Gpst, Vector3<f64>)>) -> Track {
         let t0 = nodes.first().map_or(Gpst::new(0, 0.0), |n| n.0);
         let turned = nodes.iter().map(|(t, p)| turn(p, t.diff(t0))).collect();
-        Track { t0, nodes, turned }
+        let times: Vec<Gpst> = nodes.iter().map(|n| n.0).collect();
+        let weights = times.windows(NODES).flat_map(barycentric_weights).collect();
+        Track {
+            t0,
+            nodes,
+            turned,
+            weights,
+        }
     }
+}
+
+/// `1 / Π (t_j − t_m)` over the other nodes `m` of the window, for each node `j`.
+fn barycentric_weights(times: &[Gpst]) -> Vec<f64> {
+    times
+        .iter()
+        .enumerate()
+        .map(|(j, tj)| {
+            let den: f64 = times
+                .iter()
+                .enumerate()
+                .filter(|&(m, _)| m != j)
+                .map(|(_, tm)| tj.diff(*tm))
+                .product();
+            1.0 / den
+        })
+        .collect()
 }
 
 /// An Earth-fixed position of an instant `dt` seconds after `t`, seen from the Earth-fixed frame
@@ -356,32 +383,31 @@ fn interpolate(
     }
     let start = (i + 1).saturating_sub(n / 2).clamp(lo, hi + 1 - n);
     let window = &nodes[start..start + n];
-    let mut stack = [0.0; 2 * NODES];
-    let mut heap = Vec::new();
-    let x: &mut [f64] = if n <= stack.len() {
-        &mut stack[..n]
-    } else {
-        heap.resize(n, 0.0);
-        &mut heap
-    };
-    for (x, node) in x.iter_mut().zip(window) {
-        *x = node.0.diff(t);
-    }
-    let x = &*x;
-    // Each weight as one quotient of two products: a division per node rather than per pair
-    // of nodes, which was most of a survey's orbit time. Products of ten numbers of like size
-    // neither overflow nor underflow at these scales (seconds, at most days).
-    let mut sum = Vector3::zeros();
-    for (j, p) in track.turned[start..start + n].iter().enumerate() {
-        let (mut num, mut den) = (1.0, 1.0);
-        for (m, xm) in x.iter().enumerate() {
-            if m != j {
-                num *= xm;
-                den *= xm - x[j];
-            }
+    let own;
+    let weights = match track.weights.get(start * NODES..(start + 1) * NODES) {
+        Some(w) if n == NODES => w,
+        _ => {
+            let times: Vec<Gpst> = window.iter().map(|n| n.0).collect();
+            own = barycentric_weights(&times);
+            &own[..]
         }
-        sum += p * (num / den);
+    };
+    // Lagrange's basis in barycentric form, l_j(t) = w_j Π_m (t − t_m) / (t − t_j): with the
+    // weights ready, n divisions and products per instant instead of n² (most of a survey's
+    // orbit time before). t is strictly between two nodes, so no t − t_j is zero; the products of
+    // eleven spans of at most hours stay far inside f64's range.
+    let mut sum = Vector3::zeros();
+    let mut whole = 1.0;
+    for ((node, p), w) in window
+        .iter()
+        .zip(&track.turned[start..start + n])
+        .zip(weights)
+    {
+        let x = t.diff(node.0);
+        whole *= x;
+        sum += p * (w / x);
     }
+    let sum = sum * whole;
     // The sum of the nodes as seen at t0, seen from the Earth-fixed frame of the instant t.
     Ok(turn(&sum, track.t0.diff(t)))
 }
@@ -439,7 +465,7 @@ fn satellite(code: &str) -> Option<(Gnss, u8)> {
 }
 
 fn parse(text: &str) -> Result<Sp3, Sp3Error> {
-    let mut lines = text.lines().enumerate();
+    let mut lines = super::lines::lines(text).enumerate();
     let first = lines.next().map(|(_, l)| l).unwrap_or("");
     let version = match first.get(..2) {
         Some("#c") => 'c',

@@ -487,7 +487,9 @@ pub fn read_obs_of(text: &str, systems: Option<&[Gnss]>) -> Result<ObsFile, Rine
 
 /// Walks Compact RINEX 3.0 text, handing the header, epochs and satellites to `sink`.
 fn decode(text: &str, sink: &mut impl Sink) -> Result<(), RinexError> {
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let mut lines = crate::gnss::lines::lines(text)
+        .enumerate()
+        .map(|(i, l)| (i + 1, l));
 
     // Header.
     match lines.next() {

@@ -274,7 +274,7 @@ R    4 C1C L1C C2P L2P                                      SYS / # / OBS TYPES
     R17  4 R18 -3 R19  3 R20  2 R21  4 R23  3 R24  9        GLONASS SLOT / FRQ #
                                                             END OF HEADER
 ";
-        let mut lines = text.lines().enumerate();
+        let mut lines = crate::gnss::lines::lines(text).enumerate();
         let h = obs_header(&mut lines).unwrap();
         assert_eq!(h.glonass.len(), 22, "R24's 9 is no channel");
         let kept = Systems::new(&h, None);

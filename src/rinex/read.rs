@@ -130,7 +130,7 @@ pub fn read_nav_glonass_channels(text: &str) -> Result<Vec<(u8, i8)>, RinexError
 }
 
 pub fn read_nav(text: &str) -> Result<(Vec<Ephemeris>, usize), RinexError> {
-    let mut lines = text.lines().enumerate().peekable();
+    let mut lines = crate::gnss::lines::lines(text).enumerate().peekable();
     let mut version_ok = false;
     for (_, l) in lines.by_ref() {
         if l.get(60..).is_some_and(|t| t.starts_with("RINEX VERSION"))
@@ -408,7 +408,9 @@ pub fn read_obs_of(
     text: &str,
     systems: Option<&[Gnss]>,
 ) -> Result<(Vec<Epoch>, Option<[f64; 3]>), RinexError> {
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let mut lines = crate::gnss::lines::lines(text)
+        .enumerate()
+        .map(|(i, l)| (i + 1, l));
     let header = obs_header(&mut lines)?;
     let kept = Systems::new(&header, systems);
     let mut epochs = Vec::new();

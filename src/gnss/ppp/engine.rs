@@ -54,7 +54,7 @@ struct Prepared {
     /// Ionosphere-free phase (m).
     l_if: f64,
     sat: SatState,
-    antenna: Antenna,
+    antenna: std::sync::Arc<Antenna>,
     slipped: bool,
 }
 
@@ -117,7 +117,7 @@ pub struct Ppp {
     last: Option<Gpst>,
     arcs: SatMap<(Gnss, u8), Arc>,
     windup: SatMap<(Gnss, u8), WindUp>,
-    sat_antennas: SatMap<(Gnss, u8), Result<Antenna, String>>,
+    sat_antennas: SatMap<(Gnss, u8), Result<std::sync::Arc<Antenna>, String>>,
     /// The newest GPS block each satellite's signals have shown.
     sat_ranks: SatMap<(Gnss, u8), u8>,
     stand_ins: BTreeMap<String, String>,
@@ -268,7 +268,7 @@ impl Ppp {
         prn: u8,
         t: Gpst,
         signals: &[SignalObs],
-    ) -> Result<Antenna, String> {
+    ) -> Result<std::sync::Arc<Antenna>, String> {
         let key = (sys, prn);
         let by_signals = self.opts.sat_antex == SatAntexPolicy::BySignals;
         let rank = if by_signals {
@@ -307,6 +307,8 @@ impl Ppp {
                 .map_err(|s| format!("{e}; {s}")),
             Err(e) => Err(e.to_string()),
         };
+        // Shared, not copied: the entry is looked up for every satellite of every epoch.
+        let r = r.map(std::sync::Arc::new);
         self.sat_antennas.insert(key, r.clone());
         r
     }
