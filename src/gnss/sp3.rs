@@ -114,28 +114,48 @@ pub struct Sp3 {
 /// A satellite's nodes with a position, also turned into the Earth-fixed frame of one instant
 /// `t0`: rotating every node to the frame of the wanted instant is then one rotation of the
 /// interpolated sum instead of one per node (rotations about the pole add up).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Track {
     t0: Gpst,
     nodes: Vec<(Gpst, Vector3<f64>)>,
     turned: Vec<Vector3<f64>>,
-    /// The barycentric weights of every window of [`NODES`] nodes, `NODES` per window start:
-    /// they depend on the node times only, so an interpolation is then linear in the nodes.
-    weights: Vec<f64>,
+    /// The barycentric weights of each window of [`NODES`] nodes, by its first node, made when
+    /// first wanted: they depend on the node times only, so an interpolation is then linear in
+    /// the nodes. Most satellites and windows of a product file are never interpolated.
+    weights: Vec<std::sync::OnceLock<[f64; NODES]>>,
+}
+
+impl PartialEq for Track {
+    fn eq(&self, other: &Track) -> bool {
+        (self.t0, &self.nodes) == (other.t0, &other.nodes)
+    }
 }
 
 impl Track {
     fn new(nodes: Vec<(Gpst, Vector3<f64>)>) -> Track {
         let t0 = nodes.first().map_or(Gpst::new(0, 0.0), |n| n.0);
         let turned = nodes.iter().map(|(t, p)| turn(p, t.diff(t0))).collect();
-        let times: Vec<Gpst> = nodes.iter().map(|n| n.0).collect();
-        let weights = times.windows(NODES).flat_map(barycentric_weights).collect();
+        let weights = vec![std::sync::OnceLock::new(); (nodes.len() + 1).saturating_sub(NODES)];
         Track {
             t0,
             nodes,
             turned,
             weights,
         }
+    }
+
+    /// The weights of the window of [`NODES`] nodes from node `start`.
+    fn window_weights(&self, start: usize) -> Option<&[f64; NODES]> {
+        let cell = self.weights.get(start)?;
+        Some(cell.get_or_init(|| {
+            let mut w = [0.0; NODES];
+            let times: Vec<Gpst> = self.nodes[start..start + NODES]
+                .iter()
+                .map(|n| n.0)
+                .collect();
+            w.copy_from_slice(&barycentric_weights(&times));
+            w
+        }))
     }
 }
 
@@ -384,8 +404,8 @@ fn interpolate(
     let start = (i + 1).saturating_sub(n / 2).clamp(lo, hi + 1 - n);
     let window = &nodes[start..start + n];
     let own;
-    let weights = match track.weights.get(start * NODES..(start + 1) * NODES) {
-        Some(w) if n == NODES => w,
+    let weights = match (n == NODES).then(|| track.window_weights(start)).flatten() {
+        Some(w) => &w[..],
         _ => {
             let times: Vec<Gpst> = window.iter().map(|n| n.0).collect();
             own = barycentric_weights(&times);

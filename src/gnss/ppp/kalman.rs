@@ -84,10 +84,12 @@ impl Kalman {
             if !(s.is_finite() && s > 0.0) {
                 return None;
             }
-            let innovation = o.residual - o.dot(&(&x - &x0));
-            let gain = &ph / s;
-            x.axpy(innovation, &gain, 1.0);
-            p.ger(-1.0, &gain, &ph, 1.0);
+            // The observation against the state updated so far, from the sparse row: no
+            // vector is made per observation.
+            let moved: f64 = o.h.iter().map(|&(k, a)| a * (x[k] - x0[k])).sum();
+            let innovation = o.residual - moved;
+            x.axpy(innovation / s, &ph, 1.0);
+            p.ger(-1.0 / s, &ph, &ph, 1.0);
         }
         // Keep P symmetric against rounding.
         let pt = p.transpose();
