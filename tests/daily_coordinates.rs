@@ -1,6 +1,7 @@
 //! Daily coordinate monitoring in the daemon (`[coordinates]`): the real ESBC day (2020-06-25,
 //! 24 h at 30 s) placed as the archived day of a station, GRG final orbits (days 176 and 177)
-//! and 30 s clocks in the products directory, igs05.atx (its satellite entries predate the
+//! and 30 s clocks in the products directory, igs05.atx with igs14_small.atx.gz (a list, merged as
+//! `corsd survey --atx` merges it; igs05.atx's satellite entries predate the
 //! 2020 constellation: `sat_antex = "outdated-ok"`, as tests/ppp_survey.rs does). `corsd run`
 //! writes to VictoriaMetrics; `station_coordinate`, `troposphere` and the event are read back
 //! through `/api/v1/export`. The coordinate equals `corsd survey`'s on the same inputs; a
@@ -25,6 +26,8 @@ const SP3_176: &str = "products/nav-solutions_data/GRG0MGXFIN_20201760000_01D_15
 const SP3_177: &str = "products/nav-solutions_data/GRG0MGXFIN_20201770000_01D_15M_ORB.SP3.gz";
 const CLK: &str = "products/nav-solutions_data/GRG0MGXFIN_20201770000_01D_30S_CLK.CLK.gz";
 const ATX: &str = "antex/tomojitakasu_RTKLIB/igs05.atx";
+/// A second ANTEX file: the daemon merges a list as `corsd survey --atx` does.
+const ATX_SMALL: &str = "antex/nav-solutions_data/igs14_small.atx.gz";
 /// ESBC's RINEX header: ANTENNA: DELTA H/E/N.
 const DELTA_H: f64 = 0.2160;
 /// 2020-06-25 12:00 GPST in UTC ms (18 leap seconds): the station_coordinate timestamp.
@@ -95,7 +98,7 @@ retention_days = 36500
 
 [coordinates]
 products = "{p}"
-atx = "{atx}"
+atx = ["{atx}", "{atx_small}"]
 sat_antex = "outdated-ok"
 backfill_days = 0
 {coordinates}
@@ -117,6 +120,7 @@ listen = "127.0.0.1:{health}"
             a = archive.display(),
             p = products.display(),
             atx = data(ATX).display(),
+            atx_small = data(ATX_SMALL).display(),
             url = vm.url(),
         ),
     )
@@ -166,7 +170,7 @@ fn survey() -> Vector3<f64> {
         .arg("--clk")
         .arg(data(CLK))
         .arg("--atx")
-        .arg(data(ATX))
+        .args([data(ATX), data(ATX_SMALL)])
         .args(["--sat-antex", "outdated-ok", "--json"])
         .output()
         .unwrap();

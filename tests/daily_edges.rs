@@ -46,7 +46,7 @@ fn survey(name: &str, products: &[&str], antex: &Antex) -> Outcome {
     }
     let settings = DailySettings {
         products: products_dir,
-        atx: common::data_file(ATX),
+        atx: vec![common::data_file(ATX)],
         sat_antex: SatAntexPolicy::OutdatedOk,
         systems: vec![Gnss::Gps],
         ..Default::default()

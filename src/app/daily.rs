@@ -13,7 +13,6 @@ use tokio::sync::{mpsc, watch};
 
 use super::coordinates::Coordinates;
 use crate::config::Settings;
-use crate::gnss::antex::Antex;
 use crate::gnss::time::Gpst;
 use crate::station::survey::daily::{self, DailySettings, StationFacts};
 use crate::station::survey::state::State;
@@ -122,13 +121,10 @@ fn scan(job: &Job, state: &mut State, first: bool) {
         return;
     }
     tracing::info!(days = days.len(), first = %days[0].label(), "daily coordinates: surveying archived days");
-    let antex = match crate::rinex::read_text(&job.settings.atx)
-        .map_err(|e| e.to_string())
-        .and_then(|t| Antex::parse(&t).map_err(|e| e.to_string()))
-    {
+    let antex = match crate::station::survey::read_antex(&job.settings.atx, "atx", None) {
         Ok(a) => a,
         Err(e) => {
-            tracing::error!(atx = %job.settings.atx.display(), "daily coordinates: the ANTEX file cannot be read: {e}");
+            tracing::error!("daily coordinates: the ANTEX files cannot be read: {e}");
             return;
         }
     };

@@ -43,21 +43,27 @@ impl Validator<'_> {
                 );
             }
         }
-        match raw.atx.map(|a| self.path(&a)).or_else(|| station_atx.cloned()) {
-            Some(a) if a.is_file() => s.atx = a,
-            Some(a) => self.err(
+        let atx: Vec<PathBuf> = match raw.atx {
+            Some(raw::Paths(list)) => list.iter().map(|a| self.path(a)).collect(),
+            None => station_atx.cloned().into_iter().collect(),
+        };
+        if atx.is_empty() {
+            self.err(
+                T,
+                None,
+                "atx",
+                "PPP needs antenna phase centres: set atx here or in [station] (an IGS ANTEX file such as igs20.atx, or a list of files)",
+            );
+        }
+        for a in atx.iter().filter(|a| !a.is_file()) {
+            self.err(
                 T,
                 None,
                 "atx",
                 format!("{}: no such file (an IGS ANTEX file with the satellites and the station's antenna)", a.display()),
-            ),
-            None => self.err(
-                T,
-                None,
-                "atx",
-                "PPP needs antenna phase centres: set atx here or in [station] (an IGS ANTEX file such as igs20.atx)",
-            ),
+            );
         }
+        s.atx = atx;
         let mut metres = |key: &str, v: Option<f64>, default: f64, max: f64| match v {
             None => default,
             Some(m) if m > 0.0 && m <= max => m,
@@ -212,6 +218,40 @@ address = "127.0.0.1:5017"
         assert_eq!(c.systems.len(), 2);
         assert!(c.broadcast_fallback);
         assert_eq!(c.recheck_s, 3600.0);
+        assert_eq!(c.atx, [atx.clone()]);
+        // Several ANTEX files; each one named when it is missing; a number is no path.
+        let listed = text.replace(
+            &format!("atx = {:?}", atx.display().to_string()),
+            &format!(
+                "atx = [{:?}, {:?}]",
+                atx.display().to_string(),
+                atx.display().to_string()
+            ),
+        );
+        let c = parse(&listed, "c.toml", Path::new("/data"))
+            .unwrap()
+            .coordinates
+            .unwrap();
+        assert_eq!(c.atx, [atx.clone(), atx.clone()]);
+        let e = parse(
+            &listed.replacen(&atx.display().to_string(), "/nonexistent.atx", 1),
+            "c.toml",
+            Path::new("/data"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("c.toml:12: coordinates.atx: /nonexistent.atx: no such file"),
+            "{e}"
+        );
+        let e = parse(
+            &text.replace(&format!("atx = {:?}", atx.display().to_string()), "atx = 5"),
+            "c.toml",
+            Path::new("/data"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("a path or a list of paths"), "{e}");
         let e = parse(
             &format!("{text}recheck = \"0s\"\n"),
             "c.toml",

@@ -261,8 +261,8 @@ pub struct RawArchive {
 pub struct RawCoordinates {
     /// Directory of SP3 and clock files (default DATA_DIR/products).
     pub products: Option<String>,
-    /// ANTEX file (default `[station] atx`).
-    pub atx: Option<String>,
+    /// ANTEX file, or several (default `[station] atx`).
+    pub atx: Option<Paths>,
     pub horizontal_m: Option<f64>,
     pub up_m: Option<f64>,
     pub trend_days: Option<usize>,
@@ -277,4 +277,34 @@ pub struct RawCoordinates {
     pub backfill_days: Option<u32>,
     pub sat_antex: Option<String>,
     pub mask_deg: Option<f64>,
+}
+
+/// A path or a list of them (`atx = "a.atx"` or `atx = ["a.atx", "b.atx.gz"]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Paths {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Paths, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Paths;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a path or a list of paths")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Paths, E> {
+                Ok(Paths(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Paths, A::Error> {
+                let mut out = Vec::new();
+                while let Some(p) = seq.next_element::<String>()? {
+                    out.push(p);
+                }
+                Ok(Paths(out))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }

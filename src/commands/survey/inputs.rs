@@ -111,26 +111,13 @@ pub fn parse(args: &SurveyArgs, systems: &[Gnss]) -> Parsed {
 
 /// The ANTEX files merged, the first file's receiver antennas ahead of the next's.
 fn parse_antex(args: &SurveyArgs) -> Result<Option<Antex>> {
-    let descriptor = receiver_descriptor(&args.obs[0]);
-    let mut merged: Option<Antex> = None;
-    for path in &args.atx {
-        let text =
-            crate::rinex::read_text(path).map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
-        let antex = match &descriptor {
-            Some(d) => Antex::parse_receivers(&text, &[d]),
-            None => Antex::parse(&text),
-        }
-        .map_err(|e| anyhow!("--atx {}: {e}", path.display()))?;
-        let mut antex = antex;
-        for w in &mut antex.warnings {
-            *w = format!("--atx {}: {w}", path.display());
-        }
-        match &mut merged {
-            Some(m) => m.merge(antex),
-            None => merged = Some(antex),
-        }
+    if args.atx.is_empty() {
+        return Ok(None);
     }
-    Ok(merged)
+    let descriptor = receiver_descriptor(&args.obs[0]);
+    crate::station::survey::read_antex(&args.atx, "--atx", descriptor.as_deref())
+        .map(Some)
+        .map_err(anyhow::Error::msg)
 }
 
 /// The antenna type and radome in a RINEX observation file's header (`ANT # / TYPE`): the one
@@ -225,10 +212,8 @@ pub fn antex(
             session.antenna.as_deref().unwrap_or("of the station")
         );
     };
-    let paths: Vec<String> = args.atx.iter().map(|p| p.display().to_string()).collect();
-    let path = std::path::PathBuf::from(paths.join(" "));
     let antenna =
-        crate::station::survey::receiver_antenna(&antex, "--atx", &path, session, &args.obs[0])
+        crate::station::survey::receiver_antenna(&antex, "--atx", &args.atx, session, &args.obs[0])
             .map_err(anyhow::Error::msg)?;
     Ok((antex, antenna))
 }

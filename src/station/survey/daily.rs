@@ -27,7 +27,8 @@ use crate::telemetry::{Point, gpst_to_unix_ns};
 pub struct DailySettings {
     /// Where the SP3 and clock files arrive.
     pub products: PathBuf,
-    pub atx: PathBuf,
+    /// ANTEX files: the receiver antenna from the first that has it, satellites from all.
+    pub atx: Vec<PathBuf>,
     /// Thresholds from the configured position and from the trend (m).
     pub horizontal_m: f64,
     pub up_m: f64,
@@ -56,7 +57,7 @@ impl Default for DailySettings {
     fn default() -> Self {
         DailySettings {
             products: PathBuf::from("/var/lib/corsd/products"),
-            atx: PathBuf::new(),
+            atx: Vec::new(),
             horizontal_m: 0.02,
             up_m: 0.04,
             trend_days: 7,

@@ -140,6 +140,30 @@ pub fn decimate(session: &mut Session, interval_s: f64) {
     });
 }
 
+/// ANTEX files read and merged, the first file's receiver antennas ahead of the next's; only the
+/// receiver antenna `receiver` (a descriptor) is kept when given, which spares parsing the
+/// grids of every other antenna. Each file's warnings are prefixed with `label` and its path.
+pub fn read_antex(paths: &[PathBuf], label: &str, receiver: Option<&str>) -> Result<Antex> {
+    let mut merged: Option<Antex> = None;
+    for path in paths {
+        let at = |e: &dyn std::fmt::Display| format!("{label} {}: {e}", path.display());
+        let text = crate::rinex::read_text(path).map_err(|e| at(&e))?;
+        let mut antex = match receiver {
+            Some(d) => Antex::parse_receivers(&text, &[d]),
+            None => Antex::parse(&text),
+        }
+        .map_err(|e| at(&e))?;
+        for w in &mut antex.warnings {
+            *w = at(w);
+        }
+        match &mut merged {
+            Some(m) => m.merge(antex),
+            None => merged = Some(antex),
+        }
+    }
+    merged.ok_or_else(|| format!("{label}: no ANTEX file given"))
+}
+
 fn text_of(label: &str, path: &Path) -> Result<String> {
     crate::rinex::read_text(path).map_err(|e| format!("{label} {}: {e}", path.display()))
 }
@@ -285,7 +309,7 @@ pub fn span_clk(c: &ClockFile) -> (Gpst, Gpst) {
 pub fn receiver_antenna(
     antex: &Antex,
     label: &str,
-    path: &Path,
+    paths: &[PathBuf],
     session: &Session,
     first_file: &Path,
 ) -> Result<Antenna> {
@@ -298,9 +322,10 @@ pub fn receiver_antenna(
     antex
         .receiver_by_descriptor(name)
         .map_err(|e| {
+            let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             format!(
                 "{label} {}: {e}: the coordinate would be off by the antenna's phase-centre offset (typically 5-15 cm in height); give an ANTEX file that calibrates it",
-                path.display()
+                paths.join(" ")
             )
         })
         .cloned()
