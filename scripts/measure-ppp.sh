@@ -67,19 +67,23 @@ file-satantfile=$atx
 file-rcvantfile=$atx
 CONF
 
-# median of the whole-process wall and CPU seconds of a command over $runs runs
+# median of the whole-process wall and CPU seconds of a command over $runs runs, after one
+# warm-up; microsecond clocks (time(1) prints hundredths, a tenth of a corsd run)
 measure() {
-    "$@" >/dev/null 2>&1
-    : >"$work/times"
-    for _ in $(seq "$runs"); do
-        /usr/bin/time -o "$work/t" -f "%e %U %S" "$@" >/dev/null 2>&1
-        cat "$work/t" >>"$work/times"
-    done
-    local mid=$(((runs + 1) / 2))
-    local wall cpu
-    wall=$(awk '{print $1}' "$work/times" | sort -g | sed -n "${mid}p")
-    cpu=$(awk '{print $2 + $3}' "$work/times" | sort -g | sed -n "${mid}p")
-    echo "$wall $cpu"
+    python3 - "$runs" "$@" <<'PY'
+import resource, statistics, subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+def run():
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+run()
+walls, cpus = zip(*(run() for _ in range(runs)))
+print(f"{statistics.median(walls):.3f} {statistics.median(cpus):.3f}")
+PY
 }
 read -r cw cc < <(measure "$bin" survey "$obs" --sp3 "$sp3a" "$sp3b" --clk "$clk" --atx "$atx" \
     --sat-antex outdated-ok --json)
