@@ -204,6 +204,13 @@ address = "127.0.0.1:5017"
 [archive]
 "#;
 
+    /// The message of a configuration `parse` refuses.
+    fn refused(text: &str, base: &str) -> String {
+        parse(text, "c.toml", Path::new(base))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn coordinates_are_read_with_defaults() {
         let atx = std::env::current_exe().unwrap();
@@ -233,39 +240,25 @@ address = "127.0.0.1:5017"
             .coordinates
             .unwrap();
         assert_eq!(c.atx, [atx.clone(), atx.clone()]);
-        let e = parse(
+        let e = refused(
             &listed.replacen(&atx.display().to_string(), "/nonexistent.atx", 1),
-            "c.toml",
-            Path::new("/data"),
-        )
-        .unwrap_err()
-        .to_string();
+            "/data",
+        );
         assert!(
             e.contains("c.toml:12: coordinates.atx: /nonexistent.atx: no such file"),
             "{e}"
         );
-        let e = parse(
+        let e = refused(
             &text.replace(&format!("atx = {:?}", atx.display().to_string()), "atx = 5"),
-            "c.toml",
-            Path::new("/data"),
-        )
-        .unwrap_err()
-        .to_string();
+            "/data",
+        );
         assert!(e.contains("a path or a list of paths"), "{e}");
-        let e = parse(
-            &format!("{text}recheck = \"0s\"\n"),
-            "c.toml",
-            Path::new("/data"),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = refused(&format!("{text}recheck = \"0s\"\n"), "/data");
         assert!(
             e.contains("c.toml:14: coordinates.recheck: \"0s\": a duration from \"1s\""),
             "{e}"
         );
-        let e = parse(&format!("{text}hours = 6\n"), "c.toml", Path::new("/data"))
-            .unwrap_err()
-            .to_string();
+        let e = refused(&format!("{text}hours = 6\n"), "/data");
         assert!(
             e.contains("c.toml:14: coordinates.hours: 6: replaced by recheck"),
             "{e}"
@@ -277,17 +270,13 @@ address = "127.0.0.1:5017"
         let text = format!(
             "{BASE}\n[coordinates]\natx = \"/nonexistent.atx\"\nup_m = -1\nsat_antex = \"maybe\"\n"
         );
-        let e = parse(&text, "c.toml", Path::new("/"))
-            .unwrap_err()
-            .to_string();
+        let e = refused(&text, "/");
         assert!(
             e.contains("c.toml:12: coordinates.atx: /nonexistent.atx: no such file"),
             "{e}"
         );
         let without_archive = text.replace("[archive]\n", "");
-        let e = parse(&without_archive, "c.toml", Path::new("/"))
-            .unwrap_err()
-            .to_string();
+        let e = refused(&without_archive, "/");
         assert!(e.contains("add an [archive] table"), "{e}");
     }
 }

@@ -149,31 +149,23 @@ impl Track {
         let cell = self.weights.get(start)?;
         Some(cell.get_or_init(|| {
             let mut w = [0.0; NODES];
-            let times: Vec<Gpst> = self.nodes[start..start + NODES]
-                .iter()
-                .map(|n| n.0)
-                .collect();
-            w.copy_from_slice(&barycentric_weights(&times));
+            barycentric_weights(&self.nodes[start..start + NODES], &mut w);
             w
         }))
     }
 }
 
-/// `1 / Π (t_j − t_m)` over the other nodes `m` of the window, for each node `j`.
-fn barycentric_weights(times: &[Gpst]) -> Vec<f64> {
-    times
-        .iter()
-        .enumerate()
-        .map(|(j, tj)| {
-            let den: f64 = times
-                .iter()
-                .enumerate()
-                .filter(|&(m, _)| m != j)
-                .map(|(_, tm)| tj.diff(*tm))
-                .product();
-            1.0 / den
-        })
-        .collect()
+/// `1 / Π (t_j − t_m)` over the other nodes `m` of the window, for each node `j`, into `out`.
+fn barycentric_weights(window: &[(Gpst, Vector3<f64>)], out: &mut [f64]) {
+    for (j, (w, (tj, _))) in out.iter_mut().zip(window).enumerate() {
+        let den: f64 = window
+            .iter()
+            .enumerate()
+            .filter(|&(m, _)| m != j)
+            .map(|(_, (tm, _))| tj.diff(*tm))
+            .product();
+        *w = 1.0 / den;
+    }
 }
 
 /// An Earth-fixed position of an instant `dt` seconds after `t`, seen from the Earth-fixed frame
@@ -403,12 +395,12 @@ fn interpolate(
     }
     let start = (i + 1).saturating_sub(n / 2).clamp(lo, hi + 1 - n);
     let window = &nodes[start..start + n];
-    let own;
+    let mut own;
     let weights = match (n == NODES).then(|| track.window_weights(start)).flatten() {
         Some(w) => &w[..],
         _ => {
-            let times: Vec<Gpst> = window.iter().map(|n| n.0).collect();
-            own = barycentric_weights(&times);
+            own = vec![0.0; n];
+            barycentric_weights(window, &mut own);
             &own[..]
         }
     };

@@ -147,7 +147,7 @@ pub fn read_antex(paths: &[PathBuf], label: &str, receiver: Option<&str>) -> Res
     let mut merged: Option<Antex> = None;
     for path in paths {
         let at = |e: &dyn std::fmt::Display| format!("{label} {}: {e}", path.display());
-        let text = crate::rinex::read_text(path).map_err(|e| at(&e))?;
+        let text = text_of(label, path)?;
         let mut antex = match receiver {
             Some(d) => Antex::parse_receivers(&text, &[d]),
             None => Antex::parse(&text),
